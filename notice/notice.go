@@ -47,14 +47,14 @@ const (
 // Facts are what a message may say: the least a customer needs to recognise
 // their visit. It deliberately carries no customer name and no phone number.
 type Facts struct {
-	Kind    Kind
-	Clinic  string    // the clinic's display name
-	Pet     string    // the pet's name
-	Slot    time.Time // the visit time (the new one for a reschedule)
-	OldSlot time.Time // the previous visit time, for a reschedule
-	Reason  string    // the cancellation reason
-	Amount  int64     // amount due in minor units, for an invoice
-	Currency string   // ISO 4217 code of Amount
+	Kind     Kind
+	Clinic   string    // the clinic's display name
+	Pet      string    // the pet's name
+	Slot     time.Time // the visit time (the new one for a reschedule)
+	OldSlot  time.Time // the previous visit time, for a reschedule
+	Reason   string    // the cancellation reason
+	Amount   int64     // amount due in minor units, for an invoice
+	Currency string    // ISO 4217 code of Amount
 }
 
 // Status is where a message is in its delivery.
