@@ -1,0 +1,126 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// problem is an RFC 9457 problem detail, the body of every error response.
+type problem struct {
+	Type     string       `json:"type"`
+	Title    string       `json:"title"`
+	Status   int          `json:"status"`
+	Detail   string       `json:"detail,omitempty"`
+	Instance string       `json:"instance,omitempty"`
+	Errors   []fieldError `json:"errors,omitempty"`
+}
+
+// fieldError names one failing field of a 422.
+type fieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// problemKind is one stable problem type. Its slug makes the type URI
+// (/problems/<slug>, served by this API), which clients may switch on.
+type problemKind struct {
+	slug   string
+	status int
+	title  string
+}
+
+func (k problemKind) uri() string { return "/problems/" + k.slug }
+
+// The problem kinds of the HTTP layer itself. The domain's are in errorKinds.
+var (
+	kindMalformed       = problemKind{"malformed-request", http.StatusBadRequest, "The request is malformed"}
+	kindUnauthenticated = problemKind{"unauthenticated", http.StatusUnauthorized, "A valid bearer token is required"}
+	kindForbidden       = problemKind{"forbidden", http.StatusForbidden, "Your role may not do this"}
+	kindNotFound        = problemKind{"not-found", http.StatusNotFound, "Not found"}
+	kindMethod          = problemKind{"method-not-allowed", http.StatusMethodNotAllowed, "Method not allowed"}
+	kindTooLarge        = problemKind{"request-too-large", http.StatusRequestEntityTooLarge, "The request body is too large"}
+	kindMediaType       = problemKind{"unsupported-media-type", http.StatusUnsupportedMediaType, "Send application/json"}
+	kindStale           = problemKind{"stale-revision", http.StatusPreconditionFailed, "The resource changed since you read it"}
+	kindValidation      = problemKind{"validation", http.StatusUnprocessableEntity, "The request has invalid fields"}
+	kindUnavailable     = problemKind{"unavailable", http.StatusServiceUnavailable, "The clinic is busy; please try again shortly"}
+	kindInternal        = problemKind{"internal", http.StatusInternalServerError, "Something went wrong on our side"}
+)
+
+// requestError is an error of the request itself (bad JSON, bad path
+// parameter, bad header), answered with its kind and a detail the caller can
+// act on.
+type requestError struct {
+	kind   problemKind
+	detail string
+	fields []fieldError
+}
+
+func (e *requestError) Error() string { return e.kind.title + ": " + e.detail }
+
+func malformed(detail string) error { return &requestError{kind: kindMalformed, detail: detail} }
+
+// invalid is a 422 naming the failing fields.
+func invalid(fields ...fieldError) error {
+	return &requestError{kind: kindValidation, detail: "see errors for the failing fields", fields: fields}
+}
+
+// retryAfter is how long a 503 tells the client to wait.
+const retryAfter = 2 * time.Second
+
+// writeError answers c with the problem for err. It is the one place that
+// maps errors to statuses: request errors by their kind, domain and store
+// errors through errorKinds, and anything else as a logged 500 whose detail
+// stays in the log.
+func (s *Server) writeError(c *gin.Context, err error) {
+	p := s.problemFor(err)
+	p.Instance = c.Request.URL.Path
+	if p.Status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+	}
+	if p.Status == http.StatusUnauthorized {
+		c.Header("WWW-Authenticate", `Bearer realm="clinic"`)
+	}
+	if p.Status >= 500 {
+		s.log.ErrorContext(c.Request.Context(), "request failed",
+			"method", c.Request.Method, "path", c.Request.URL.Path, "status", p.Status, "err", err)
+	}
+	c.Abort()
+	c.Render(p.Status, problemRender{p})
+}
+
+func (s *Server) problemFor(err error) problem {
+	var re *requestError
+	if errors.As(err, &re) {
+		return problem{Type: re.kind.uri(), Title: re.kind.title, Status: re.kind.status, Detail: re.detail, Errors: re.fields}
+	}
+	if fields := domainFields(err); fields != nil {
+		return problem{Type: kindValidation.uri(), Title: kindValidation.title, Status: kindValidation.status, Detail: err.Error(), Errors: fields}
+	}
+	for _, m := range errorKinds() {
+		if errors.Is(err, m.err) {
+			p := problem{Type: m.kind.uri(), Title: m.kind.title, Status: m.kind.status, Detail: err.Error()}
+			if m.kind.status >= 500 {
+				p.Detail = "" // store internals are for the log, not the caller
+			}
+			return p
+		}
+	}
+	return problem{Type: kindInternal.uri(), Title: kindInternal.title, Status: kindInternal.status}
+}
+
+// problemRender writes a problem as application/problem+json.
+type problemRender struct{ p problem }
+
+func (r problemRender) Render(w http.ResponseWriter) error {
+	r.WriteContentType(w)
+	return writeJSON(w, r.p)
+}
+
+func (r problemRender) WriteContentType(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/problem+json")
+}
+

@@ -1,0 +1,80 @@
+// Package httpapi is the clinic's HTTP API (gin): the staff command API and
+// the catalogue under /api/v1, health probes, and problem+json errors.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/vetclinic/clinic/auth"
+)
+
+// TokenVerifier checks a bearer token; *auth.Verifier is one.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (auth.Principal, error)
+}
+
+// Config holds what the server needs. Parts that are nil are not served
+// (their routes are not registered), so one process can run a subset of the
+// roles.
+type Config struct {
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Verifier TokenVerifier
+	// Ready reports whether the server can do its work (the event store is
+	// reachable); /readyz answers 503 while it returns an error.
+	Ready func(ctx context.Context) error
+}
+
+// Server is the HTTP API. Build it with New; it is an http.Handler.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	now    func() time.Time
+	engine *gin.Engine
+}
+
+// New returns the API with every route registered.
+func New(cfg Config) *Server {
+	// Release mode only silences gin's debug route printing; it is a package
+	// setting in gin, so set it before building the engine.
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	e.ContextWithFallback = true
+	s.engine = e
+	s.routes()
+	return s
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// writeJSON encodes v without HTML escaping (the API serves no HTML).
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// respond writes v as JSON with status.
+func respond(c *gin.Context, status int, v any) {
+	c.Header("Content-Type", "application/json; charset=utf-8")
+	c.Status(status)
+	_ = writeJSON(c.Writer, v)
+}

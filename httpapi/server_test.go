@@ -1,0 +1,162 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/vetclinic/clinic/auth"
+)
+
+// testAuth issues real tokens with a key in a temp folder.
+type testAuth struct {
+	issuer   *auth.Issuer
+	verifier *auth.Verifier
+}
+
+func newTestAuth(t *testing.T) testAuth {
+	t.Helper()
+	key, err := auth.LoadOrCreateKey(auth.KeyPath(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := auth.NewIssuer(key, auth.DefaultIssuer, auth.DefaultAudience, time.Now)
+	return testAuth{iss, auth.NewVerifier(iss.Keys(), auth.DefaultIssuer, auth.DefaultAudience, time.Now, 0)}
+}
+
+func (a testAuth) token(t *testing.T, subject, role string) string {
+	t.Helper()
+	tok, err := a.issuer.Issue(subject, role, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// call sends one request to h and returns the status, headers and body.
+func call(t *testing.T, h http.Handler, method, path, token, body string, hdr ...string) (int, http.Header, []byte) {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	return w.Code, w.Header(), w.Body.Bytes()
+}
+
+func decodeProblem(t *testing.T, hdr http.Header, body []byte) problem {
+	t.Helper()
+	if ct := hdr.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("Content-Type = %q, want application/problem+json; body %s", ct, body)
+	}
+	var p problem
+	if err := json.Unmarshal(body, &p); err != nil {
+		t.Fatalf("problem body %s: %v", body, err)
+	}
+	return p
+}
+
+func TestProbesNeedNoToken(t *testing.T) {
+	t.Parallel()
+	a := newTestAuth(t)
+	ready := errors.New("store down")
+	s := New(Config{Verifier: a.verifier, Ready: func(context.Context) error { return ready }})
+	if code, _, _ := call(t, s, "GET", "/healthz", "", ""); code != http.StatusOK {
+		t.Errorf("healthz = %d", code)
+	}
+	code, hdr, _ := call(t, s, "GET", "/readyz", "", "")
+	if code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
+		t.Errorf("readyz with the store down = %d, Retry-After %q", code, hdr.Get("Retry-After"))
+	}
+	s2 := New(Config{Verifier: a.verifier, Ready: func(context.Context) error { return nil }})
+	if code, _, _ := call(t, s2, "GET", "/readyz", "", ""); code != http.StatusOK {
+		t.Errorf("readyz = %d", code)
+	}
+}
+
+func TestAuthMiddleware(t *testing.T) {
+	t.Parallel()
+	a := newTestAuth(t)
+	other := newTestAuth(t)
+	s := New(Config{Verifier: a.verifier})
+	s.engine.GET("/api/v1/test-staff", s.authenticate, s.requireRole(auth.RoleStaff), func(c *gin.Context) {
+		respond(c, http.StatusOK, map[string]string{"sub": principal(c).Subject})
+	})
+	for _, c := range []struct {
+		name, token string
+		hdr         []string
+		want        int
+	}{
+		{"no token", "", nil, http.StatusUnauthorized},
+		{"basic auth", "", []string{"Authorization", "Basic Zm9vOmJhcg=="}, http.StatusUnauthorized},
+		{"garbage", "garbage", nil, http.StatusUnauthorized},
+		{"other key", other.token(t, "nurse-kim", auth.RoleStaff), nil, http.StatusUnauthorized},
+		{"customer", a.token(t, "010-1234-5678", auth.RoleCustomer), nil, http.StatusForbidden},
+		{"staff", a.token(t, "nurse-kim", auth.RoleStaff), nil, http.StatusOK},
+	} {
+		code, hdr, body := call(t, s, "GET", "/api/v1/test-staff", c.token, "", c.hdr...)
+		if code != c.want {
+			t.Errorf("%s: status %d, want %d; body %s", c.name, code, c.want, body)
+			continue
+		}
+		if code == http.StatusUnauthorized && hdr.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s: 401 without WWW-Authenticate", c.name)
+		}
+		if code >= 400 {
+			if p := decodeProblem(t, hdr, body); p.Status != code || p.Type == "" || p.Title == "" {
+				t.Errorf("%s: problem %+v", c.name, p)
+			}
+		}
+	}
+}
+
+func TestUnknownRoutesAndMethods(t *testing.T) {
+	t.Parallel()
+	s := New(Config{Verifier: newTestAuth(t).verifier})
+	code, hdr, body := call(t, s, "GET", "/nope", "", "")
+	if p := decodeProblem(t, hdr, body); code != http.StatusNotFound || p.Type != kindNotFound.uri() {
+		t.Errorf("unknown route: %d %+v", code, p)
+	}
+	code, hdr, body = call(t, s, "POST", "/healthz", "", "")
+	if p := decodeProblem(t, hdr, body); code != http.StatusMethodNotAllowed || p.Status != code {
+		t.Errorf("wrong method: %d %+v", code, p)
+	}
+	code, _, body = call(t, s, "GET", "/problems/"+kindStale.slug, "", "")
+	if code != http.StatusOK || !strings.Contains(string(body), kindStale.title) {
+		t.Errorf("problem page: %d %s", code, body)
+	}
+}
+
+func TestPanicBecomesLogged500(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	s := New(Config{Verifier: newTestAuth(t).verifier, Logger: newTextLogger(&logs)})
+	s.engine.GET("/boom", func(*gin.Context) { panic("kaboom") })
+	code, hdr, body := call(t, s, "GET", "/boom", "", "")
+	p := decodeProblem(t, hdr, body)
+	if code != http.StatusInternalServerError || p.Type != kindInternal.uri() || strings.Contains(string(body), "kaboom") {
+		t.Errorf("panic: %d %s", code, body)
+	}
+	if !strings.Contains(logs.String(), "kaboom") {
+		t.Errorf("the panic was not logged: %s", logs.String())
+	}
+}
