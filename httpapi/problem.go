@@ -123,4 +123,3 @@ func (r problemRender) Render(w http.ResponseWriter) error {
 func (r problemRender) WriteContentType(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/problem+json")
 }
-

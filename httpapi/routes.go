@@ -12,7 +12,9 @@ func (s *Server) routes() {
 	e := s.engine
 	e.Use(s.recoverPanics, s.logRequests)
 	e.NoRoute(func(c *gin.Context) { s.writeError(c, &requestError{kind: kindNotFound, detail: "no such route"}) })
-	e.NoMethod(func(c *gin.Context) { s.writeError(c, &requestError{kind: kindMethod, detail: "this route does not take " + c.Request.Method}) })
+	e.NoMethod(func(c *gin.Context) {
+		s.writeError(c, &requestError{kind: kindMethod, detail: "this route does not take " + c.Request.Method})
+	})
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
