@@ -1,0 +1,189 @@
+package schedule
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/clinic"
+)
+
+// Limits of a day's shape.
+const (
+	MinSlotMinutes = 5
+	MaxSlotMinutes = 480
+	MaxCapacity    = 1000
+)
+
+// Hours is the shape of a working day, in the clinic's time zone.
+type Hours struct {
+	Opens       string // "09:00"
+	Closes      string // "18:00"; the last slot ends at or before it
+	SlotMinutes int
+	Capacity    int // places per slot
+}
+
+// Open opens the day with hours h, or changes the hours of an open day.
+// Times are read in loc. Opening with the hours already in force changes
+// nothing (no events). A change keeps every existing booking: it is refused
+// with ErrStrandBookings if a booked slot would no longer exist or would
+// hold more bookings than the new capacity. Errors: a *domain.ValidationError,
+// ErrNotWorkingDay when the doctor does not work on that weekday.
+func (s *Schedule) Open(doctor clinic.Doctor, loc *time.Location, h Hours, at time.Time, by string) ([]domain.Event, error) {
+	ev, err := s.shape(loc, h)
+	if err != nil {
+		return nil, err
+	}
+	if doctor.ID != s.doctorID {
+		return nil, domain.Invalidf("doctorId", "does not match the schedule")
+	}
+	day, _ := time.ParseInLocation(time.DateOnly, s.date, loc)
+	if !doctor.WorksOn(day.Weekday()) {
+		return nil, fmt.Errorf("%s on %s: %w", doctor.ID, day.Weekday(), ErrNotWorkingDay)
+	}
+	ev.At, ev.By = at.UTC(), by
+	if s.state != stateOpen {
+		return []domain.Event{ev}, nil
+	}
+	if s.hours == h && s.zone == ev.TimeZone {
+		return nil, nil
+	}
+	for unix, held := range s.bookings {
+		slot := time.Unix(unix, 0).UTC()
+		if !onGrid(ev.FirstSlot, time.Duration(h.SlotMinutes)*time.Minute, ev.Slots, slot) || len(held) > h.Capacity {
+			return nil, fmt.Errorf("slot %s: %w", slot.Format(time.RFC3339), ErrStrandBookings)
+		}
+	}
+	return []domain.Event{DayChanged(ev)}, nil
+}
+
+// shape validates h for the day and returns the opening event without At/By.
+func (s *Schedule) shape(loc *time.Location, h Hours) (DayOpened, error) {
+	v := domain.Validation()
+	if loc == nil {
+		loc = time.UTC
+	}
+	day, err := time.ParseInLocation(time.DateOnly, s.date, loc)
+	v.Check(err == nil, "date", "must be YYYY-MM-DD")
+	opens, okOpen := clock(h.Opens)
+	closes, okClose := clock(h.Closes)
+	v.Check(okOpen, "opens", "must be HH:MM")
+	v.Check(okClose, "closes", "must be HH:MM")
+	v.Check(!okOpen || !okClose || opens < closes, "closes", "must be after opens")
+	v.Check(h.SlotMinutes >= MinSlotMinutes && h.SlotMinutes <= MaxSlotMinutes, "slotMinutes",
+		fmt.Sprintf("must be %d to %d", MinSlotMinutes, MaxSlotMinutes))
+	v.Check(h.Capacity >= 1 && h.Capacity <= MaxCapacity, "capacity", fmt.Sprintf("must be 1 to %d", MaxCapacity))
+	if err := v.Err(); err != nil {
+		return DayOpened{}, err
+	}
+	first := time.Date(day.Year(), day.Month(), day.Day(), 0, opens, 0, 0, loc)
+	end := time.Date(day.Year(), day.Month(), day.Day(), 0, closes, 0, 0, loc)
+	n := int(end.Sub(first) / (time.Duration(h.SlotMinutes) * time.Minute))
+	if n < 1 {
+		return DayOpened{}, domain.Invalidf("slotMinutes", "longer than the opening hours")
+	}
+	return DayOpened{
+		DoctorID: s.doctorID, Date: s.date, TimeZone: loc.String(),
+		Opens: h.Opens, Closes: h.Closes, SlotMinutes: h.SlotMinutes, Capacity: h.Capacity,
+		FirstSlot: first.UTC(), Slots: n,
+	}, nil
+}
+
+// clock parses "HH:MM" into minutes after midnight.
+func clock(s string) (int, bool) {
+	t, err := time.Parse("15:04", s)
+	if err != nil || len(s) != 5 {
+		return 0, false
+	}
+	return t.Hour()*60 + t.Minute(), true
+}
+
+// Close marks the day as one the doctor does not work. Closing a closed day
+// changes nothing. Errors: ErrHasBookings while any slot is booked.
+func (s *Schedule) Close(reason string, at time.Time, by string) ([]domain.Event, error) {
+	if _, err := time.Parse(time.DateOnly, s.date); err != nil {
+		return nil, domain.Invalidf("date", "must be YYYY-MM-DD")
+	}
+	if s.state == stateClosed {
+		return nil, nil
+	}
+	if len(s.bookings) > 0 {
+		return nil, ErrHasBookings
+	}
+	return []domain.Event{DayClosed{DoctorID: s.doctorID, Date: s.date, Reason: reason, At: at.UTC(), By: by}}, nil
+}
+
+// Book takes a place in slot for reservationID. Booking a slot the
+// reservation already holds changes nothing, so a retried booking is
+// harmless. Errors: ErrDayNotOpen, ErrNoSuchSlot, ErrSlotPast (slot before
+// at), ErrSlotTaken.
+func (s *Schedule) Book(slot time.Time, reservationID uuid.UUID, at time.Time, by string) ([]domain.Event, error) {
+	slot = slot.UTC()
+	if err := s.bookable(slot, at); err != nil {
+		return nil, err
+	}
+	if s.Holds(slot, reservationID) {
+		return nil, nil
+	}
+	n := s.Booked(slot)
+	if n >= s.hours.Capacity {
+		return nil, fmt.Errorf("%s %s: %w", s.doctorID, slot.Format(time.RFC3339), ErrSlotTaken)
+	}
+	return []domain.Event{SlotBooked{
+		DoctorID: s.doctorID, Date: s.date, Slot: slot, ReservationID: reservationID,
+		Booked: n + 1, Capacity: s.hours.Capacity, At: at.UTC(), By: by,
+	}}, nil
+}
+
+func (s *Schedule) bookable(slot, at time.Time) error {
+	if s.state != stateOpen {
+		return fmt.Errorf("%s on %s: %w", s.doctorID, s.date, ErrDayNotOpen)
+	}
+	if !s.onGrid(slot) {
+		return fmt.Errorf("%s: %w", slot.Format(time.RFC3339), ErrNoSuchSlot)
+	}
+	if slot.Before(at) {
+		return fmt.Errorf("%s: %w", slot.Format(time.RFC3339), ErrSlotPast)
+	}
+	return nil
+}
+
+// Release gives back reservationID's place in slot. Releasing a place the
+// reservation does not hold changes nothing (a retried release is harmless).
+func (s *Schedule) Release(slot time.Time, reservationID uuid.UUID, reason string, at time.Time, by string) ([]domain.Event, error) {
+	slot = slot.UTC()
+	if !s.Holds(slot, reservationID) {
+		return nil, nil
+	}
+	return []domain.Event{SlotReleased{
+		DoctorID: s.doctorID, Date: s.date, Slot: slot, ReservationID: reservationID,
+		Booked: s.Booked(slot) - 1, Capacity: s.hours.Capacity, Reason: reason, At: at.UTC(), By: by,
+	}}, nil
+}
+
+// Move books slot to for reservationID and releases its place in from, in
+// one decision (a reschedule within the day). Errors are those of Book.
+func (s *Schedule) Move(reservationID uuid.UUID, from, to time.Time, at time.Time, by string) ([]domain.Event, error) {
+	booked, err := s.Book(to, reservationID, at, by)
+	if err != nil {
+		return nil, err
+	}
+	released, _ := s.Release(from, reservationID, ReasonRescheduled, at, by)
+	if from.Equal(to) {
+		released = nil
+	}
+	return append(booked, released...), nil
+}
+
+// Bookings returns the reservations holding places, by slot.
+func (s *Schedule) Bookings() map[time.Time][]uuid.UUID {
+	out := make(map[time.Time][]uuid.UUID, len(s.bookings))
+	for unix, held := range s.bookings {
+		for id := range held {
+			out[time.Unix(unix, 0).UTC()] = append(out[time.Unix(unix, 0).UTC()], id)
+		}
+	}
+	return out
+}

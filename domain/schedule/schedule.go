@@ -1,0 +1,127 @@
+// Package schedule is a doctor's working day: its slots, the places per
+// slot and who holds them. It is the consistency boundary that makes "no
+// examination possible, no reservation" true: a reservation can only take a
+// free place in a slot of a day the doctor works, and two bookings of the
+// last place cannot both be appended (the second fails its expected
+// revision, is re-decided and gets ErrSlotTaken).
+package schedule
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/domain"
+)
+
+// Errors returned by the commands.
+var (
+	ErrDayNotOpen     = domain.Conflict("schedule.day_not_open", "the doctor does not work that day")
+	ErrNotWorkingDay  = domain.Conflict("schedule.not_working_day", "the doctor does not work on that weekday")
+	ErrNoSuchSlot     = domain.Conflict("schedule.no_such_slot", "no such slot in the doctor's hours")
+	ErrSlotTaken      = domain.Conflict("schedule.slot_taken", "the slot has no free place")
+	ErrSlotPast       = domain.Conflict("schedule.slot_past", "the slot has already begun")
+	ErrStrandBookings = domain.Conflict("schedule.strands_bookings", "the change would strand existing bookings")
+	ErrHasBookings    = domain.Conflict("schedule.has_bookings", "the day still holds bookings")
+)
+
+type dayState int
+
+const (
+	stateNew dayState = iota
+	stateOpen
+	stateClosed
+)
+
+// Schedule is one doctor's day, folded from its events.
+type Schedule struct {
+	doctorID string
+	date     string
+	version  int // number of events applied
+
+	state     dayState
+	hours     Hours
+	zone      string
+	firstSlot time.Time
+	slotLen   time.Duration
+	slots     int
+	// bookings maps a slot (Unix seconds) to the reservations holding a place in it.
+	bookings map[int64]map[uuid.UUID]struct{}
+}
+
+// New returns the empty day of doctorID on date (YYYY-MM-DD), before any event.
+func New(doctorID, date string) *Schedule {
+	return &Schedule{doctorID: doctorID, date: date, bookings: map[int64]map[uuid.UUID]struct{}{}}
+}
+
+// Version is the number of events folded in.
+func (s *Schedule) Version() int { return s.version }
+
+// IsOpen reports whether the doctor works that day.
+func (s *Schedule) IsOpen() bool { return s.state == stateOpen }
+
+// Hours returns the day's hours (zero unless open).
+func (s *Schedule) Hours() Hours { return s.hours }
+
+// Booked returns how many places of slot are taken.
+func (s *Schedule) Booked(slot time.Time) int { return len(s.bookings[slot.Unix()]) }
+
+// Holds reports whether reservationID holds a place in slot.
+func (s *Schedule) Holds(slot time.Time, reservationID uuid.UUID) bool {
+	_, ok := s.bookings[slot.Unix()][reservationID]
+	return ok
+}
+
+// Apply folds recorded events into s. Unknown events are ignored.
+func (s *Schedule) Apply(events ...domain.Event) {
+	for _, e := range events {
+		s.apply(e)
+		s.version++
+	}
+}
+
+func (s *Schedule) apply(e domain.Event) {
+	switch e := e.(type) {
+	case DayOpened:
+		s.open(e)
+	case DayChanged:
+		s.open(DayOpened(e))
+	case DayClosed:
+		s.state = stateClosed
+	case SlotBooked:
+		m := s.bookings[e.Slot.Unix()]
+		if m == nil {
+			m = map[uuid.UUID]struct{}{}
+			s.bookings[e.Slot.Unix()] = m
+		}
+		m[e.ReservationID] = struct{}{}
+	case SlotReleased:
+		m := s.bookings[e.Slot.Unix()]
+		delete(m, e.ReservationID)
+		if len(m) == 0 {
+			delete(s.bookings, e.Slot.Unix())
+		}
+	}
+}
+
+func (s *Schedule) open(e DayOpened) {
+	s.state = stateOpen
+	s.hours = Hours{Opens: e.Opens, Closes: e.Closes, SlotMinutes: e.SlotMinutes, Capacity: e.Capacity}
+	s.zone = e.TimeZone
+	s.firstSlot = e.FirstSlot.UTC()
+	s.slotLen = time.Duration(e.SlotMinutes) * time.Minute
+	s.slots = e.Slots
+}
+
+// onGrid reports whether slot is one of the day's slots.
+func (s *Schedule) onGrid(slot time.Time) bool {
+	return onGrid(s.firstSlot, s.slotLen, s.slots, slot)
+}
+
+func onGrid(first time.Time, length time.Duration, n int, slot time.Time) bool {
+	if length <= 0 || slot.Before(first) {
+		return false
+	}
+	d := slot.Sub(first)
+	return d%length == 0 && int(d/length) < n
+}
