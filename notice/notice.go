@@ -81,7 +81,8 @@ type Message struct {
 	CreatedAt     time.Time
 
 	Status        Status
-	Attempts      []Attempt
+	Tries         int       // attempts since it was recorded or last re-queued
+	Attempts      []Attempt // the most recent attempts, oldest first
 	NextAttemptAt time.Time
 	SentAt        time.Time
 	LastError     string

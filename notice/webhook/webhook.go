@@ -62,7 +62,9 @@ func New(cfg Config) (*Channel, error) {
 	}
 	c := &Channel{url: cfg.URL, key: key, client: cfg.Client, now: cfg.Now}
 	if c.client == nil {
-		c.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 64 // one receiver takes every message: keep the workers' connections
+		c.client = &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse // a POST must not turn into a GET elsewhere
 		}}
 	}

@@ -1,0 +1,324 @@
+package notice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+)
+
+// funcChannel is a channel whose behaviour a test writes.
+type funcChannel struct {
+	mu    sync.Mutex
+	sends map[string]int
+	send  func(ctx context.Context, m Message, try int) error
+}
+
+func newFuncChannel(send func(ctx context.Context, m Message, try int) error) *funcChannel {
+	return &funcChannel{sends: map[string]int{}, send: send}
+}
+
+func (c *funcChannel) Name() string { return "func" }
+
+func (c *funcChannel) Send(ctx context.Context, m Message) error {
+	c.mu.Lock()
+	c.sends[m.ID]++
+	try := c.sends[m.ID]
+	c.mu.Unlock()
+	return c.send(ctx, m, try)
+}
+
+func (c *funcChannel) count(id string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sends[id]
+}
+
+// watchedStore tells the test about every save, the end of each attempt.
+type watchedStore struct {
+	Store
+	saved chan Message
+}
+
+func (s *watchedStore) Save(ctx context.Context, m Message) error {
+	err := s.Store.Save(ctx, m)
+	s.saved <- m
+	return err
+}
+
+// waitFinal waits until every id in ids was saved as sent or dead, and
+// returns the final messages.
+func (s *watchedStore) waitFinal(t *testing.T, ids ...string) map[string]Message {
+	t.Helper()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	got := map[string]Message{}
+	timeout := time.After(20 * time.Second) // a hang guard, not a timing assertion
+	for len(got) < len(want) {
+		select {
+		case m := <-s.saved:
+			if want[m.ID] && m.Status != StatusPending {
+				got[m.ID] = m
+			}
+		case <-timeout:
+			t.Fatalf("only %d of %d messages settled", len(got), len(want))
+		}
+	}
+	return got
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+var fastRetries = DeliveryConfig{
+	Workers: 4, MaxAttempts: 4, AttemptTimeout: 5 * time.Second,
+	InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, PollInterval: 10 * time.Millisecond,
+}
+
+func startDispatcher(t *testing.T, ch Channel, cfg DeliveryConfig) (*Dispatcher, *watchedStore) {
+	t.Helper()
+	s := &watchedStore{Store: NewMemoryStore(), saved: make(chan Message, 10000)}
+	d := NewDispatcher(s, ch, cfg, nil, quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return d, s
+}
+
+func msg(id string) Message {
+	return Message{ID: id, Kind: KindPlaced, ReservationID: "r-" + id, To: "010-1234-5678", Text: "t"}
+}
+
+func TestDispatcherDeliversOnceEvenWhenSubmittedTwice(t *testing.T) {
+	t.Parallel()
+	ch := newFuncChannel(func(context.Context, Message, int) error { return nil })
+	d, s := startDispatcher(t, ch, fastRetries)
+	ctx := context.Background()
+	if added, err := d.Submit(ctx, msg("a")); !added || err != nil {
+		t.Fatalf("Submit = %v, %v", added, err)
+	}
+	got := s.waitFinal(t, "a")["a"]
+	if added, err := d.Submit(ctx, msg("a")); added || err != nil {
+		t.Fatalf("second Submit = %v, %v; want not added", added, err)
+	}
+	if got.Status != StatusSent || got.Tries != 1 || len(got.Attempts) != 1 || got.Attempts[0].Error != "" || got.SentAt.IsZero() {
+		t.Errorf("message = %+v", got)
+	}
+	// Let any wrongly queued second send happen before counting.
+	if _, err := d.Submit(ctx, msg("b")); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFinal(t, "b")
+	if n := ch.count("a"); n != 1 {
+		t.Errorf("sent %d times, want 1", n)
+	}
+}
+
+func TestDispatcherRetriesTemporaryFailures(t *testing.T) {
+	t.Parallel()
+	ch := newFuncChannel(func(_ context.Context, m Message, try int) error {
+		if try < 3 {
+			return fmt.Errorf("receiver down (try %d)", try)
+		}
+		return nil
+	})
+	d, s := startDispatcher(t, ch, fastRetries)
+	if _, err := d.Submit(context.Background(), msg("a")); err != nil {
+		t.Fatal(err)
+	}
+	got := s.waitFinal(t, "a")["a"]
+	if got.Status != StatusSent || got.Tries != 3 || len(got.Attempts) != 3 {
+		t.Fatalf("message = %+v", got)
+	}
+	if got.Attempts[0].Error != "receiver down (try 1)" || got.Attempts[2].Error != "" || got.LastError != "" {
+		t.Errorf("attempts = %+v", got.Attempts)
+	}
+}
+
+func TestDispatcherGivesUpAfterMaxAttempts(t *testing.T) {
+	t.Parallel()
+	ch := newFuncChannel(func(_ context.Context, m Message, try int) error { return fmt.Errorf("down %d", try) })
+	d, s := startDispatcher(t, ch, fastRetries)
+	if _, err := d.Submit(context.Background(), msg("a")); err != nil {
+		t.Fatal(err)
+	}
+	got := s.waitFinal(t, "a")["a"]
+	if got.Status != StatusDead || got.Tries != fastRetries.MaxAttempts || got.LastError != "down 4" {
+		t.Errorf("message = %+v", got)
+	}
+	if n := ch.count("a"); n != fastRetries.MaxAttempts {
+		t.Errorf("sent %d times, want %d", n, fastRetries.MaxAttempts)
+	}
+}
+
+func TestDispatcherRejectedGoesDeadAtOnceAndRetryDeadRequeues(t *testing.T) {
+	t.Parallel()
+	var reject sync.Map
+	reject.Store("bad", true)
+	ch := newFuncChannel(func(_ context.Context, m Message, try int) error {
+		if _, ok := reject.Load(m.ID); ok {
+			return fmt.Errorf("%w: 400 Bad Request", ErrRejected)
+		}
+		return nil
+	})
+	d, s := startDispatcher(t, ch, fastRetries)
+	ctx := context.Background()
+	for _, id := range []string{"bad", "good1", "good2"} {
+		if _, err := d.Submit(ctx, msg(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := s.waitFinal(t, "bad", "good1", "good2")
+	if b := got["bad"]; b.Status != StatusDead || b.Tries != 1 || b.LastError == "" {
+		t.Errorf("rejected message = %+v, want dead after one try", b)
+	}
+	if got["good1"].Status != StatusSent || got["good2"].Status != StatusSent {
+		t.Errorf("others = %+v, %+v", got["good1"], got["good2"])
+	}
+
+	reject.Delete("bad") // the gateway was fixed
+	n, err := d.RetryDead(ctx, Filter{ReservationID: "r-bad"})
+	if err != nil || n != 1 {
+		t.Fatalf("RetryDead = %d, %v; want 1", n, err)
+	}
+	if b := s.waitFinal(t, "bad")["bad"]; b.Status != StatusSent || b.Tries != 1 || len(b.Attempts) != 2 {
+		t.Errorf("re-queued message = %+v", b)
+	}
+	if n, err := d.RetryDead(ctx, Filter{}); err != nil || n != 0 {
+		t.Errorf("RetryDead with nothing dead = %d, %v", n, err)
+	}
+}
+
+func TestDispatcherSlowMessageDoesNotHoldBackOthers(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	ch := newFuncChannel(func(ctx context.Context, m Message, try int) error {
+		if m.ID == "slow" {
+			close(started)
+			<-release
+		}
+		return nil
+	})
+	d, s := startDispatcher(t, ch, DeliveryConfig{Workers: 2, PollInterval: 10 * time.Millisecond})
+	ctx := context.Background()
+	if _, err := d.Submit(ctx, msg("slow")); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	var ids []string
+	for i := range 50 {
+		id := fmt.Sprintf("m%02d", i)
+		ids = append(ids, id)
+		if _, err := d.Submit(ctx, msg(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, m := range s.waitFinal(t, ids...) {
+		if m.Status != StatusSent {
+			t.Errorf("%s = %s", id, m.Status)
+		}
+	}
+	close(release)
+	if m := s.waitFinal(t, "slow")["slow"]; m.Status != StatusSent {
+		t.Errorf("slow = %+v", m)
+	}
+}
+
+func TestDispatcherPicksUpPendingMessagesAfterARestart(t *testing.T) {
+	t.Parallel()
+	mem := NewMemoryStore()
+	ctx := context.Background()
+	// A previous process recorded these and stopped before (or while) sending.
+	for _, id := range []string{"x", "y"} {
+		m := msg(id)
+		m.Status, m.NextAttemptAt = StatusPending, time.Now().Add(-time.Minute)
+		if _, err := mem.Add(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &watchedStore{Store: mem, saved: make(chan Message, 100)}
+	ch := newFuncChannel(func(context.Context, Message, int) error { return nil })
+	d := NewDispatcher(s, ch, fastRetries, nil, quiet())
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { d.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	for id, m := range s.waitFinal(t, "x", "y") {
+		if m.Status != StatusSent {
+			t.Errorf("%s = %+v", id, m)
+		}
+	}
+}
+
+func TestDispatcherShutdownMidSendDoesNotCountTheTry(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	ch := newFuncChannel(func(ctx context.Context, m Message, try int) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	mem := NewMemoryStore()
+	d := NewDispatcher(mem, ch, fastRetries, nil, quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	if _, err := d.Submit(context.Background(), msg("a")); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	cancel()
+	<-done
+	m, err := mem.Get(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != StatusPending || m.Tries != 0 || len(m.Attempts) != 0 {
+		t.Errorf("after shutdown mid-send: %+v, want pending with no tries", m)
+	}
+}
+
+func TestDispatcherHonoursRetryAfter(t *testing.T) {
+	t.Parallel()
+	ch := newFuncChannel(func(_ context.Context, m Message, try int) error {
+		return &RetryAfterError{Err: errors.New("429"), After: time.Hour}
+	})
+	d, s := startDispatcher(t, ch, fastRetries)
+	before := time.Now()
+	if _, err := d.Submit(context.Background(), msg("a")); err != nil {
+		t.Fatal(err)
+	}
+	m := <-s.saved
+	if m.Status != StatusPending || m.NextAttemptAt.Before(before.Add(time.Hour)) {
+		t.Errorf("after a 429 asking for an hour: %+v", m)
+	}
+}
+
+func TestDelayGrowsWithJitterWithinBounds(t *testing.T) {
+	t.Parallel()
+	d := NewDispatcher(NewMemoryStore(), nil, DeliveryConfig{
+		InitialInterval: time.Second, Multiplier: 2, MaxInterval: 30 * time.Second, Jitter: 0.5,
+	}, nil, quiet())
+	for n, base := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second,
+		5: 16 * time.Second, 6: 30 * time.Second, 12: 30 * time.Second} {
+		lo, hi := base/2, base*3/2+1
+		seen := map[time.Duration]bool{}
+		for range 20 {
+			got := d.delay(n)
+			seen[got] = true
+			if got < lo || got > hi {
+				t.Errorf("delay(%d) = %v, want within [%v, %v]", n, got, lo, hi)
+			}
+		}
+		if len(seen) < 2 {
+			t.Errorf("delay(%d) has no jitter: %v", n, seen)
+		}
+	}
+}
