@@ -1,0 +1,123 @@
+package reservation
+
+import (
+	"time"
+
+	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/clinic"
+)
+
+// Place books the visit p. The slot must already be booked in the doctor's
+// schedule; that is the command handler's first step. Errors: a
+// *domain.ValidationError, ErrAlreadyPlaced.
+func (r *Reservation) Place(p Place, at time.Time, by string) ([]domain.Event, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if r.Placed() {
+		return nil, ErrAlreadyPlaced
+	}
+	return []domain.Event{Placed{
+		Visit: Visit{
+			ReservationID: r.id, MedicalRecordID: MedicalRecordID(r.id),
+			Customer: p.Customer, Pet: p.Pet, DoctorID: p.DoctorID, Slot: p.Slot.UTC(),
+			Status: StatusBooked, At: at.UTC(), By: by,
+		},
+		Reason: p.Reason,
+	}}, nil
+}
+
+// next is the visit after an event at at by by, with status s.
+func (r *Reservation) next(s Status, at time.Time, by string) Visit {
+	v := r.visit
+	v.Status, v.At, v.By = s, at.UTC(), by
+	return v
+}
+
+// stateErr is why a booked-only command cannot run now.
+func (r *Reservation) stateErr() error {
+	switch r.visit.Status {
+	case "":
+		return ErrNotFound
+	case StatusCancelled:
+		return ErrCancelled
+	case StatusCompleted:
+		return ErrCompleted
+	case StatusCheckedIn:
+		return ErrCheckedIn
+	case StatusNoShow:
+		return ErrNoShow
+	}
+	return nil
+}
+
+// Reschedule moves a booked visit to doctorID at slot (the new slot must be
+// booked first). Moving it to where it is changes nothing. Errors:
+// ErrNotFound, ErrCancelled, ErrCompleted, ErrCheckedIn, ErrNoShow, a
+// *domain.ValidationError.
+func (r *Reservation) Reschedule(doctorID string, slot time.Time, at time.Time, by string) ([]domain.Event, error) {
+	v := domain.Validation()
+	v.Check(clinic.ValidDoctorID(doctorID), "doctorId", "required")
+	v.Check(!slot.IsZero(), "slot", "required (RFC 3339)")
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if r.visit.Status != StatusBooked {
+		return nil, r.stateErr()
+	}
+	if doctorID == r.visit.DoctorID && slot.Equal(r.visit.Slot) {
+		return nil, nil
+	}
+	next := r.next(StatusBooked, at, by)
+	next.DoctorID, next.Slot = doctorID, slot.UTC()
+	return []domain.Event{Rescheduled{Visit: next, OldDoctorID: r.visit.DoctorID, OldSlot: r.visit.Slot}}, nil
+}
+
+// Cancel cancels a booked visit. Errors: ErrNotFound, ErrCancelled,
+// ErrCompleted, ErrCheckedIn (a visit that began is completed, not
+// cancelled), ErrNoShow, a *domain.ValidationError for a reason over 500 bytes.
+func (r *Reservation) Cancel(reason string, at time.Time, by string) ([]domain.Event, error) {
+	if len(reason) > 500 {
+		return nil, domain.Invalidf("reason", "at most 500 bytes")
+	}
+	if r.visit.Status != StatusBooked {
+		return nil, r.stateErr()
+	}
+	return []domain.Event{Cancelled{Visit: r.next(StatusCancelled, at, by), Reason: reason}}, nil
+}
+
+// CheckIn records that the animal arrived. Errors: ErrNotFound,
+// ErrCancelled, ErrCompleted, ErrCheckedIn, ErrNoShow.
+func (r *Reservation) CheckIn(at time.Time, by string) ([]domain.Event, error) {
+	if r.visit.Status != StatusBooked {
+		return nil, r.stateErr()
+	}
+	return []domain.Event{CheckedIn{Visit: r.next(StatusCheckedIn, at, by)}}, nil
+}
+
+// Complete records that the visit is over. Errors: ErrNotFound,
+// ErrNotCheckedIn (still booked), ErrCancelled, ErrCompleted, ErrNoShow.
+func (r *Reservation) Complete(at time.Time, by string) ([]domain.Event, error) {
+	switch r.visit.Status {
+	case StatusCheckedIn:
+		return []domain.Event{Completed{Visit: r.next(StatusCompleted, at, by)}}, nil
+	case StatusBooked:
+		return nil, ErrNotCheckedIn
+	}
+	return nil, r.stateErr()
+}
+
+// MarkNoShow records that nobody came. Errors: ErrNotFound, ErrCancelled,
+// ErrCompleted, ErrCheckedIn, ErrNoShow.
+func (r *Reservation) MarkNoShow(at time.Time, by string) ([]domain.Event, error) {
+	if r.visit.Status != StatusBooked {
+		return nil, r.stateErr()
+	}
+	return []domain.Event{NoShow{Visit: r.next(StatusNoShow, at, by)}}, nil
+}
+
+// Started reports whether the animal was checked in (the visit is under
+// way or over), the condition for finalising its medical record.
+func (r *Reservation) Started() bool {
+	return r.visit.Status == StatusCheckedIn || r.visit.Status == StatusCompleted
+}

@@ -1,0 +1,132 @@
+// Package reservation is a booked visit of an animal to a doctor, from
+// placement to check-in and completion, or to cancellation or no-show.
+package reservation
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/clinic"
+)
+
+// Status is where a visit stands. The strings are stored.
+type Status string
+
+// Statuses of a visit.
+const (
+	StatusBooked    Status = "booked"
+	StatusCheckedIn Status = "checked_in"
+	StatusCompleted Status = "completed"
+	StatusCancelled Status = "cancelled"
+	StatusNoShow    Status = "no_show"
+)
+
+// Errors returned by the commands.
+var (
+	ErrNotFound      = domain.NotFound("reservation.not_found", "no such reservation")
+	ErrAlreadyPlaced = domain.Conflict("reservation.already_placed", "the reservation exists already")
+	ErrCancelled     = domain.Conflict("reservation.cancelled", "the reservation is cancelled")
+	ErrCompleted     = domain.Conflict("reservation.completed", "the visit is completed")
+	ErrCheckedIn     = domain.Conflict("reservation.checked_in", "the animal is checked in already")
+	ErrNoShow        = domain.Conflict("reservation.no_show", "the visit was a no-show")
+	ErrNotCheckedIn  = domain.Conflict("reservation.not_checked_in", "the animal has not been checked in")
+)
+
+// Reservation is one visit, folded from its events.
+type Reservation struct {
+	id      uuid.UUID
+	version int
+	visit   Visit // as after the last event; zero before placement
+	reason  string
+}
+
+// New returns the reservation id before any event.
+func New(id uuid.UUID) *Reservation { return &Reservation{id: id} }
+
+// ID returns the reservation's ID.
+func (r *Reservation) ID() uuid.UUID { return r.id }
+
+// Version is the number of events folded in.
+func (r *Reservation) Version() int { return r.version }
+
+// Placed reports whether the reservation exists.
+func (r *Reservation) Placed() bool { return r.visit.Status != "" }
+
+// Status returns the visit's status ("" before placement).
+func (r *Reservation) Status() Status { return r.visit.Status }
+
+// Visit returns the visit as of the last event.
+func (r *Reservation) Visit() Visit { return r.visit }
+
+// Apply folds recorded events into r. Unknown events are ignored.
+func (r *Reservation) Apply(events ...domain.Event) {
+	for _, e := range events {
+		switch e := e.(type) {
+		case Placed:
+			r.visit, r.reason = e.Visit, e.Reason
+		case Rescheduled:
+			r.visit = e.Visit
+		case Cancelled:
+			r.visit = e.Visit
+		case CheckedIn:
+			r.visit = e.Visit
+		case Completed:
+			r.visit = e.Visit
+		case NoShow:
+			r.visit = e.Visit
+		}
+		r.version++
+	}
+}
+
+// Place is what a new reservation needs.
+type Place struct {
+	Customer Customer
+	Pet      Pet
+	DoctorID string
+	Slot     time.Time
+	Reason   string
+}
+
+// Validate returns a *domain.ValidationError naming each bad field.
+func (p Place) Validate() error {
+	v := domain.Validation()
+	checkText(v, "customer.name", p.Customer.Name, 100)
+	v.Check(ValidPhone(p.Customer.Phone), "customer.phone", "must be a phone number (7 to 15 digits)")
+	checkText(v, "pet.name", p.Pet.Name, 100)
+	checkText(v, "pet.species", p.Pet.Species, 50)
+	v.Check(clinic.ValidDoctorID(p.DoctorID), "doctorId", "required")
+	v.Check(!p.Slot.IsZero(), "slot", "required (RFC 3339)")
+	v.Check(len(p.Reason) <= 500, "reason", "at most 500 bytes")
+	return v.Err()
+}
+
+func checkText(v *domain.ValidationError, field, s string, max int) {
+	switch {
+	case strings.TrimSpace(s) == "":
+		v.Add(field, "required")
+	case len(s) > max:
+		v.Add(field, fmt.Sprintf("at most %d bytes", max))
+	}
+}
+
+// ValidPhone reports whether s looks like a phone number: 7 to 15 digits,
+// optionally with '+', spaces, '-', '(' and ')'.
+func ValidPhone(s string) bool {
+	digits := 0
+	for i, c := range s {
+		switch {
+		case unicode.IsDigit(c) && c < 128:
+			digits++
+		case c == '+' && i == 0, c == ' ', c == '-', c == '(', c == ')':
+		default:
+			return false
+		}
+	}
+	return digits >= 7 && digits <= 15
+}
