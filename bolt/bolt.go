@@ -1,0 +1,431 @@
+// Package bolt is the embedded read store: projections.Store on bbolt, a
+// pure-Go B+tree in one file. One write transaction holds a batch of
+// documents, their index entries and the checkpoint, so the checkpoint can
+// never be ahead of the documents, and a crash loses a whole batch or none.
+package bolt
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/vetclinic/clinic/projections"
+)
+
+var (
+	bucketNS     = []byte("ns")
+	bucketGens   = []byte("generations")
+	bucketParked = []byte("parked")
+	keyCP        = []byte("checkpoint")
+)
+
+// Store is a projections.Store in one bbolt file. It is safe for concurrent
+// use; write transactions are serialised by bbolt.
+type Store struct {
+	db *bbolt.DB
+}
+
+var _ projections.Store = (*Store)(nil)
+
+// Open opens (creating it if needed) the store file at path. Only one process
+// may hold it; Open gives up after timeout when another one does.
+func Open(path string, timeout time.Duration) (*Store, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("open read store %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range [][]byte{bucketNS, bucketGens, bucketParked} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open read store %s: %w", path, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+func docsName(coll string) []byte     { return []byte("d:" + coll) }
+func idxName(coll, key string) []byte { return []byte("i:" + coll + ":" + key) }
+func idxKey(value, id string) []byte  { return []byte(value + "\x00" + id) }
+
+// Get implements projections.Store.
+func (s *Store) Get(ctx context.Context, ns, coll, id string) (projections.Doc, bool, error) {
+	var d projections.Doc
+	var ok bool
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := docsBucket(tx, ns, coll)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		var err error
+		d, err = decodeDoc(id, v)
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return projections.Doc{}, false, fmt.Errorf("get %s/%s/%s: %w", ns, coll, id, err)
+	}
+	return d, ok, nil
+}
+
+// Find implements projections.Store.
+func (s *Store) Find(ctx context.Context, ns, coll, key, value string, limit int) ([]projections.Doc, error) {
+	var out []projections.Doc
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		nsb := tx.Bucket(bucketNS).Bucket([]byte(ns))
+		if nsb == nil {
+			return nil
+		}
+		ib, db := nsb.Bucket(idxName(coll, key)), nsb.Bucket(docsName(coll))
+		if ib == nil || db == nil {
+			return nil
+		}
+		prefix := []byte(value + "\x00")
+		c := ib.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = c.Next() {
+			id := string(k[len(prefix):])
+			v := db.Get([]byte(id))
+			if v == nil {
+				continue
+			}
+			d, err := decodeDoc(id, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, d)
+			if limit > 0 && len(out) == limit {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find %s/%s %s=%q: %w", ns, coll, key, value, err)
+	}
+	return out, nil
+}
+
+// EnsureIndexes implements projections.Store. Index entries are kept for
+// every key a document carries, so there is nothing to prepare.
+func (s *Store) EnsureIndexes(ctx context.Context, ns, coll string, keys []string) error { return nil }
+
+// Commit implements projections.Store: documents and checkpoint in one
+// transaction.
+func (s *Store) Commit(ctx context.Context, ns string, writes []projections.Write, cp *projections.Checkpoint) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		nsb, err := tx.Bucket(bucketNS).CreateBucketIfNotExists([]byte(ns))
+		if err != nil {
+			return err
+		}
+		for _, w := range writes {
+			if err := put(nsb, w); err != nil {
+				return err
+			}
+		}
+		if cp == nil {
+			return nil
+		}
+		v, err := json.Marshal(cp)
+		if err != nil {
+			return err
+		}
+		return nsb.Put(keyCP, v)
+	})
+	if err != nil {
+		return fmt.Errorf("commit %d documents to %s: %w", len(writes), ns, err)
+	}
+	return nil
+}
+
+func put(nsb *bbolt.Bucket, w projections.Write) error {
+	db, err := nsb.CreateBucketIfNotExists(docsName(w.Coll))
+	if err != nil {
+		return err
+	}
+	id := []byte(w.Doc.ID)
+	var oldKeys map[string]string
+	if old := db.Get(id); old != nil {
+		pos, keys, _, err := decodeParts(old)
+		if err != nil {
+			return err
+		}
+		if !w.Force && !pos.Less(w.Doc.Position) {
+			return nil // already folded in: a redelivery
+		}
+		oldKeys = keys
+	}
+	for k, v := range oldKeys {
+		if nv, ok := w.Doc.Keys[k]; ok && nv == v {
+			continue
+		}
+		if ib := nsb.Bucket(idxName(w.Coll, k)); ib != nil {
+			if err := ib.Delete(idxKey(v, w.Doc.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	for k, v := range w.Doc.Keys {
+		if ov, ok := oldKeys[k]; ok && ov == v {
+			continue
+		}
+		ib, err := nsb.CreateBucketIfNotExists(idxName(w.Coll, k))
+		if err != nil {
+			return err
+		}
+		if err := ib.Put(idxKey(v, w.Doc.ID), nil); err != nil {
+			return err
+		}
+	}
+	return db.Put(id, encodeDoc(w.Doc))
+}
+
+// Checkpoint implements projections.Store.
+func (s *Store) Checkpoint(ctx context.Context, ns string) (projections.Checkpoint, bool, error) {
+	var cp projections.Checkpoint
+	var ok bool
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		nsb := tx.Bucket(bucketNS).Bucket([]byte(ns))
+		if nsb == nil {
+			return nil
+		}
+		v := nsb.Get(keyCP)
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &cp)
+	})
+	if err != nil {
+		return projections.Checkpoint{}, false, fmt.Errorf("checkpoint of %s: %w", ns, err)
+	}
+	return cp, ok, nil
+}
+
+// Drop implements projections.Store.
+func (s *Store) Drop(ctx context.Context, ns string) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		err := tx.Bucket(bucketNS).DeleteBucket([]byte(ns))
+		if errors.Is(err, bbolt.ErrBucketNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("drop %s: %w", ns, err)
+	}
+	return nil
+}
+
+// Namespaces implements projections.Store.
+func (s *Store) Namespaces(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketNS).ForEachBucket(func(k []byte) error {
+			out = append(out, string(k))
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Generations implements projections.Store.
+func (s *Store) Generations(ctx context.Context, name string) (projections.Generations, error) {
+	var g projections.Generations
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketGens).Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		return json.Unmarshal(v, &g)
+	})
+	if err != nil {
+		return projections.Generations{}, fmt.Errorf("generations of %s: %w", name, err)
+	}
+	return g, nil
+}
+
+// SwapGenerations implements projections.Store.
+func (s *Store) SwapGenerations(ctx context.Context, name string, old, next projections.Generations) (bool, error) {
+	swapped := false
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketGens)
+		var cur projections.Generations
+		if v := b.Get([]byte(name)); v != nil {
+			if err := json.Unmarshal(v, &cur); err != nil {
+				return err
+			}
+		}
+		if cur.Version != old.Version {
+			return nil
+		}
+		next.Version = cur.Version + 1
+		v, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
+		swapped = true
+		return b.Put([]byte(name), v)
+	})
+	if err != nil {
+		return false, fmt.Errorf("swap generations of %s: %w", name, err)
+	}
+	return swapped, nil
+}
+
+func parkedKey(p projections.Parked) []byte {
+	return []byte(p.Event.Position.Key() + "\x00" + p.Event.ID)
+}
+
+// Park implements projections.Store.
+func (s *Store) Park(ctx context.Context, p projections.Parked) error {
+	v, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.Bucket(bucketParked).CreateBucketIfNotExists([]byte(p.Subscriber))
+		if err != nil {
+			return err
+		}
+		return b.Put(parkedKey(p), v)
+	})
+}
+
+// ParkedEvents implements projections.Store.
+func (s *Store) ParkedEvents(ctx context.Context, subscriber string) ([]projections.Parked, error) {
+	var out []projections.Parked
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketParked).ForEachBucket(func(name []byte) error {
+			if subscriber != "" && string(name) != subscriber {
+				return nil
+			}
+			return tx.Bucket(bucketParked).Bucket(name).ForEach(func(_, v []byte) error {
+				var p projections.Parked
+				if err := json.Unmarshal(v, &p); err != nil {
+					return err
+				}
+				out = append(out, p)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("parked events: %w", err)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Event.Position.Less(out[j].Event.Position) })
+	return out, nil
+}
+
+// Unpark implements projections.Store.
+func (s *Store) Unpark(ctx context.Context, subscriber, eventID string) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketParked).Bucket([]byte(subscriber))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if strings.HasSuffix(string(k), "\x00"+eventID) {
+				return c.Delete()
+			}
+		}
+		return nil
+	})
+}
+
+func docsBucket(tx *bbolt.Tx, ns, coll string) *bbolt.Bucket {
+	nsb := tx.Bucket(bucketNS).Bucket([]byte(ns))
+	if nsb == nil {
+		return nil
+	}
+	return nsb.Bucket(docsName(coll))
+}
+
+// encodeDoc lays a document out as: commit, prepare (8 bytes each, big
+// endian), the number of keys and each key and value (uvarint length
+// prefixed), then the body.
+func encodeDoc(d projections.Doc) []byte {
+	n := 16 + binary.MaxVarintLen64 + len(d.Body)
+	for k, v := range d.Keys {
+		n += len(k) + len(v) + 2*binary.MaxVarintLen64
+	}
+	b := make([]byte, 16, n)
+	binary.BigEndian.PutUint64(b, d.Position.Commit)
+	binary.BigEndian.PutUint64(b[8:], d.Position.Prepare)
+	b = binary.AppendUvarint(b, uint64(len(d.Keys)))
+	keys := make([]string, 0, len(d.Keys))
+	for k := range d.Keys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		v := d.Keys[k]
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return append(b, d.Body...)
+}
+
+var errCorrupt = errors.New("bolt: corrupt document")
+
+func decodeParts(v []byte) (projections.Position, map[string]string, []byte, error) {
+	if len(v) < 17 {
+		return projections.Position{}, nil, nil, errCorrupt
+	}
+	pos := projections.Position{Commit: binary.BigEndian.Uint64(v), Prepare: binary.BigEndian.Uint64(v[8:])}
+	v = v[16:]
+	n, w := binary.Uvarint(v)
+	if w <= 0 {
+		return pos, nil, nil, errCorrupt
+	}
+	v = v[w:]
+	var keys map[string]string
+	if n > 0 {
+		keys = make(map[string]string, n)
+	}
+	for i := uint64(0); i < n; i++ {
+		var k, val string
+		for _, dst := range []*string{&k, &val} {
+			l, w := binary.Uvarint(v)
+			if w <= 0 || uint64(len(v)-w) < l {
+				return pos, nil, nil, errCorrupt
+			}
+			*dst = string(v[w : w+int(l)])
+			v = v[w+int(l):]
+		}
+		keys[k] = val
+	}
+	return pos, keys, v, nil
+}
+
+func decodeDoc(id string, v []byte) (projections.Doc, error) {
+	pos, keys, body, err := decodeParts(v)
+	if err != nil {
+		return projections.Doc{}, err
+	}
+	return projections.Doc{ID: id, Position: pos, Keys: keys, Body: append([]byte(nil), body...)}, nil
+}

@@ -1,0 +1,138 @@
+// Package projections runs subscribers on the event store's $all stream:
+// the read-model projections (folds from document and event to document)
+// and any other subscriber that needs a durable checkpoint, such as the
+// notice service. It declares the small read-store interface it needs; the
+// bolt and mongodb packages implement it.
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// ErrInvalidPosition is returned by ParsePosition for a malformed position.
+var ErrInvalidPosition = errors.New("projections: invalid position")
+
+// Position is a place in $all. Positions order events totally.
+type Position struct {
+	Commit  uint64
+	Prepare uint64
+}
+
+// Less reports whether p comes before q in $all.
+func (p Position) Less(q Position) bool {
+	if p.Commit != q.Commit {
+		return p.Commit < q.Commit
+	}
+	return p.Prepare < q.Prepare
+}
+
+// IsZero reports whether p is the zero position (before every event).
+func (p Position) IsZero() bool { return p == Position{} }
+
+// Key is p as 32 hexadecimal digits, so that byte order is position order
+// (stores that compare strings can guard writes with it).
+func (p Position) Key() string { return fmt.Sprintf("%016x%016x", p.Commit, p.Prepare) }
+
+// ParsePositionKey reverses Key. It returns ErrInvalidPosition for anything else.
+func ParsePositionKey(s string) (Position, error) {
+	if len(s) != 32 {
+		return Position{}, fmt.Errorf("%w: %q", ErrInvalidPosition, s)
+	}
+	c, err1 := strconv.ParseUint(s[:16], 16, 64)
+	p, err2 := strconv.ParseUint(s[16:], 16, 64)
+	if err1 != nil || err2 != nil {
+		return Position{}, fmt.Errorf("%w: %q", ErrInvalidPosition, s)
+	}
+	return Position{Commit: c, Prepare: p}, nil
+}
+
+// Doc is one read-model document as stored: its id, the position of the
+// last event folded into it (which guards every write), the values it is
+// indexed by, and its JSON body.
+type Doc struct {
+	ID       string
+	Position Position
+	Keys     map[string]string // index name -> value, e.g. "phone" -> "01012345678"
+	Body     []byte            // a JSON object
+}
+
+// Write puts one document into a collection of a namespace.
+type Write struct {
+	Coll string
+	Doc  Doc
+	// Force skips the position guard: the write happens even when the stored
+	// document is at the same or a later position. Folds never set it; replays
+	// of parked events and bookkeeping writes (delivery attempts) do.
+	Force bool
+}
+
+// Checkpoint is how far a subscriber's copy has processed $all.
+type Checkpoint struct {
+	Position  Position  // every event up to here has been written
+	EventTime time.Time // when the last processed event was appended
+	Events    uint64    // events processed by this copy
+	UpdatedAt time.Time
+}
+
+// Generations says which copy of a projection serves queries and which one
+// a rebuild is filling. Copies are numbered from 1; 0 means none.
+type Generations struct {
+	Live      int
+	Building  int
+	Owner     string    // the rebuild holding Building
+	Heartbeat time.Time // the owner's last sign of life
+	Version   int64     // compare-and-swap counter, 0 when never stored
+}
+
+// Parked is an event a subscriber failed to handle after its attempts.
+type Parked struct {
+	Subscriber string
+	Event      Event
+	Error      string
+	Attempts   int
+	ParkedAt   time.Time
+}
+
+// Store is the read store: documents in collections grouped by namespace
+// (one namespace per copy of a subscriber's data), each namespace with its
+// checkpoint, plus the generation pointers and the parked events.
+//
+// Commit must never leave the checkpoint ahead of the documents: a store
+// with transactions commits both at once, any other writes the documents
+// first (each guarded by position) and the checkpoint after them.
+type Store interface {
+	// Get returns a document; ok is false when there is none.
+	Get(ctx context.Context, ns, coll, id string) (doc Doc, ok bool, err error)
+	// Find returns the documents whose Keys[key] equals value, by id, at most
+	// limit of them (0 means all).
+	Find(ctx context.Context, ns, coll, key, value string, limit int) ([]Doc, error)
+	// EnsureIndexes prepares lookups by the given keys.
+	EnsureIndexes(ctx context.Context, ns, coll string, keys []string) error
+	// Commit writes the documents, each only if the stored one is at an
+	// earlier position (unless Force), then the checkpoint when cp is not nil.
+	Commit(ctx context.Context, ns string, writes []Write, cp *Checkpoint) error
+	// Checkpoint returns the namespace's checkpoint; ok is false when none.
+	Checkpoint(ctx context.Context, ns string) (cp Checkpoint, ok bool, err error)
+	// Drop removes a namespace's documents and checkpoint.
+	Drop(ctx context.Context, ns string) error
+	// Namespaces lists the namespaces that hold a checkpoint or documents.
+	Namespaces(ctx context.Context) ([]string, error)
+
+	// Generations returns a projection's pointers (zero value when none).
+	Generations(ctx context.Context, name string) (Generations, error)
+	// SwapGenerations stores next if the stored pointers still have
+	// old.Version; it reports whether it did. next.Version is ignored.
+	SwapGenerations(ctx context.Context, name string, old, next Generations) (bool, error)
+
+	// Park records an event a subscriber gave up on.
+	Park(ctx context.Context, p Parked) error
+	// ParkedEvents lists a subscriber's parked events in position order
+	// (every subscriber's when subscriber is "").
+	ParkedEvents(ctx context.Context, subscriber string) ([]Parked, error)
+	// Unpark removes a parked event.
+	Unpark(ctx context.Context, subscriber, eventID string) error
+}
