@@ -1,24 +1,127 @@
+// Package eventstore is an embedded, durable, single-node event store that
+// speaks the part of the EventStoreDB gRPC protocol the official client uses:
+// appends, reads, catch-up subscriptions, deletes and stream metadata.
+// Storage is Pebble; every append is fsynced before it is acknowledged, and
+// concurrent appends share one sync (group commit).
 package eventstore
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 )
+
+// DefaultMaxAppendSize is EventStoreDB's default limit on the payload of one
+// append (1 MiB).
+const DefaultMaxAppendSize = 1 << 20
+
+// maxMessageSize matches the official client, which accepts 17 MiB messages.
+const maxMessageSize = 17 << 20
 
 // Options configures an embedded event store.
 type Options struct {
 	Dir    string       // data directory; created if missing
 	Logger *slog.Logger // nil means discard
+	// Now is the clock that stamps events' "created"; nil means time.Now.
+	Now func() time.Time
+	// MaxAppendSize limits the bytes of data and metadata in one append;
+	// 0 means DefaultMaxAppendSize.
+	MaxAppendSize int
 }
 
 // Server is an embedded event store serving the EventStoreDB gRPC protocol.
-type Server struct{ addr string }
+type Server struct {
+	addr   string
+	log    *slog.Logger
+	store  *store
+	writer *writer
+	grpc   *grpc.Server
+	served chan struct{}
+
+	closing   chan struct{} // closed first by Close: ends subscriptions
+	closeOnce sync.Once
+	closeErr  error
+}
 
 // Start opens the store in opts.Dir, listens on addr (for instance
-// "127.0.0.1:0") and serves in the background until Close.
+// "127.0.0.1:0") and serves in the background until Close. The listener is
+// bound when Start returns. It returns an error when the directory cannot be
+// opened as a store or the address cannot be bound.
 func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
-	return nil, errors.New("eventstore: not implemented yet")
+	if opts.Dir == "" {
+		return nil, errors.New("eventstore: no data directory")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	maxAppend := opts.MaxAppendSize
+	if maxAppend <= 0 {
+		maxAppend = DefaultMaxAppendSize
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("eventstore: %w", err)
+	}
+	st, err := openStore(opts.Dir, log)
+	if err != nil {
+		return nil, err
+	}
+	var lc net.ListenConfig
+	lis, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		st.close()
+		return nil, fmt.Errorf("eventstore: listen on %s: %w", addr, err)
+	}
+	s := &Server{
+		addr:    lis.Addr().String(),
+		log:     log,
+		store:   st,
+		writer:  newWriter(st, now),
+		served:  make(chan struct{}),
+		closing: make(chan struct{}),
+	}
+	s.grpc = grpc.NewServer(
+		grpc.ForceServerCodecV2(newCodec()),
+		grpc.MaxRecvMsgSize(maxMessageSize),
+		grpc.MaxSendMsgSize(maxMessageSize),
+		// The client pings every 10 s, even with no call open.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 20 * time.Second}),
+		grpc.SharedWriteBuffer(true),
+		grpc.NumStreamWorkers(4),
+	)
+	serverfeatures.RegisterServerFeaturesServer(s.grpc, features{})
+	streams.RegisterStreamsServer(s.grpc, &streamsService{
+		s:         st,
+		w:         s.writer,
+		log:       log,
+		now:       now,
+		closing:   s.closing,
+		maxAppend: maxAppend,
+	})
+	go func() {
+		defer close(s.served)
+		if err := s.grpc.Serve(lis); err != nil {
+			log.Error("eventstore: serve", "err", err)
+		}
+	}()
+	log.Info("event store listening", "addr", s.addr, "url", s.URL(), "dir", opts.Dir, "head", st.head.Load())
+	return s, nil
 }
 
 // Addr is the host:port the server listens on.
@@ -27,5 +130,26 @@ func (s *Server) Addr() string { return s.addr }
 // URL is the connection string the official client takes.
 func (s *Server) URL() string { return "esdb://" + s.addr + "?tls=false" }
 
-// Close stops serving (ending subscriptions) and closes the store.
-func (s *Server) Close() error { return nil }
+// Close stops serving (ending subscriptions with status Unavailable), waits
+// for calls in flight, and closes the store. Calling it again returns the
+// first result.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		stopped := make(chan struct{})
+		go func() {
+			s.grpc.GracefulStop()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-time.After(5 * time.Second):
+			s.grpc.Stop()
+			<-stopped
+		}
+		<-s.served
+		s.writer.stop()
+		s.closeErr = s.store.close()
+	})
+	return s.closeErr
+}

@@ -1,0 +1,275 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// streamsService implements the Streams gRPC service.
+type streamsService struct {
+	streams.UnimplementedStreamsServer
+	s         *store
+	w         *writer
+	log       *slog.Logger
+	now       func() time.Time
+	closing   <-chan struct{}
+	maxAppend int
+}
+
+var empty = &shared.Empty{}
+
+// Append appends the proposed messages that follow the options message.
+func (h *streamsService) Append(srv streams.Streams_AppendServer) error {
+	req, err := srv.Recv()
+	if err != nil {
+		return err
+	}
+	opts := req.GetOptions()
+	if opts == nil {
+		return status.Error(codes.InvalidArgument, "the first append message must carry the options")
+	}
+	stream := string(opts.GetStreamIdentifier().GetStreamName())
+	if stream == "" {
+		return status.Error(codes.InvalidArgument, "stream name is empty")
+	}
+	o := getOp()
+	defer putOp(o)
+	o.kind, o.stream = opAppend, stream
+	switch x := opts.ExpectedStreamRevision.(type) {
+	case *streams.AppendReq_Options_Revision:
+		o.expect = expected{kind: expectRevision, rev: x.Revision}
+	case *streams.AppendReq_Options_NoStream:
+		o.expect = expected{kind: expectNoStream}
+	case *streams.AppendReq_Options_StreamExists:
+		o.expect = expected{kind: expectExists}
+	default:
+		o.expect = expected{kind: expectAny}
+	}
+	size := 0
+	for {
+		req, err := srv.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		pm := req.GetProposedMessage()
+		if pm == nil {
+			return status.Error(codes.InvalidArgument, "expected a proposed message")
+		}
+		id, err := protoUUID(pm.GetId())
+		if err != nil {
+			return status.Error(codes.InvalidArgument, err.Error())
+		}
+		e := event{
+			id:          id,
+			eventType:   pm.Metadata[mdType],
+			contentType: pm.Metadata[mdContentType],
+			customMD:    pm.CustomMetadata,
+			data:        pm.Data,
+		}
+		if e.eventType == "" {
+			return status.Error(codes.InvalidArgument, "event type is empty")
+		}
+		if e.contentType == "" {
+			e.contentType = "application/octet-stream"
+		}
+		size += len(e.data) + len(e.customMD) + len(e.eventType)
+		if size > h.maxAppend {
+			srv.SetTrailer(metadata.Pairs("exception", "maximum-append-size-exceeded",
+				"maximum-append-size", strconv.Itoa(h.maxAppend)))
+			return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", h.maxAppend)
+		}
+		o.events = append(o.events, e)
+	}
+	h.w.submit(o)
+	if err := h.opError(srv, o); err != nil {
+		return err
+	}
+	if o.wrong {
+		return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_WrongExpectedVersion_{
+			WrongExpectedVersion: wrongVersion(o),
+		}})
+	}
+	ok := &streams.AppendResp_Success{}
+	if o.current >= 0 {
+		ok.CurrentRevisionOption = &streams.AppendResp_Success_CurrentRevision{CurrentRevision: uint64(o.current)}
+	} else {
+		ok.CurrentRevisionOption = &streams.AppendResp_Success_NoStream{NoStream: empty}
+	}
+	if o.position > 0 {
+		ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
+			CommitPosition: o.position, PreparePosition: o.position,
+		}}
+	} else {
+		ok.PositionOption = &streams.AppendResp_Success_NoPosition{NoPosition: empty}
+	}
+	return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_Success_{Success: ok}})
+}
+
+// opError turns the writer's failure into the status the client expects.
+func (h *streamsService) opError(tr trailerSetter, o *op) error {
+	switch {
+	case o.err == nil:
+		return nil
+	case errors.Is(o.err, errStreamDeleted):
+		return streamDeleted(tr, o.stream)
+	case errors.Is(o.err, errClosed):
+		return status.Error(codes.Unavailable, "the event store is shutting down")
+	default:
+		h.log.Error("write failed", "stream", o.stream, "err", o.err)
+		return status.Error(codes.Internal, "the event store could not write")
+	}
+}
+
+type trailerSetter interface{ SetTrailer(metadata.MD) }
+
+// ctxTrailer sets trailers of a unary call.
+type ctxTrailer struct{ ctx context.Context }
+
+func (c ctxTrailer) SetTrailer(md metadata.MD) { _ = grpc.SetTrailer(c.ctx, md) }
+
+// streamDeleted is EventStoreDB's stream-deleted exception, which the client
+// maps to ErrorCodeStreamDeleted through the trailers.
+func streamDeleted(tr trailerSetter, stream string) error {
+	tr.SetTrailer(metadata.Pairs("exception", "stream-deleted", "stream-name", stream))
+	return status.Errorf(codes.FailedPrecondition, "Event stream '%s' is deleted.", stream)
+}
+
+func wrongVersion(o *op) *streams.AppendResp_WrongExpectedVersion {
+	w := &streams.AppendResp_WrongExpectedVersion{}
+	if o.current >= 0 {
+		w.CurrentRevisionOption = &streams.AppendResp_WrongExpectedVersion_CurrentRevision{CurrentRevision: uint64(o.current)}
+		w.CurrentRevisionOption_20_6_0 = &streams.AppendResp_WrongExpectedVersion_CurrentRevision_20_6_0{CurrentRevision_20_6_0: uint64(o.current)}
+	} else {
+		w.CurrentRevisionOption = &streams.AppendResp_WrongExpectedVersion_CurrentNoStream{CurrentNoStream: empty}
+		w.CurrentRevisionOption_20_6_0 = &streams.AppendResp_WrongExpectedVersion_NoStream_20_6_0{NoStream_20_6_0: empty}
+	}
+	switch o.expect.kind {
+	case expectRevision:
+		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedRevision{ExpectedRevision: o.expect.rev}
+	case expectNoStream:
+		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedNoStream{ExpectedNoStream: empty}
+	case expectExists:
+		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedStreamExists{ExpectedStreamExists: empty}
+	default:
+		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedAny{ExpectedAny: empty}
+	}
+	return w
+}
+
+// protoUUID reads a UUID in either of its wire forms.
+func protoUUID(u *shared.UUID) (uuid.UUID, error) {
+	var id uuid.UUID
+	switch v := u.GetValue().(type) {
+	case *shared.UUID_Structured_:
+		binary.BigEndian.PutUint64(id[:8], uint64(v.Structured.GetMostSignificantBits()))
+		binary.BigEndian.PutUint64(id[8:], uint64(v.Structured.GetLeastSignificantBits()))
+		return id, nil
+	case *shared.UUID_String_:
+		return uuid.Parse(v.String_)
+	}
+	return id, fmt.Errorf("event id is missing")
+}
+
+// Delete soft-deletes a stream: it reads as not found, and a later append
+// continues its revisions.
+func (h *streamsService) Delete(ctx context.Context, req *streams.DeleteReq) (*streams.DeleteResp, error) {
+	opts := req.GetOptions()
+	o, err := h.deleteOp(ctx, opDelete, opts.GetStreamIdentifier(), deleteExpect(opts.GetExpectedStreamRevision()))
+	if err != nil {
+		return nil, err
+	}
+	defer putOp(o)
+	if o.position == 0 {
+		return &streams.DeleteResp{PositionOption: &streams.DeleteResp_NoPosition{NoPosition: empty}}, nil
+	}
+	return &streams.DeleteResp{PositionOption: &streams.DeleteResp_Position_{Position: &streams.DeleteResp_Position{
+		CommitPosition: o.position, PreparePosition: o.position,
+	}}}, nil
+}
+
+// Tombstone hard-deletes a stream: it can never be read or written again.
+func (h *streamsService) Tombstone(ctx context.Context, req *streams.TombstoneReq) (*streams.TombstoneResp, error) {
+	opts := req.GetOptions()
+	o, err := h.deleteOp(ctx, opTombstone, opts.GetStreamIdentifier(), tombstoneExpect(opts.GetExpectedStreamRevision()))
+	if err != nil {
+		return nil, err
+	}
+	defer putOp(o)
+	return &streams.TombstoneResp{PositionOption: &streams.TombstoneResp_Position_{Position: &streams.TombstoneResp_Position{
+		CommitPosition: o.position, PreparePosition: o.position,
+	}}}, nil
+}
+
+func (h *streamsService) deleteOp(ctx context.Context, kind opKind, id *shared.StreamIdentifier, exp expected) (*op, error) {
+	stream := string(id.GetStreamName())
+	if stream == "" {
+		return nil, status.Error(codes.InvalidArgument, "stream name is empty")
+	}
+	o := getOp()
+	o.kind, o.stream, o.expect = kind, stream, exp
+	h.w.submit(o)
+	if err := h.opError(ctxTrailer{ctx}, o); err != nil {
+		putOp(o)
+		return nil, err
+	}
+	if o.wrong {
+		_ = grpc.SetTrailer(ctx, wrongVersionTrailer(o))
+		putOp(o)
+		return nil, status.Error(codes.FailedPrecondition, "wrong expected version")
+	}
+	return o, nil
+}
+
+// wrongVersionTrailer is EventStoreDB's wrong-expected-version exception.
+func wrongVersionTrailer(o *op) metadata.MD {
+	actual := "-1"
+	if o.current >= 0 {
+		actual = strconv.FormatInt(o.current, 10)
+	}
+	exp := map[expectKind]string{expectAny: "-2", expectNoStream: "-1", expectExists: "-4"}[o.expect.kind]
+	if o.expect.kind == expectRevision {
+		exp = strconv.FormatUint(o.expect.rev, 10)
+	}
+	return metadata.Pairs("exception", "wrong-expected-version", "actual-version", actual, "expected-version", exp)
+}
+
+func deleteExpect(x any) expected {
+	switch v := x.(type) {
+	case *streams.DeleteReq_Options_Revision:
+		return expected{kind: expectRevision, rev: v.Revision}
+	case *streams.DeleteReq_Options_NoStream:
+		return expected{kind: expectNoStream}
+	case *streams.DeleteReq_Options_StreamExists:
+		return expected{kind: expectExists}
+	}
+	return expected{kind: expectAny}
+}
+
+func tombstoneExpect(x any) expected {
+	switch v := x.(type) {
+	case *streams.TombstoneReq_Options_Revision:
+		return expected{kind: expectRevision, rev: v.Revision}
+	case *streams.TombstoneReq_Options_NoStream:
+		return expected{kind: expectNoStream}
+	case *streams.TombstoneReq_Options_StreamExists:
+		return expected{kind: expectExists}
+	}
+	return expected{kind: expectAny}
+}

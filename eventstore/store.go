@@ -1,0 +1,261 @@
+package eventstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Keys in Pebble. Every kind starts with its own byte so kinds never mix:
+//
+//	'a' + be64(position)                        -> stored record ($all log)
+//	's' + uvarint(len) + stream + be64(revision) -> be64(position)
+//	'm' + stream                                 -> encoded streamState
+const (
+	kindAll    = 'a'
+	kindIndex  = 's'
+	kindStream = 'm'
+)
+
+// tombstoneRevision is the revision of the event that hard-deletes a stream.
+const tombstoneRevision = math.MaxInt64
+
+func allKey(pos uint64) []byte {
+	k := make([]byte, 9)
+	k[0] = kindAll
+	binary.BigEndian.PutUint64(k[1:], pos)
+	return k
+}
+
+func appendAllKey(b []byte, pos uint64) []byte {
+	b = append(b, kindAll)
+	return binary.BigEndian.AppendUint64(b, pos)
+}
+
+func appendIndexPrefix(b []byte, stream string) []byte {
+	b = append(b, kindIndex)
+	b = binary.AppendUvarint(b, uint64(len(stream)))
+	return append(b, stream...)
+}
+
+func appendIndexKey(b []byte, stream string, rev uint64) []byte {
+	return binary.BigEndian.AppendUint64(appendIndexPrefix(b, stream), rev)
+}
+
+func streamKey(stream string) []byte {
+	return append([]byte{kindStream}, stream...)
+}
+
+// streamMeta is what the store honours of a stream's metadata ($$stream).
+type streamMeta struct {
+	maxCount int64         // 0: unlimited
+	maxAge   time.Duration // 0: unlimited
+	tb       int64         // truncate before; 0: none
+}
+
+// streamState is the committed state of one stream. Published values are
+// never modified, so readers may keep a pointer without a lock.
+type streamState struct {
+	last       int64  // last revision, -1 when the stream has no event
+	lastPos    uint64 // position of the last event
+	lastID     [16]byte
+	deleted    bool // soft-deleted: reads as not found until the next append
+	tombstoned bool
+	meta       streamMeta
+}
+
+// exists reports whether the stream counts as existing for expected-revision
+// checks and reads.
+func (s *streamState) exists() bool {
+	return s != nil && s.last >= 0 && !s.deleted && !s.tombstoned
+}
+
+const stateLen = 8 + 8 + 16 + 1 + 8 + 8 + 8
+
+func (s *streamState) encode() []byte {
+	b := make([]byte, 0, stateLen)
+	b = binary.BigEndian.AppendUint64(b, uint64(s.last))
+	b = binary.BigEndian.AppendUint64(b, s.lastPos)
+	b = append(b, s.lastID[:]...)
+	var flags byte
+	if s.deleted {
+		flags |= 1
+	}
+	if s.tombstoned {
+		flags |= 2
+	}
+	b = append(b, flags)
+	b = binary.BigEndian.AppendUint64(b, uint64(s.meta.maxCount))
+	b = binary.BigEndian.AppendUint64(b, uint64(s.meta.maxAge))
+	return binary.BigEndian.AppendUint64(b, uint64(s.meta.tb))
+}
+
+func decodeState(b []byte) (*streamState, error) {
+	if len(b) != stateLen {
+		return nil, fmt.Errorf("eventstore: stream state of %d bytes", len(b))
+	}
+	s := &streamState{
+		last:    int64(binary.BigEndian.Uint64(b)),
+		lastPos: binary.BigEndian.Uint64(b[8:]),
+	}
+	copy(s.lastID[:], b[16:32])
+	s.deleted = b[32]&1 != 0
+	s.tombstoned = b[32]&2 != 0
+	s.meta.maxCount = int64(binary.BigEndian.Uint64(b[33:]))
+	s.meta.maxAge = time.Duration(binary.BigEndian.Uint64(b[41:]))
+	s.meta.tb = int64(binary.BigEndian.Uint64(b[49:]))
+	return s, nil
+}
+
+// store is the durable log plus the in-memory view of what is committed.
+type store struct {
+	db  *pebble.DB
+	log *slog.Logger
+
+	mu      sync.RWMutex
+	streams map[string]*streamState
+
+	head atomic.Uint64 // position of the last committed event; 0 when empty
+	sig  signal
+}
+
+// openStore opens (or creates) the Pebble database in dir and loads the
+// committed stream states. Pebble replays its checksummed write-ahead log;
+// a torn tail ends the replay, so only whole, synced batches survive, and
+// the state records travel in the same batches as the events they describe.
+func openStore(dir string, log *slog.Logger) (*store, error) {
+	db, err := pebble.Open(dir, &pebble.Options{
+		Logger:       pebbleLogger{log},
+		MemTableSize: 32 << 20,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
+	}
+	s := &store{db: db, log: log, streams: map[string]*streamState{}}
+	s.sig.ch = make(chan struct{})
+	if err := s.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *store) load() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{kindStream}, UpperBound: []byte{kindStream + 1}})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		st, err := decodeState(it.Value())
+		if err != nil {
+			it.Close()
+			return err
+		}
+		s.streams[string(it.Key()[1:])] = st
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{kindAll}, UpperBound: []byte{kindAll + 1}})
+	if err != nil {
+		return err
+	}
+	if it.Last() {
+		s.head.Store(binary.BigEndian.Uint64(it.Key()[1:]))
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	// The newest event of every stream must be at or below the head; if not,
+	// the log and the state disagree, which Pebble's atomic batches exclude.
+	head := s.head.Load()
+	for name, st := range s.streams {
+		if st.lastPos > head {
+			return fmt.Errorf("eventstore: stream %q ends at position %d beyond the log head %d", name, st.lastPos, head)
+		}
+	}
+	return nil
+}
+
+func (s *store) close() error { return s.db.Close() }
+
+// state returns the committed state of stream, or nil.
+func (s *store) state(stream string) *streamState {
+	s.mu.RLock()
+	st := s.streams[stream]
+	s.mu.RUnlock()
+	return st
+}
+
+// get returns a copy of the record at pos.
+func (s *store) get(pos uint64) ([]byte, error) {
+	var k [9]byte
+	v, c, err := s.db.Get(appendAllKey(k[:0], pos))
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte(nil), v...)
+	c.Close()
+	return out, nil
+}
+
+// positionOf returns the position of revision rev of stream.
+func (s *store) positionOf(stream string, rev uint64) (uint64, bool, error) {
+	var buf [64]byte
+	v, c, err := s.db.Get(appendIndexKey(buf[:0], stream, rev))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	defer c.Close()
+	if len(v) != 8 {
+		return 0, false, errBadRecord
+	}
+	return binary.BigEndian.Uint64(v), true, nil
+}
+
+// signal wakes every waiter once per commit: waiters take the channel, check
+// the head, and sleep on the channel, which the writer closes and replaces.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (g *signal) wait() <-chan struct{} {
+	g.mu.Lock()
+	ch := g.ch
+	g.mu.Unlock()
+	return ch
+}
+
+func (g *signal) fire() {
+	g.mu.Lock()
+	close(g.ch)
+	g.ch = make(chan struct{})
+	g.mu.Unlock()
+}
+
+// pebbleLogger sends Pebble's messages to the store's logger.
+type pebbleLogger struct{ log *slog.Logger }
+
+func (l pebbleLogger) Infof(format string, args ...any) {
+	l.log.Debug("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (l pebbleLogger) Errorf(format string, args ...any) {
+	l.log.Error("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (l pebbleLogger) Fatalf(format string, args ...any) {
+	l.log.Error("pebble fatal: " + fmt.Sprintf(format, args...))
+	panic(fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,179 @@
+package eventstore
+
+import (
+	"math"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// chunk bounds how much one catch-up step reads before it looks at the head
+// again and re-creates its iterator, so a long catch-up pins no old memtables.
+const chunk = 4096
+
+// Subscriptions are pull-based: each one reads the log from its own
+// position, and at the head sleeps on the commit signal. Nothing is queued
+// per subscriber, so a slow subscriber costs no memory and never slows the
+// writer; it only falls behind, held back by gRPC flow control, and catches
+// up from storage when it reads again.
+
+var (
+	errShutdown = status.Error(codes.Unavailable, "the event store is shutting down")
+)
+
+func (h *streamsService) subscribe(r *readSpec, srv streams.Streams_ReadServer) error {
+	if r.back {
+		return status.Error(codes.InvalidArgument, "subscriptions read forwards")
+	}
+	if !r.all && r.filter != nil {
+		return status.Error(codes.InvalidArgument, "filters apply to $all subscriptions only")
+	}
+	if !r.all {
+		if st := h.s.state(r.stream); st != nil && st.tombstoned {
+			return streamDeleted(srv, r.stream)
+		}
+	}
+	err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{Confirmation: &streams.ReadResp_SubscriptionConfirmation{
+		SubscriptionId: uuid.NewString(),
+	}}})
+	if err != nil {
+		return err
+	}
+	if r.all {
+		return h.subscribeAll(r, srv)
+	}
+	return h.subscribeStream(r, srv)
+}
+
+func checkpointMsg(pos uint64) *streams.ReadResp {
+	return &streams.ReadResp{Content: &streams.ReadResp_Checkpoint_{Checkpoint: &streams.ReadResp_Checkpoint{
+		CommitPosition: pos, PreparePosition: pos,
+	}}}
+}
+
+// wait sleeps until the next commit, the end of the call or Close.
+func (h *streamsService) wait(srv streams.Streams_ReadServer, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-srv.Context().Done():
+		return srv.Context().Err()
+	case <-h.closing:
+		return errShutdown
+	}
+}
+
+func (h *streamsService) subscribeAll(r *readSpec, srv streams.Streams_ReadServer) error {
+	var next uint64 // next position to look at
+	switch {
+	case r.fromStart:
+		next = 1
+	case r.fromEnd:
+		next = h.s.head.Load() + 1
+	default:
+		next = r.pos + 1 // subscribing from a position excludes it
+	}
+	caughtUp := false
+	scanned := 0          // events looked at since the last checkpoint
+	var lastScanned uint64 // position of the newest event looked at
+	for {
+		ch := h.s.sig.wait()
+		head := h.s.head.Load()
+		if next <= head {
+			end := min(head, next+chunk-1)
+			_, err := h.s.scanAll(srv.Context(), next, end, false, func(rec []byte, pos uint64) (bool, error) {
+				lastScanned = pos
+				if r.filter != nil {
+					v, err := parseRecord(rec)
+					if err != nil {
+						return false, err
+					}
+					scanned++
+					if !r.filter.match(v) {
+						if scanned >= r.filter.interval {
+							scanned = 0
+							return true, srv.Send(checkpointMsg(pos))
+						}
+						return true, nil
+					}
+				}
+				if err := h.sendRecord(srv, rec, pos, r.stringIDs); err != nil {
+					return false, err
+				}
+				if r.filter != nil && scanned >= r.filter.interval {
+					scanned = 0
+					return true, srv.Send(checkpointMsg(pos))
+				}
+				return true, nil
+			})
+			if err != nil {
+				return err
+			}
+			next = end + 1
+			continue
+		}
+		if !caughtUp {
+			caughtUp = true
+			if r.filter != nil && scanned > 0 {
+				scanned = 0
+				if err := srv.Send(checkpointMsg(lastScanned)); err != nil {
+					return err
+				}
+			}
+			if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_CaughtUp_{CaughtUp: &streams.ReadResp_CaughtUp{}}}); err != nil {
+				return err
+			}
+		}
+		if err := h.wait(srv, ch); err != nil {
+			return err
+		}
+	}
+}
+
+func (h *streamsService) subscribeStream(r *readSpec, srv streams.Streams_ReadServer) error {
+	var next int64 // next revision to deliver
+	switch st := h.s.state(r.stream); {
+	case r.fromStart:
+		next = 0
+	case r.fromEnd:
+		if st != nil {
+			next = st.last + 1
+		}
+	case r.rev >= math.MaxInt64:
+		next = math.MaxInt64
+	default:
+		next = int64(r.rev) + 1 // subscribing from a revision excludes it
+	}
+	caughtUp := false
+	for {
+		ch := h.s.sig.wait()
+		st := h.s.state(r.stream)
+		if st != nil && st.tombstoned {
+			return streamDeleted(srv, r.stream)
+		}
+		if st != nil && st.last >= next {
+			lo, hi := visible(r.stream, st)
+			next = max(next, lo)
+			hi = min(hi, next+chunk-1)
+			err := h.s.scanStream(srv.Context(), r.stream, next, lo, hi, false, math.MaxUint64, func(rec []byte, pos uint64) (bool, error) {
+				return true, h.sendRecord(srv, rec, pos, r.stringIDs)
+			})
+			if err != nil {
+				return err
+			}
+			next = hi + 1
+			continue
+		}
+		if !caughtUp {
+			caughtUp = true
+			if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_CaughtUp_{CaughtUp: &streams.ReadResp_CaughtUp{}}}); err != nil {
+				return err
+			}
+		}
+		if err := h.wait(srv, ch); err != nil {
+			return err
+		}
+	}
+}
