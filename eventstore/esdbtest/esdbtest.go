@@ -5,6 +5,8 @@ package esdbtest
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"testing"
 
@@ -13,11 +15,19 @@ import (
 	"github.com/vetclinic/clinic/eventstore"
 )
 
+// EnvURL names the environment variable that points the tests at a real
+// server, for instance "esdb://127.0.0.1:2113?tls=false".
+const EnvURL = "ESDB_URL"
+
+// External reports whether the tests run against a real server (ESDB_URL set)
+// rather than the embedded one.
+func External() bool { return os.Getenv(EnvURL) != "" }
+
 // URL returns the connection string of a server for t: ESDB_URL when set,
 // else a fresh embedded server that is closed when t ends.
 func URL(t testing.TB) string {
 	t.Helper()
-	if u := os.Getenv("ESDB_URL"); u != "" {
+	if u := os.Getenv(EnvURL); u != "" {
 		return u
 	}
 	srv, err := eventstore.Start(context.Background(), "127.0.0.1:0", eventstore.Options{Dir: t.TempDir()})
@@ -32,19 +42,44 @@ func URL(t testing.TB) string {
 	return srv.URL()
 }
 
+// Serve is URL for code that has no testing.TB yet, such as TestMain: it
+// returns ESDB_URL when set, else the URL of an embedded server with its data
+// in a new temporary directory. stop closes the server and removes the
+// directory; it must be called once. The error is the server's start error.
+func Serve(ctx context.Context) (url string, stop func() error, err error) {
+	if u := os.Getenv(EnvURL); u != "" {
+		return u, func() error { return nil }, nil
+	}
+	dir, err := os.MkdirTemp("", "esdbtest-")
+	if err != nil {
+		return "", nil, fmt.Errorf("esdbtest: temporary directory: %w", err)
+	}
+	srv, err := eventstore.Start(ctx, "127.0.0.1:0", eventstore.Options{Dir: dir})
+	if err != nil {
+		return "", nil, errors.Join(fmt.Errorf("esdbtest: start embedded event store: %w", err), os.RemoveAll(dir))
+	}
+	stop = func() error {
+		return errors.Join(srv.Close(), os.RemoveAll(dir))
+	}
+	return srv.URL(), stop, nil
+}
+
 // Client returns an official client connected to URL(t), closed when t ends.
 func Client(t testing.TB) *esdb.Client {
 	t.Helper()
 	return Connect(t, URL(t))
 }
 
-// Connect returns an official client for url, closed when t ends.
+// Connect returns an official client for url, closed when t ends. The
+// client's own logging is switched off: it prints every dropped subscription
+// and failed call, which tests provoke on purpose.
 func Connect(t testing.TB, url string) *esdb.Client {
 	t.Helper()
 	cfg, err := esdb.ParseConnectionString(url)
 	if err != nil {
 		t.Fatalf("parse %q: %v", url, err)
 	}
+	cfg.Logger = esdb.NoopLogging()
 	c, err := esdb.NewClient(cfg)
 	if err != nil {
 		t.Fatalf("new client: %v", err)
