@@ -1,0 +1,111 @@
+package eventstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/vetclinic/clinic/eventstore/esdbtest"
+)
+
+func TestSoftDeleteThenRecreate(t *testing.T) {
+	t.Parallel()
+	c := esdbtest.Client(t)
+	ctx := context.Background()
+	s := streamName(t)
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(3, "A")...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteStream(ctx, s, esdb.DeleteStreamOptions{ExpectedRevision: esdb.Revision(2)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAllOf(t, c, s, esdb.ReadStreamOptions{}, 10); code(err) != esdb.ErrorCodeResourceNotFound {
+		t.Fatalf("read after delete: got %v, want not found", err)
+	}
+	r, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: esdb.NoStream{}}, events(1, "B")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.NextExpectedVersion != 3 {
+		t.Fatalf("recreated at revision %d, want 3", r.NextExpectedVersion)
+	}
+	got, err := readAllOf(t, c, s, esdb.ReadStreamOptions{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Event.EventNumber != 3 || got[0].Event.EventType != "B" {
+		t.Fatalf("after recreate got %d events", len(got))
+	}
+}
+
+func TestTombstone(t *testing.T) {
+	t.Parallel()
+	c := esdbtest.Client(t)
+	ctx := context.Background()
+	s := streamName(t)
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(2, "A")...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TombstoneStream(ctx, s, esdb.TombstoneStreamOptions{ExpectedRevision: esdb.Any{}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readAllOf(t, c, s, esdb.ReadStreamOptions{}, 10); code(err) != esdb.ErrorCodeStreamDeleted {
+		t.Fatalf("read after tombstone: got %v", err)
+	}
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(1, "A")...); code(err) != esdb.ErrorCodeStreamDeleted {
+		t.Fatalf("append after tombstone: got %v", err)
+	}
+}
+
+func TestMetadataMaxCountAndTruncate(t *testing.T) {
+	t.Parallel()
+	c := esdbtest.Client(t)
+	ctx := context.Background()
+	s := streamName(t)
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(10, "A")...); err != nil {
+		t.Fatal(err)
+	}
+	var m esdb.StreamMetadata
+	m.SetMaxCount(3)
+	if _, err := c.SetStreamMetadata(ctx, s, esdb.AppendToStreamOptions{}, m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAllOf(t, c, s, esdb.ReadStreamOptions{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Event.EventNumber != 7 {
+		t.Fatalf("maxCount 3: got %d events", len(got))
+	}
+	var m2 esdb.StreamMetadata
+	m2.SetTruncateBefore(9)
+	if _, err := c.SetStreamMetadata(ctx, s, esdb.AppendToStreamOptions{}, m2); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := c.GetStreamMetadata(ctx, s, esdb.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb := meta.TruncateBefore(); tb == nil || *tb != 9 || meta.MaxCount() != nil {
+		t.Fatalf("metadata: tb %v maxCount %v, want the newest document only", tb, meta.MaxCount())
+	}
+	got, err = readAllOf(t, c, s, esdb.ReadStreamOptions{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Event.EventNumber != 9 {
+		t.Fatalf("tb 9: got %d events", len(got))
+	}
+}
+
+func TestAppendTooLarge(t *testing.T) {
+	t.Parallel()
+	c := esdbtest.Client(t)
+	big := make([]byte, 2<<20)
+	_, err := c.AppendToStream(context.Background(), streamName(t), esdb.AppendToStreamOptions{},
+		esdb.EventData{EventType: "Big", ContentType: esdb.ContentTypeBinary, Data: big})
+	if err == nil {
+		t.Fatal("2 MiB append accepted")
+	}
+}
