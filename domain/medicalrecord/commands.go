@@ -1,0 +1,192 @@
+package medicalrecord
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/money"
+	"github.com/vetclinic/clinic/domain/reservation"
+)
+
+// Limits on what a record holds.
+const (
+	MaxText        = 10_000 // bytes of findings, diagnosis, an addendum
+	MaxItems       = 100    // items per command
+	MaxQuantity    = 1_000
+	MaxDays        = 365
+	maxFieldLength = 500
+)
+
+// Open opens the record of reservation v (the reservation's placed visit).
+// Errors: ErrAlreadyOpened.
+func (r *Record) Open(v reservation.Visit, reason string, at time.Time, by string) ([]domain.Event, error) {
+	if r.status != "" {
+		return nil, ErrAlreadyOpened
+	}
+	return []domain.Event{Opened{
+		MedicalRecordID: r.id, ReservationID: v.ReservationID, DoctorID: v.DoctorID,
+		Customer: v.Customer, Pet: v.Pet, VisitAt: v.Slot.UTC(), Reason: reason,
+		Status: StatusOpen, At: at.UTC(), By: by,
+	}}, nil
+}
+
+// RecordDiagnosis records findings and a diagnosis, replacing earlier ones.
+// Errors: ErrNotFound, ErrFinalized, ErrVoided, a *domain.ValidationError.
+func (r *Record) RecordDiagnosis(findings, diagnosis string, at time.Time, by string) ([]domain.Event, error) {
+	v := domain.Validation()
+	v.Check(len(findings) <= MaxText, "findings", fmt.Sprintf("at most %d bytes", MaxText))
+	v.Check(strings.TrimSpace(diagnosis) != "", "diagnosis", "required")
+	v.Check(len(diagnosis) <= MaxText, "diagnosis", fmt.Sprintf("at most %d bytes", MaxText))
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := r.editable(); err != nil {
+		return nil, err
+	}
+	return []domain.Event{DiagnosisRecorded{
+		MedicalRecordID: r.id, ReservationID: r.reservationID,
+		Findings: findings, Diagnosis: diagnosis, At: at.UTC(), By: by,
+	}}, nil
+}
+
+// Treatment asks for Quantity of the fee schedule's item Code.
+type Treatment struct {
+	Code     string
+	Quantity int
+}
+
+// AddTreatments prices items from fees and adds them as lines. Errors:
+// ErrNotFound, ErrFinalized, ErrVoided, a *domain.ValidationError naming
+// each bad item (unknown code, quantity out of range).
+func (r *Record) AddTreatments(items []Treatment, fees clinic.FeeSchedule, at time.Time, by string) ([]domain.Event, error) {
+	v := domain.Validation()
+	v.Check(len(items) > 0, "items", "at least one")
+	v.Check(len(items) <= MaxItems, "items", fmt.Sprintf("at most %d", MaxItems))
+	lines := make([]Line, 0, len(items))
+	total := r.total
+	for i, it := range items {
+		f := fmt.Sprintf("items[%d]", i)
+		fee, ok := fees.Lookup(it.Code)
+		v.Check(ok, f+".code", "not in the fee schedule")
+		v.Check(it.Quantity >= 1 && it.Quantity <= MaxQuantity, f+".quantity", fmt.Sprintf("must be 1 to %d", MaxQuantity))
+		if !ok || it.Quantity < 1 || it.Quantity > MaxQuantity {
+			continue
+		}
+		lt, err := fee.Price.Mul(int64(it.Quantity))
+		if total.Currency == "" {
+			total = money.Zero(fee.Price.Currency)
+		}
+		if err == nil {
+			total, err = total.Add(lt)
+		}
+		if err != nil {
+			v.Add(f+".code", err.Error())
+			continue
+		}
+		lines = append(lines, Line{Code: fee.Code, Description: fee.Description, Quantity: it.Quantity, UnitPrice: fee.Price, LineTotal: lt})
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := r.editable(); err != nil {
+		return nil, err
+	}
+	return []domain.Event{TreatmentsAdded{
+		MedicalRecordID: r.id, ReservationID: r.reservationID, Items: lines, Total: total, At: at.UTC(), By: by,
+	}}, nil
+}
+
+// AddPrescriptions adds prescribed drugs. Errors: ErrNotFound,
+// ErrFinalized, ErrVoided, a *domain.ValidationError.
+func (r *Record) AddPrescriptions(items []Prescription, at time.Time, by string) ([]domain.Event, error) {
+	v := domain.Validation()
+	v.Check(len(items) > 0, "items", "at least one")
+	v.Check(len(items) <= MaxItems, "items", fmt.Sprintf("at most %d", MaxItems))
+	for i, p := range items {
+		f := fmt.Sprintf("items[%d]", i)
+		v.Check(strings.TrimSpace(p.Drug) != "" && len(p.Drug) <= maxFieldLength, f+".drug", "required, at most 500 bytes")
+		v.Check(strings.TrimSpace(p.Dosage) != "" && len(p.Dosage) <= maxFieldLength, f+".dosage", "required, at most 500 bytes")
+		v.Check(len(p.Frequency) <= maxFieldLength, f+".frequency", "at most 500 bytes")
+		v.Check(p.Days >= 0 && p.Days <= MaxDays, f+".days", fmt.Sprintf("must be 0 to %d", MaxDays))
+		v.Check(len(p.Notes) <= MaxText, f+".notes", fmt.Sprintf("at most %d bytes", MaxText))
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := r.editable(); err != nil {
+		return nil, err
+	}
+	return []domain.Event{PrescriptionsAdded{
+		MedicalRecordID: r.id, ReservationID: r.reservationID, Items: append([]Prescription(nil), items...), At: at.UTC(), By: by,
+	}}, nil
+}
+
+// Finalize locks the record and names the invoice that bills its lines
+// (InvoiceID of the record). visitStarted says whether the reservation was
+// checked in: a visit that never began is not billed. currency is used for
+// the total when there are no lines. Errors: ErrNotFound, ErrFinalized,
+// ErrVoided, ErrNotStarted, ErrNoDiagnosis.
+func (r *Record) Finalize(visitStarted bool, currency string, at time.Time, by string) ([]domain.Event, error) {
+	if err := r.editable(); err != nil {
+		return nil, err
+	}
+	if !visitStarted {
+		return nil, ErrNotStarted
+	}
+	if r.diagnosis == "" {
+		return nil, ErrNoDiagnosis
+	}
+	total := r.total
+	if total.Currency == "" {
+		total = money.Zero(currency)
+	}
+	return []domain.Event{Finalized{
+		MedicalRecordID: r.id, ReservationID: r.reservationID, InvoiceID: InvoiceID(r.id),
+		DoctorID: r.doctorID, Customer: r.customer, Pet: r.pet, VisitAt: r.visitAt,
+		Findings: r.findings, Diagnosis: r.diagnosis, Lines: r.Lines(), Total: total,
+		Status: StatusFinalized, At: at.UTC(), By: by,
+	}}, nil
+}
+
+// AddAddendum adds a note to an open or finalised record; after finalising
+// it is the only way to correct the record. Errors: ErrNotFound, ErrVoided,
+// a *domain.ValidationError.
+func (r *Record) AddAddendum(text string, at time.Time, by string) ([]domain.Event, error) {
+	if strings.TrimSpace(text) == "" || len(text) > MaxText {
+		return nil, domain.Invalidf("text", fmt.Sprintf("required, at most %d bytes", MaxText))
+	}
+	if err := r.editable(); err != nil && err != ErrFinalized {
+		return nil, err
+	}
+	return []domain.Event{AddendumAdded{MedicalRecordID: r.id, ReservationID: r.reservationID, Text: text, At: at.UTC(), By: by}}, nil
+}
+
+// Void voids the record of a visit that will not take place. Voiding a void
+// record changes nothing. Errors: ErrNotFound, ErrFinalized (a billed visit
+// is never voided).
+func (r *Record) Void(reason string, at time.Time, by string) ([]domain.Event, error) {
+	switch r.status {
+	case StatusVoided:
+		return nil, nil
+	case StatusOpen:
+		return []domain.Event{Voided{MedicalRecordID: r.id, ReservationID: r.reservationID, Reason: reason,
+			Status: StatusVoided, At: at.UTC(), By: by}}, nil
+	}
+	return nil, r.editable()
+}
+
+// MoveVisit follows a reschedule to doctorID at visitAt. Moving it to where
+// it is changes nothing. Errors: ErrNotFound, ErrFinalized, ErrVoided.
+func (r *Record) MoveVisit(doctorID string, visitAt time.Time, at time.Time, by string) ([]domain.Event, error) {
+	if err := r.editable(); err != nil {
+		return nil, err
+	}
+	if doctorID == r.doctorID && visitAt.Equal(r.visitAt) {
+		return nil, nil
+	}
+	return []domain.Event{VisitTimeChanged{MedicalRecordID: r.id, ReservationID: r.reservationID, DoctorID: doctorID,
+		OldVisitAt: r.visitAt, VisitAt: visitAt.UTC(), At: at.UTC(), By: by}}, nil
+}

@@ -1,0 +1,124 @@
+// Package medicalrecord is the medical record of one visit: opened when the
+// reservation is placed, filled with the diagnosis, priced treatments and
+// prescriptions, then finalised and locked (later corrections are addenda,
+// never edits), or voided when the visit is cancelled or missed.
+package medicalrecord
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/money"
+	"github.com/vetclinic/clinic/domain/reservation"
+)
+
+// Errors returned by the commands.
+var (
+	ErrNotFound      = domain.NotFound("medicalrecord.not_found", "no such medical record")
+	ErrAlreadyOpened = domain.Conflict("medicalrecord.already_opened", "the medical record exists already")
+	ErrFinalized     = domain.Conflict("medicalrecord.finalized", "the medical record is finalised; add an addendum instead")
+	ErrVoided        = domain.Conflict("medicalrecord.voided", "the medical record is void (the visit was cancelled)")
+	ErrNoDiagnosis   = domain.Conflict("medicalrecord.no_diagnosis", "record a diagnosis before finalising")
+	ErrNotStarted    = domain.Conflict("medicalrecord.visit_not_started", "the animal has not been checked in")
+)
+
+// Record is one medical record, folded from its events.
+type Record struct {
+	id      uuid.UUID
+	version int
+
+	status        Status // "" before opening
+	reservationID uuid.UUID
+	doctorID      string
+	customer      reservation.Customer
+	pet           reservation.Pet
+	visitAt       time.Time
+	findings      string
+	diagnosis     string
+	lines         []Line
+	total         money.Money
+	prescriptions []Prescription
+	addenda       []string
+	invoiceID     uuid.UUID
+}
+
+// New returns record id before any event.
+func New(id uuid.UUID) *Record { return &Record{id: id} }
+
+// ID returns the record's ID.
+func (r *Record) ID() uuid.UUID { return r.id }
+
+// Version is the number of events folded in.
+func (r *Record) Version() int { return r.version }
+
+// Status returns the record's status ("" before it is opened).
+func (r *Record) Status() Status { return r.status }
+
+// ReservationID returns the reservation the record belongs to.
+func (r *Record) ReservationID() uuid.UUID { return r.reservationID }
+
+// InvoiceID returns the invoice of a finalised record (uuid.Nil before).
+func (r *Record) InvoiceID() uuid.UUID { return r.invoiceID }
+
+// VisitAt returns the visit's time.
+func (r *Record) VisitAt() time.Time { return r.visitAt }
+
+// Lines returns the priced treatments.
+func (r *Record) Lines() []Line { return append([]Line(nil), r.lines...) }
+
+// Total returns the sum of the lines.
+func (r *Record) Total() money.Money { return r.total }
+
+// Prescriptions returns what was prescribed.
+func (r *Record) Prescriptions() []Prescription {
+	return append([]Prescription(nil), r.prescriptions...)
+}
+
+// Addenda returns the addenda's texts.
+func (r *Record) Addenda() []string { return append([]string(nil), r.addenda...) }
+
+// Apply folds recorded events into r. Unknown events are ignored.
+func (r *Record) Apply(events ...domain.Event) {
+	for _, e := range events {
+		r.apply(e)
+		r.version++
+	}
+}
+
+func (r *Record) apply(e domain.Event) {
+	switch e := e.(type) {
+	case Opened:
+		r.status, r.reservationID, r.doctorID = StatusOpen, e.ReservationID, e.DoctorID
+		r.customer, r.pet, r.visitAt = e.Customer, e.Pet, e.VisitAt
+	case DiagnosisRecorded:
+		r.findings, r.diagnosis = e.Findings, e.Diagnosis
+	case TreatmentsAdded:
+		r.lines = append(r.lines, e.Items...)
+		r.total = e.Total
+	case PrescriptionsAdded:
+		r.prescriptions = append(r.prescriptions, e.Items...)
+	case Finalized:
+		r.status, r.invoiceID = StatusFinalized, e.InvoiceID
+	case AddendumAdded:
+		r.addenda = append(r.addenda, e.Text)
+	case Voided:
+		r.status = StatusVoided
+	case VisitTimeChanged:
+		r.doctorID, r.visitAt = e.DoctorID, e.VisitAt
+	}
+}
+
+// editable returns nil when the record is open, else why it is not.
+func (r *Record) editable() error {
+	switch r.status {
+	case StatusOpen:
+		return nil
+	case StatusFinalized:
+		return ErrFinalized
+	case StatusVoided:
+		return ErrVoided
+	}
+	return ErrNotFound
+}
