@@ -1,23 +1,57 @@
 package httpapi
 
-// errorKind maps a domain or store sentinel to its problem kind.
+import (
+	"errors"
+	"net/http"
+	"sort"
+
+	"github.com/vetclinic/clinic/domain"
+)
+
+// errorKind maps a store or command sentinel to its problem kind.
 type errorKind struct {
 	err  error
 	kind problemKind
 }
 
-// errorKinds is the table writeError consults, first match wins.
+// errorKinds is the table problemFor consults for errors that are not
+// domain errors, first match wins.
 func errorKinds() []errorKind {
 	return nil
 }
 
-// domainFields returns the failing fields of a domain validation error, or
-// nil when err is not one.
-func domainFields(err error) []fieldError {
-	return nil
+// domainProblem maps a *domain.Error in err's chain: its Code is the stable
+// problem type and its Kind the status.
+func domainProblem(err error) (problem, bool) {
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		return problem{}, false
+	}
+	status := http.StatusConflict
+	switch de.Kind {
+	case domain.KindNotFound:
+		status = http.StatusNotFound
+	case domain.KindValidation:
+		status = http.StatusUnprocessableEntity
+	}
+	p := problem{Type: problemKind{slug: de.Code}.uri(), Title: de.Message, Status: status, Detail: err.Error()}
+	var ve *domain.ValidationError
+	if errors.As(err, &ve) {
+		p.Type, p.Title, p.Detail = kindValidation.uri(), kindValidation.title, "see errors for the failing fields"
+		keys := make([]string, 0, len(ve.Fields))
+		for k := range ve.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			p.Errors = append(p.Errors, fieldError{Field: k, Message: ve.Fields[k]})
+		}
+	}
+	return p, true
 }
 
-// allKinds lists every problem kind, for the /problems pages.
+// allKinds lists the HTTP layer's problem kinds, for the /problems pages.
+// Domain problems are named by their code (see docs/events.md).
 func allKinds() []problemKind {
 	ks := []problemKind{kindMalformed, kindUnauthenticated, kindForbidden, kindNotFound, kindMethod, kindTooLarge,
 		kindMediaType, kindStale, kindValidation, kindUnavailable, kindInternal}

@@ -97,8 +97,8 @@ func (s *Server) problemFor(err error) problem {
 	if errors.As(err, &re) {
 		return problem{Type: re.kind.uri(), Title: re.kind.title, Status: re.kind.status, Detail: re.detail, Errors: re.fields}
 	}
-	if fields := domainFields(err); fields != nil {
-		return problem{Type: kindValidation.uri(), Title: kindValidation.title, Status: kindValidation.status, Detail: err.Error(), Errors: fields}
+	if p, ok := domainProblem(err); ok {
+		return p
 	}
 	for _, m := range errorKinds() {
 		if errors.Is(err, m.err) {

@@ -22,5 +22,14 @@ func (s *Server) routes() {
 
 	api := e.Group("/api/v1", s.authenticate)
 	staff := api.Group("", s.requireRole(auth.RoleStaff))
+	if s.cfg.Clinic != nil {
+		s.catalogRoutes(api)
+	}
 	_ = staff
+}
+
+// catalogRoutes: the clinic's configuration, for any signed-in caller.
+func (s *Server) catalogRoutes(api *gin.RouterGroup) {
+	api.GET("/doctors", s.listDoctors)
+	api.GET("/fees", s.listFees)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/vetclinic/clinic/auth"
+	"github.com/vetclinic/clinic/domain/clinic"
 )
 
 // TokenVerifier checks a bearer token; *auth.Verifier is one.
@@ -30,6 +31,8 @@ type Config struct {
 	// Ready reports whether the server can do its work (the event store is
 	// reachable); /readyz answers 503 while it returns an error.
 	Ready func(ctx context.Context) error
+	// Clinic is the clinic's configuration: doctors and fees.
+	Clinic *clinic.Clinic
 }
 
 // Server is the HTTP API. Build it with New; it is an http.Handler.
