@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// logWatch collects a process's log and reports the address it serves on.
+type logWatch struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	addr chan string
+	once sync.Once
+}
+
+var servingRE = regexp.MustCompile(`msg="clinic serving" addr=(\S+)`)
+
+func newLogWatch() *logWatch { return &logWatch{addr: make(chan string, 1)} }
+
+func (l *logWatch) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.Write(p)
+	if m := servingRE.FindSubmatch(l.buf.Bytes()); m != nil {
+		l.once.Do(func() { l.addr <- string(m[1]) })
+	}
+	return len(p), nil
+}
+
+func (l *logWatch) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// clinicProcess is `clinic serve` running in-process through run.
+type clinicProcess struct {
+	base string
+	data string
+	log  *logWatch
+	stop func() error
+}
+
+// startClinic runs `clinic serve` with args on a random port and a temp data
+// folder, and stops it when t ends.
+func startClinic(t *testing.T, args ...string) *clinicProcess {
+	t.Helper()
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	lw := newLogWatch()
+	done := make(chan error, 1)
+	full := append([]string{"serve", "--listen", "127.0.0.1:0", "--data", data, "--roles", "command"}, args...)
+	go func() { done <- run(ctx, full, noEnv, io.Discard, lw) }()
+	p := &clinicProcess{data: data, log: lw}
+	var once sync.Once
+	var stopErr error
+	p.stop = func() error {
+		once.Do(func() { cancel(); stopErr = <-done })
+		return stopErr
+	}
+	t.Cleanup(func() {
+		if err := p.stop(); err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+		if t.Failed() {
+			t.Logf("clinic log:\n%s", lw.String())
+		}
+	})
+	select {
+	case addr := <-lw.addr:
+		p.base = "http://" + addr
+	case err := <-done:
+		t.Fatalf("serve exited early: %v\n%s", err, lw.String())
+	}
+	return p
+}
+
+// token runs `clinic token` against the process's data folder.
+func (p *clinicProcess) token(t *testing.T, role, subject string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"token", "--data", p.data, "--role", role, "--subject", subject}, noEnv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// do sends a request and decodes a JSON answer into out (if not nil).
+func (p *clinicProcess) do(t *testing.T, method, path, token string, body any, out any, hdr ...string) (int, http.Header) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, p.base+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode, resp.Header
+}
+
+func TestServeSmoke(t *testing.T) {
+	t.Parallel()
+	p := startClinic(t)
+	if !strings.Contains(p.log.String(), "example clinic embedded") {
+		t.Errorf("serve did not say it uses the embedded example clinic:\n%s", p.log.String())
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, _ := p.do(t, "GET", path, "", nil, nil); code != http.StatusOK {
+			t.Errorf("%s = %d", path, code)
+		}
+	}
+	var docs struct {
+		Doctors []struct{ ID string } `json:"doctors"`
+	}
+	if code, _ := p.do(t, "GET", "/api/v1/doctors", p.token(t, "staff", "nurse-kim"), nil, &docs); code != http.StatusOK || len(docs.Doctors) == 0 {
+		t.Errorf("doctors = %d %+v", code, docs)
+	}
+	if code, _ := p.do(t, "GET", "/api/v1/doctors", "", nil, nil); code != http.StatusUnauthorized {
+		t.Errorf("doctors without token = %d", code)
+	}
+	if err := p.stop(); err != nil {
+		t.Errorf("graceful stop: %v", err)
+	}
+	if _, err := http.Get(p.base + "/healthz"); err == nil {
+		t.Error("still serving after stop")
+	}
+}
+
+func TestServeFlagErrors(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"serve", "--roles", "command,bogus"},
+		{"serve", "--log-level", "loud"},
+		{"serve", "extra"},
+		{"serve", "--config", "/nonexistent/clinic.json", "--data", t.TempDir()},
+	} {
+		if err := run(context.Background(), args, noEnv, io.Discard, io.Discard); err == nil {
+			t.Errorf("%v succeeded", args)
+		}
+	}
+	env := func(k string) string {
+		return map[string]string{"CLINIC_LISTEN": "127.0.0.1:9", "CLINIC_ROLES": "command"}[k]
+	}
+	c, err := parseServe([]string{"--listen", "127.0.0.1:0"}, env, io.Discard)
+	if err != nil || c.listen != "127.0.0.1:0" || fmt.Sprint(c.roles) != "[command]" {
+		t.Errorf("flags over env: %+v %v", c, err)
+	}
+}
