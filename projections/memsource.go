@@ -1,0 +1,147 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// MemorySource is an in-memory $all for tests of subscribers: Append adds
+// events, Drop ends every open subscription (as a server restart would).
+type MemorySource struct {
+	mu      sync.Mutex
+	events  []Event
+	changed chan struct{} // closed and replaced on every change
+	gen     int           // bumped by Drop
+	now     func() time.Time
+}
+
+var _ Source = (*MemorySource)(nil)
+
+// NewMemorySource returns an empty $all.
+func NewMemorySource() *MemorySource {
+	return &MemorySource{changed: make(chan struct{}), now: time.Now}
+}
+
+func (m *MemorySource) notify() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+// Append adds an event of type typ with data to stream and returns it as
+// recorded (positions count up from 1, ids are fresh unless given by id).
+func (m *MemorySource) Append(stream, typ string, data []byte) Event {
+	return m.AppendWithID(uuid.NewString(), stream, typ, data)
+}
+
+// AppendWithID is Append with a chosen event id.
+func (m *MemorySource) AppendWithID(id, stream, typ string, data []byte) Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var rev uint64
+	for _, e := range m.events {
+		if e.Stream == stream {
+			rev++
+		}
+	}
+	n := uint64(len(m.events) + 1)
+	ev := Event{ID: id, Type: typ, Stream: stream, Revision: rev, Position: Position{Commit: n * 100, Prepare: n * 100},
+		Created: m.now().UTC(), Data: data}
+	m.events = append(m.events, ev)
+	m.notify()
+	return ev
+}
+
+// Events returns everything appended so far.
+func (m *MemorySource) Events() []Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Event(nil), m.events...)
+}
+
+// Drop ends every open subscription with ErrDropped.
+func (m *MemorySource) Drop() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gen++
+	m.notify()
+}
+
+// Subscribe implements Source.
+func (m *MemorySource) Subscribe(ctx context.Context, from Position, f Filter) (Stream, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	return &memStream{m: m, ctx: ctx, cancel: cancel, from: from, filter: f, gen: m.gen}, nil
+}
+
+type memStream struct {
+	m        *MemorySource
+	ctx      context.Context
+	cancel   context.CancelFunc
+	from     Position
+	filter   Filter
+	gen      int
+	next     int
+	caughtUp bool
+}
+
+func (s *memStream) Close() error { s.cancel(); return nil }
+
+func (s *memStream) Recv() (Message, error) {
+	for {
+		s.m.mu.Lock()
+		if s.gen != s.m.gen {
+			s.m.mu.Unlock()
+			return Message{}, ErrDropped
+		}
+		for s.next < len(s.m.events) {
+			ev := s.m.events[s.next]
+			s.next++
+			if s.from.Less(ev.Position) && s.filter.Match(ev) {
+				s.m.mu.Unlock()
+				return Message{Event: &ev}, nil
+			}
+		}
+		if !s.caughtUp {
+			s.caughtUp = true
+			s.m.mu.Unlock()
+			return Message{CaughtUp: true}, nil
+		}
+		changed := s.m.changed
+		s.m.mu.Unlock()
+		select {
+		case <-changed:
+		case <-s.ctx.Done():
+			return Message{}, errors.Join(ErrDropped, s.ctx.Err())
+		}
+	}
+}
+
+// Head implements Source.
+func (m *MemorySource) Head(ctx context.Context, f Filter) (Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := len(m.events) - 1; i >= 0; i-- {
+		if f.Match(m.events[i]) {
+			return m.events[i], nil
+		}
+	}
+	return Event{}, nil
+}
+
+// Count implements Source.
+func (m *MemorySource) Count(ctx context.Context, from Position, f Filter, max int) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, e := range m.events {
+		if n < max && from.Less(e.Position) && f.Match(e) {
+			n++
+		}
+	}
+	return n, nil
+}
