@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/vetclinic/clinic/domain/reservation"
 )
 
 // MemoryStore keeps messages and visits in memory: for tests, and for a
@@ -111,7 +113,7 @@ func (s *MemoryStore) BookedVisits(_ context.Context, from, to time.Time) ([]Vis
 	defer s.mu.Unlock()
 	var out []Visit
 	for _, v := range s.visits {
-		if v.Status == "booked" && !v.Slot.Before(from) && v.Slot.Before(to) {
+		if v.Status == string(reservation.StatusBooked) && !v.Slot.Before(from) && v.Slot.Before(to) {
 			out = append(out, v)
 		}
 	}

@@ -61,11 +61,16 @@ type Facts struct {
 type Status string
 
 // The delivery states. A pending message is waiting for its next attempt;
-// sent and dead are final until a dead message is re-queued.
+// the others are final, but a dead message can be re-queued.
 const (
 	StatusPending Status = "pending"
 	StatusSent    Status = "sent"
 	StatusDead    Status = "dead"
+	// StatusExpired is a message recorded but never sent because its event
+	// was older than the service's MaxAge when it was read (a first start
+	// on a long history, or an outage longer than MaxAge): news that late
+	// would mislead more than help.
+	StatusExpired Status = "expired"
 )
 
 // Message is one notification to one customer, as recorded.
