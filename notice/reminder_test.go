@@ -72,9 +72,9 @@ func TestRemind(t *testing.T) {
 		}
 	}
 	want := map[string]bool{
-		book(t, f, &pos, kst(t, "2026-12-01 10:00"), early):                            true,
-		book(t, f, &pos, kst(t, "2026-12-01 00:30"), early):                            true, // 11-30 in UTC
-		book(t, f, &pos, kst(t, "2026-12-01 23:30"), early):                            true,
+		book(t, f, &pos, kst(t, "2026-12-01 10:00"), early):                             true,
+		book(t, f, &pos, kst(t, "2026-12-01 00:30"), early):                             true, // 11-30 in UTC
+		book(t, f, &pos, kst(t, "2026-12-01 23:30"), early):                             true,
 		book(t, f, &pos, kst(t, "2026-12-03 10:00"), early, moveTo("2026-12-01 15:00")): true,
 	}
 	notWanted := []string{

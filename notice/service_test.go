@@ -172,7 +172,9 @@ func TestHandleOldEventIsRecordedExpiredNotSent(t *testing.T) {
 
 type failingStore struct{ *MemoryStore }
 
-func (failingStore) Add(context.Context, Message) (bool, error) { return false, errors.New("disk full") }
+func (failingStore) Add(context.Context, Message) (bool, error) {
+	return false, errors.New("disk full")
+}
 
 func TestHandleReturnsStoreErrors(t *testing.T) {
 	t.Parallel()
