@@ -10,7 +10,7 @@ import (
 // small function named here, so this file stays the one index of the API.
 func (s *Server) routes() {
 	e := s.engine
-	e.Use(s.recoverPanics, s.logRequests)
+	e.Use(s.measure, s.logRequests, s.recoverPanics)
 	e.NoRoute(func(c *gin.Context) { s.writeError(c, &requestError{kind: kindNotFound, detail: "no such route"}) })
 	e.NoMethod(func(c *gin.Context) {
 		s.writeError(c, &requestError{kind: kindMethod, detail: "this route does not take " + c.Request.Method})
@@ -18,6 +18,7 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.serveMetrics)
 	e.GET("/problems/:slug", s.problemDocs)
 
 	api := e.Group("/api/v1", s.authenticate)

@@ -37,10 +37,11 @@ type Config struct {
 
 // Server is the HTTP API. Build it with New; it is an http.Handler.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	now    func() time.Time
-	engine *gin.Engine
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	engine  *gin.Engine
+	metrics *metrics
 }
 
 // New returns the API with every route registered.
@@ -48,7 +49,7 @@ func New(cfg Config) *Server {
 	// Release mode only silences gin's debug route printing; it is a package
 	// setting in gin, so set it before building the engine.
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: newMetrics()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -160,3 +160,21 @@ func TestPanicBecomesLogged500(t *testing.T) {
 		t.Errorf("the panic was not logged: %s", logs.String())
 	}
 }
+
+func TestMetricsCountRequests(t *testing.T) {
+	t.Parallel()
+	s := New(Config{Verifier: newTestAuth(t).verifier})
+	call(t, s, "GET", "/healthz", "", "")
+	call(t, s, "GET", "/healthz", "", "")
+	call(t, s, "GET", "/api/v1/doctors/x", "", "")
+	_, _, body := call(t, s, "GET", "/metrics", "", "")
+	for _, want := range []string{
+		`clinic_http_requests_total{method="GET",route="/healthz",status="200"} 2`,
+		`clinic_http_request_duration_seconds_count{method="GET",route="/healthz",status="200"} 2`,
+		`route="unmatched",status="404"`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s:\n%s", want, body)
+		}
+	}
+}
