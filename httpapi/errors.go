@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/money"
 )
 
 // errorKind maps a store or command sentinel to its problem kind.
@@ -17,7 +18,11 @@ type errorKind struct {
 // errorKinds is the table problemFor consults for errors that are not
 // domain errors, first match wins.
 func errorKinds() []errorKind {
-	return nil
+	return []errorKind{
+		{money.ErrCurrencyMismatch, problemKind{"money.currency_mismatch", http.StatusUnprocessableEntity, "The currency does not match the invoice's"}},
+		{money.ErrInvalidCurrency, problemKind{"money.invalid_currency", http.StatusUnprocessableEntity, "The currency must be an ISO 4217 code"}},
+		{money.ErrOverflow, problemKind{"money.overflow", http.StatusUnprocessableEntity, "The amount is too large"}},
+	}
 }
 
 // domainProblem maps a *domain.Error in err's chain: its Code is the stable
