@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,8 @@ type logWatch struct {
 	once sync.Once
 }
 
+const maxLogKept = 1 << 20
+
 var servingRE = regexp.MustCompile(`msg="clinic serving" addr=(\S+)`)
 
 func newLogWatch() *logWatch { return &logWatch{addr: make(chan string, 1)} }
@@ -31,6 +34,11 @@ func (l *logWatch) Write(p []byte) (int, error) {
 	l.buf.Write(p)
 	if m := servingRE.FindSubmatch(l.buf.Bytes()); m != nil {
 		l.once.Do(func() { l.addr <- string(m[1]) })
+	}
+	if l.buf.Len() > maxLogKept { // a long run keeps only its recent log
+		tail := slices.Clone(l.buf.Bytes()[l.buf.Len()-maxLogKept/2:])
+		l.buf.Reset()
+		l.buf.Write(tail)
 	}
 	return len(p), nil
 }
@@ -51,7 +59,7 @@ type clinicProcess struct {
 
 // startClinic runs `clinic serve` with args on a random port and a temp data
 // folder, and stops it when t ends.
-func startClinic(t *testing.T, args ...string) *clinicProcess {
+func startClinic(t testing.TB, args ...string) *clinicProcess {
 	t.Helper()
 	data := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -84,7 +92,7 @@ func startClinic(t *testing.T, args ...string) *clinicProcess {
 }
 
 // token runs `clinic token` against the process's data folder.
-func (p *clinicProcess) token(t *testing.T, role, subject string) string {
+func (p *clinicProcess) token(t testing.TB, role, subject string) string {
 	t.Helper()
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"token", "--data", p.data, "--role", role, "--subject", subject}, noEnv, &out, io.Discard); err != nil {
@@ -94,7 +102,7 @@ func (p *clinicProcess) token(t *testing.T, role, subject string) string {
 }
 
 // do sends a request and decodes a JSON answer into out (if not nil).
-func (p *clinicProcess) do(t *testing.T, method, path, token string, body any, out any, hdr ...string) (int, http.Header) {
+func (p *clinicProcess) do(t testing.TB, method, path, token string, body any, out any, hdr ...string) (int, http.Header) {
 	t.Helper()
 	var r io.Reader
 	if body != nil {
