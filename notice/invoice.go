@@ -3,6 +3,8 @@ package notice
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/vetclinic/clinic/projections"
 )
 
 // invoiceIssuedType is the stored type of an issued invoice (docs/events.md).
@@ -23,7 +25,7 @@ type invoiceIssued struct {
 
 // invoiceMessage builds the message for an issued invoice: the amount due
 // is its balance.
-func (s *Service) invoiceMessage(ev Event) (Message, bool, error) {
+func (s *Service) invoiceMessage(ev projections.Event) (Message, bool, error) {
 	var e invoiceIssued
 	if err := json.Unmarshal(ev.Data, &e); err != nil || e.ReservationID == "" {
 		s.log.Error("notice: undecodable event skipped", "id", ev.ID, "type", ev.Type, "err", err)

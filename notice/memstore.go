@@ -100,7 +100,7 @@ func (s *MemoryStore) List(_ context.Context, f Filter) ([]Message, error) {
 func (s *MemoryStore) PutVisit(_ context.Context, v Visit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.visits[v.ReservationID]; ok && old.Position >= v.Position {
+	if old, ok := s.visits[v.ReservationID]; ok && !old.Position.Less(v.Position) {
 		return nil
 	}
 	s.visits[v.ReservationID] = v

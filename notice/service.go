@@ -8,15 +8,8 @@ import (
 	"time"
 
 	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/projections"
 )
-
-// Event is one recorded event as the subscription runtime hands it over.
-type Event struct {
-	ID       string // the event's ID: the ID of the message it causes
-	Type     string
-	Data     []byte
-	Position uint64 // its $all commit position
-}
 
 // Config is what the service needs to know about the clinic.
 type Config struct {
@@ -66,7 +59,7 @@ func Types() []string {
 // types it does not react to, and returns an error only when the store
 // failed; an event it cannot decode is logged and skipped, because no
 // retry could make it decodable.
-func (s *Service) Handle(ctx context.Context, ev Event) error {
+func (s *Service) Handle(ctx context.Context, ev projections.Event) error {
 	m, ok, err := s.message(ctx, ev)
 	if err != nil {
 		return err
@@ -74,7 +67,7 @@ func (s *Service) Handle(ctx context.Context, ev Event) error {
 	if !ok {
 		return nil
 	}
-	m.ID, m.Position, m.Locale = ev.ID, ev.Position, s.cfg.Locale
+	m.ID, m.Position, m.Locale = ev.ID, ev.Position.Commit, s.cfg.Locale
 	if m.Text, err = s.render.Render(m.Locale, m.Facts); err != nil {
 		return fmt.Errorf("notice for event %s: %w", ev.ID, err)
 	}
@@ -91,7 +84,7 @@ func (s *Service) Handle(ctx context.Context, ev Event) error {
 
 // message builds the message for ev without its ID and text; ok is false
 // for an event that tells the customer nothing.
-func (s *Service) message(ctx context.Context, ev Event) (m Message, ok bool, err error) {
+func (s *Service) message(ctx context.Context, ev projections.Event) (m Message, ok bool, err error) {
 	if ev.Type == invoiceIssuedType {
 		return s.invoiceMessage(ev)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/projections"
 )
 
 // fixture is a service over a memory store with a dispatcher that is not
@@ -47,13 +48,13 @@ func visit(status reservation.Status, at time.Time) reservation.Visit {
 	}
 }
 
-func event(t *testing.T, id string, pos uint64, e interface{ EventType() string }) Event {
+func event(t *testing.T, id string, pos uint64, e interface{ EventType() string }) projections.Event {
 	t.Helper()
 	data, err := json.Marshal(e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Event{ID: id, Type: e.EventType(), Data: data, Position: pos}
+	return projections.Event{ID: id, Type: e.EventType(), Data: data, Position: projections.Position{Commit: pos, Prepare: pos}}
 }
 
 func TestHandleReservationEvents(t *testing.T) {
@@ -117,7 +118,7 @@ func TestHandleInvoiceIssued(t *testing.T) {
 	  "lines":[],"total":{"amount":35000,"currency":"KRW"},"paid":{"amount":0,"currency":"KRW"},
 	  "refunded":{"amount":0,"currency":"KRW"},"balance":{"amount":35000,"currency":"KRW"},"status":"open",
 	  "at":"2026-12-01T02:00:00Z","by":"dr-kim"}`
-	ev := Event{ID: uuid.NewString(), Type: "InvoiceIssued", Data: []byte(data), Position: 9}
+	ev := projections.Event{ID: uuid.NewString(), Type: "InvoiceIssued", Data: []byte(data), Position: projections.Position{Commit: 9, Prepare: 9}}
 	if err := f.svc.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,7 @@ func TestHandleIgnoresWhatTellsTheCustomerNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, time.Now())
 	ctx := context.Background()
-	for _, ev := range []Event{
+	for _, ev := range []projections.Event{
 		{ID: "1", Type: "SlotBooked", Data: []byte(`{}`)},
 		{ID: "2", Type: "PaymentRecorded", Data: []byte(`{}`)},
 		{ID: "3", Type: reservation.TypePlaced, Data: []byte(`{not json`)},

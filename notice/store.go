@@ -3,6 +3,8 @@ package notice
 import (
 	"context"
 	"time"
+
+	"github.com/vetclinic/clinic/projections"
 )
 
 // Store records messages and their attempts. It is the notice service's
@@ -44,9 +46,9 @@ type Visit struct {
 	To            Phone
 	Locale        Locale
 	Slot          time.Time
-	Status        string    // the reservation's status: booked, checked_in, cancelled, ...
-	BookedAt      time.Time // when it was placed or last rescheduled
-	Position      uint64    // the $all position of the event this state is as of
+	Status        string               // the reservation's status: booked, checked_in, cancelled, ...
+	BookedAt      time.Time            // when it was placed or last rescheduled
+	Position      projections.Position // of the event this state is as of
 }
 
 // VisitStore remembers visits for the reminders.
