@@ -98,6 +98,7 @@ func (s *memStream) Recv() (Message, error) {
 			s.m.mu.Unlock()
 			return Message{}, ErrDropped
 		}
+		var skipped *Position
 		for s.next < len(s.m.events) {
 			ev := s.m.events[s.next]
 			s.next++
@@ -105,6 +106,13 @@ func (s *memStream) Recv() (Message, error) {
 				s.m.mu.Unlock()
 				return Message{Event: &ev}, nil
 			}
+			skipped = &ev.Position
+		}
+		if skipped != nil {
+			// Like the server's filtered-read checkpoints: the subscriber
+			// may move its checkpoint past events it does not see.
+			s.m.mu.Unlock()
+			return Message{Checkpoint: skipped}, nil
 		}
 		if !s.caughtUp {
 			s.caughtUp = true

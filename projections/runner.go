@@ -44,8 +44,8 @@ type Runner struct {
 	// head of $all (and after every commit while it stays live).
 	OnCaughtUp func(Checkpoint)
 
-	mu      sync.Mutex
-	status  Status
+	mu     sync.Mutex
+	status Status
 }
 
 // Status is what a runner reports about itself.
@@ -174,25 +174,29 @@ func (r *Runner) once(ctx context.Context, bo *backoff.ExponentialBackOff) error
 	}
 	for {
 		batch, mark, caughtUp, ok := r.collect(ctx, msgs)
+		committed := false
 		if len(batch) > 0 || (mark != nil && cp.Position.Less(*mark)) {
 			next, err := r.process(ctx, cp, batch, mark)
 			if err != nil {
 				return err
 			}
-			cp = next
+			cp, committed = next, true
 			bo.Reset()
+		}
+		if caughtUp || (!cp.Position.Less(head.Position) && len(msgs) == 0) {
+			live = true
+		}
+		if live && (committed || caughtUp) {
+			r.reachedHead(cp)
+		}
+		if committed && r.OnCommit != nil {
+			r.OnCommit(cp)
 		}
 		if !ok {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return <-recvErr
-		}
-		if caughtUp || (!cp.Position.Less(head.Position) && len(msgs) == 0) {
-			live = true
-		}
-		if live {
-			r.reachedHead(cp)
 		}
 	}
 }
@@ -307,9 +311,6 @@ func (r *Runner) process(ctx context.Context, cp Checkpoint, batch []Event, mark
 		r.mu.Lock()
 		r.status.Checkpoint = next
 		r.mu.Unlock()
-		if r.OnCommit != nil {
-			r.OnCommit(next)
-		}
 		return next, nil
 	}
 }
