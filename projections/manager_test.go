@@ -1,0 +1,189 @@
+package projections_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vetclinic/clinic/projections"
+)
+
+func runManager(t *testing.T, m *projections.Manager) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// waitLive waits until projection name's live copy has processed up to p.
+func waitLive(t *testing.T, m *projections.Manager, store projections.Store, name string, p projections.Position) string {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		changed := m.Changed(name)
+		ns, err := projections.LiveNamespace(context.Background(), store, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cp, _, err := store.Checkpoint(context.Background(), ns)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cp.Position.Less(p) {
+			return ns
+		}
+		select {
+		case <-changed:
+		case <-time.After(20 * time.Millisecond): // the pointer may move without a commit here
+		case <-deadline:
+			t.Fatalf("%s did not reach %v (at %v in %s)", name, p, cp.Position, ns)
+		}
+	}
+}
+
+func TestRebuildWhileQueriesKeepAnswering(t *testing.T) {
+	t.Parallel()
+	src, store := projections.NewMemorySource(), openStore(t)
+	last := appendMany(src, 300)
+	sub := tallySub(nil)
+	m := &projections.Manager{Source: src, Store: store, PollInterval: 10 * time.Millisecond, BatchSize: 16, Grace: 50 * time.Millisecond,
+		Projections: []projections.Projection{{Subscriber: sub, Rebuildable: true}}}
+	runManager(t, m)
+	if ns := waitLive(t, m, store, "tally", last.Position); ns != "tally~1" {
+		t.Fatalf("live copy %s, want tally~1", ns)
+	}
+	want := snapshot(t, store, "tally~1")
+
+	// Readers resolve the live copy and read through the whole rebuild.
+	ctx, stopReaders := context.WithCancel(context.Background())
+	var misses, reads atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				ns, err := projections.LiveNamespace(ctx, store, "tally")
+				if err != nil {
+					misses.Add(1)
+					continue
+				}
+				if _, ok, err := store.Get(ctx, ns, "tallies", "t-3"); err != nil || !ok {
+					misses.Add(1)
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+
+	var reports []projections.Progress
+	var mu sync.Mutex
+	rb := &projections.Rebuilder{Source: src, Store: store, BatchSize: 8, Grace: 50 * time.Millisecond}
+	err := rb.Rebuild(context.Background(), projections.Projection{Subscriber: sub, Rebuildable: true}, func(p projections.Progress) {
+		mu.Lock()
+		reports = append(reports, p)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatalf("Rebuild: %v", err)
+	}
+	last = appendMany(src, 10) // the live runner follows the new copy
+	ns := waitLive(t, m, store, "tally", last.Position)
+	stopReaders()
+	wg.Wait()
+
+	if ns != "tally~2" {
+		t.Errorf("live copy after rebuild %s, want tally~2", ns)
+	}
+	if n := misses.Load(); n != 0 {
+		t.Errorf("%d of %d reads found nothing during the rebuild", n, reads.Load())
+	}
+	got := snapshot(t, store, ns)
+	total := 0
+	for k, v := range got {
+		total += v.Count
+		if w := want[k]; v.Count < w.Count || !cmp.Equal(v.IDs[:w.Count], w.IDs) {
+			t.Errorf("%s in the rebuilt copy does not extend the old one", k)
+		}
+	}
+	if total != 310 {
+		t.Errorf("rebuilt copy folded %d events, want 310", total)
+	}
+	if !reports[len(reports)-1].Switched || reports[len(reports)-1].Done < 300 {
+		t.Errorf("last progress report %+v", reports[len(reports)-1])
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, ok, _ := store.Checkpoint(context.Background(), "tally~1"); !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the old copy was not dropped")
+		}
+	}
+}
+
+func TestRebuildRefusesASecondAndResumesAnAbandonedOne(t *testing.T) {
+	t.Parallel()
+	src, store := projections.NewMemorySource(), openStore(t)
+	last := appendMany(src, 50)
+	block := make(chan struct{})
+	var blocked atomic.Bool
+	slow := tallySub(func(ev projections.Event) error {
+		if ev.Position == src.Events()[20].Position && blocked.CompareAndSwap(false, true) {
+			<-block
+			return errors.New("interrupted")
+		}
+		return nil
+	})
+	p := projections.Projection{Subscriber: slow, Rebuildable: true}
+	first := &projections.Rebuilder{Source: src, Store: store, BatchSize: 4, Lease: 300 * time.Millisecond, Grace: time.Millisecond}
+	ctx, crash := context.WithCancel(context.Background())
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- first.Rebuild(ctx, p, nil) }()
+	for !blocked.Load() {
+		time.Sleep(time.Millisecond) // polling a flag set by the handler, not timing
+	}
+
+	second := &projections.Rebuilder{Source: src, Store: store, Lease: 300 * time.Millisecond}
+	if err := second.Rebuild(context.Background(), p, nil); !errors.Is(err, projections.ErrRebuildRunning) {
+		t.Fatalf("second rebuild = %v, want ErrRebuildRunning", err)
+	}
+	crash() // the first rebuild's process dies mid-way
+	close(block)
+	if err := <-firstDone; err == nil {
+		t.Fatal("interrupted rebuild reported success")
+	}
+	g, _ := store.Generations(context.Background(), "tally")
+	cp, _, _ := store.Checkpoint(context.Background(), projections.Namespace("tally", g.Building))
+	if g.Building == 0 || cp.Events == 0 || cp.Events >= 50 {
+		t.Fatalf("after the crash: pointers %+v, new copy at %d events; want a half-built copy", g, cp.Events)
+	}
+
+	// Once the lease has run out, the next rebuild resumes that copy.
+	third := &projections.Rebuilder{Source: src, Store: store, Lease: 300 * time.Millisecond, Grace: time.Millisecond,
+		Now: func() time.Time { return time.Now().Add(time.Second) }}
+	var resumed bool
+	if err := third.Rebuild(context.Background(), p, func(pr projections.Progress) { resumed = resumed || pr.Resumed }); err != nil {
+		t.Fatalf("resumed rebuild: %v", err)
+	}
+	g2, _ := store.Generations(context.Background(), "tally")
+	if !resumed || g2.Live != g.Building || g2.Building != 0 {
+		t.Errorf("pointers %+v after resuming copy %d (resumed %v)", g2, g.Building, resumed)
+	}
+	clean := openStore(t)
+	c := start(t, src, clean, tallySub(nil), 1000)
+	c.waitFor(t, last.Position)
+	if diff := cmp.Diff(snapshot(t, clean, "tally~1"), snapshot(t, store, fmt.Sprintf("tally~%d", g2.Live))); diff != "" {
+		t.Errorf("resumed rebuild differs from a clean build (-want +got):\n%s", diff)
+	}
+}
