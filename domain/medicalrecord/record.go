@@ -42,6 +42,7 @@ type Record struct {
 	prescriptions []Prescription
 	addenda       []string
 	invoiceID     uuid.UUID
+	finalized     Finalized
 }
 
 // New returns record id before any event.
@@ -61,6 +62,9 @@ func (r *Record) ReservationID() uuid.UUID { return r.reservationID }
 
 // InvoiceID returns the invoice of a finalised record (uuid.Nil before).
 func (r *Record) InvoiceID() uuid.UUID { return r.invoiceID }
+
+// Finalization returns the event that finalised the record, if it was.
+func (r *Record) Finalization() (Finalized, bool) { return r.finalized, r.status == StatusFinalized }
 
 // VisitAt returns the visit's time.
 func (r *Record) VisitAt() time.Time { return r.visitAt }
@@ -100,7 +104,7 @@ func (r *Record) apply(e domain.Event) {
 	case PrescriptionsAdded:
 		r.prescriptions = append(r.prescriptions, e.Items...)
 	case Finalized:
-		r.status, r.invoiceID = StatusFinalized, e.InvoiceID
+		r.status, r.invoiceID, r.finalized = StatusFinalized, e.InvoiceID, e
 	case AddendumAdded:
 		r.addenda = append(r.addenda, e.Text)
 	case Voided:

@@ -63,6 +63,9 @@ func (r *Reservation) Status() Status { return r.visit.Status }
 // Visit returns the visit as of the last event.
 func (r *Reservation) Visit() Visit { return r.visit }
 
+// Reason returns why the visit was booked.
+func (r *Reservation) Reason() string { return r.reason }
+
 // Apply folds recorded events into r. Unknown events are ignored.
 func (r *Reservation) Apply(events ...domain.Event) {
 	for _, e := range events {

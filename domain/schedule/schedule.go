@@ -45,13 +45,14 @@ type Schedule struct {
 	firstSlot time.Time
 	slotLen   time.Duration
 	slots     int
-	// bookings maps a slot (Unix seconds) to the reservations holding a place in it.
-	bookings map[int64]map[uuid.UUID]struct{}
+	// bookings maps a slot (Unix seconds) to the reservations holding a place
+	// in it, with when they booked.
+	bookings map[int64]map[uuid.UUID]time.Time
 }
 
 // New returns the empty day of doctorID on date (YYYY-MM-DD), before any event.
 func New(doctorID, date string) *Schedule {
-	return &Schedule{doctorID: doctorID, date: date, bookings: map[int64]map[uuid.UUID]struct{}{}}
+	return &Schedule{doctorID: doctorID, date: date, bookings: map[int64]map[uuid.UUID]time.Time{}}
 }
 
 // Version is the number of events folded in.
@@ -70,6 +71,11 @@ func (s *Schedule) Booked(slot time.Time) int { return len(s.bookings[slot.Unix(
 func (s *Schedule) Holds(slot time.Time, reservationID uuid.UUID) bool {
 	_, ok := s.bookings[slot.Unix()][reservationID]
 	return ok
+}
+
+// BookedAt returns when reservationID booked slot (zero if it holds no place there).
+func (s *Schedule) BookedAt(slot time.Time, reservationID uuid.UUID) time.Time {
+	return s.bookings[slot.Unix()][reservationID]
 }
 
 // Apply folds recorded events into s. Unknown events are ignored.
@@ -91,10 +97,10 @@ func (s *Schedule) apply(e domain.Event) {
 	case SlotBooked:
 		m := s.bookings[e.Slot.Unix()]
 		if m == nil {
-			m = map[uuid.UUID]struct{}{}
+			m = map[uuid.UUID]time.Time{}
 			s.bookings[e.Slot.Unix()] = m
 		}
-		m[e.ReservationID] = struct{}{}
+		m[e.ReservationID] = e.At
 	case SlotReleased:
 		m := s.bookings[e.Slot.Unix()]
 		delete(m, e.ReservationID)

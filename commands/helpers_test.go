@@ -1,0 +1,135 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/commands"
+	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/money"
+	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/esdb"
+	"github.com/vetclinic/clinic/eventstore/esdbtest"
+)
+
+// now is the fixed clock of every test: a week before the booked day.
+var now = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+
+const day = "2026-12-01" // a Tuesday
+
+var seoul = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// at returns the instant of hh:mm on day in Seoul.
+func at(hh, mm int) time.Time { return time.Date(2026, 12, 1, hh, mm, 0, 0, seoul) }
+
+type fixture struct {
+	store  *esdb.Store
+	h      *commands.Handler
+	clinic *clinic.Clinic
+	kim    string // doctor IDs, unique per test so a shared real server works too
+	lee    string
+}
+
+func newClinic(t *testing.T) *clinic.Clinic {
+	t.Helper()
+	suffix := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	weekdays := []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday}
+	c := &clinic.Clinic{
+		Name: "Test clinic", Location: seoul, Currency: "KRW",
+		Doctors: []clinic.Doctor{
+			{ID: "kim-" + suffix, Name: "Kim", Weekdays: weekdays},
+			{ID: "lee-" + suffix, Name: "Lee", Weekdays: weekdays},
+		},
+		Fees: clinic.FeeSchedule{
+			"CONSULT": {Code: "CONSULT", Description: "Consultation", Price: money.KRW(15000)},
+			"VACC":    {Code: "VACC", Description: "Vaccination", Price: money.KRW(20000)},
+		},
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func openStore(t *testing.T, url string) *esdb.Store {
+	t.Helper()
+	s, err := esdb.Open(url, esdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	return setupOn(t, openStore(t, esdbtest.URL(t)))
+}
+
+func setupOn(t *testing.T, store commands.Store) *fixture {
+	t.Helper()
+	c := newClinic(t)
+	f := &fixture{clinic: c, kim: c.Doctors[0].ID, lee: c.Doctors[1].ID}
+	if s, ok := store.(*esdb.Store); ok {
+		f.store = s
+	}
+	f.h = commands.New(store, c, commands.Options{Clock: func() time.Time { return now }})
+	return f
+}
+
+func (f *fixture) openDay(t *testing.T, doctor string, capacity int) {
+	t.Helper()
+	_, err := f.h.OpenDay(context.Background(), commands.OpenDay{Meta: commands.Meta{By: "nurse"}, DoctorID: doctor, Date: day,
+		Opens: "09:00", Closes: "18:00", SlotMinutes: 30, Capacity: capacity})
+	if err != nil {
+		t.Fatalf("open day: %v", err)
+	}
+}
+
+func placeCmd(doctor string, slot time.Time) commands.PlaceReservation {
+	return commands.PlaceReservation{
+		Meta:     commands.Meta{By: "nurse"},
+		Customer: reservation.Customer{Name: "Jackson", Phone: "010-1234-5678"},
+		Pet:      reservation.Pet{Name: "Coco", Species: "dog"},
+		DoctorID: doctor, Slot: slot, Reason: "vaccination",
+	}
+}
+
+func (f *fixture) place(t *testing.T, doctor string, slot time.Time) commands.PlaceResult {
+	t.Helper()
+	res, err := f.h.PlaceReservation(context.Background(), placeCmd(doctor, slot))
+	if err != nil {
+		t.Fatalf("place: %v", err)
+	}
+	return res
+}
+
+// faulty wraps a real store and fails appends to streams for which fail
+// says so, as a crash between two appends would leave them.
+type faulty struct {
+	commands.Store
+	fail    func(stream string) bool
+	appends atomic.Int64
+}
+
+var errCrash = errors.New("test: crashed")
+
+func (s *faulty) Append(ctx context.Context, stream string, expected int64, events []commands.Proposed) (commands.Written, error) {
+	if s.fail(stream) {
+		return commands.Written{}, errCrash
+	}
+	s.appends.Add(1)
+	return s.Store.Append(ctx, stream, expected, events)
+}

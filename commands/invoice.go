@@ -1,0 +1,74 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/invoice"
+	"github.com/vetclinic/clinic/domain/money"
+)
+
+// RecordPayment records a payment on an invoice.
+type RecordPayment struct {
+	Meta
+	InvoiceID uuid.UUID
+	Amount    money.Money
+	Method    string // card, cash, transfer, mobile
+}
+
+// Refund pays money back on an invoice.
+type Refund struct {
+	Meta
+	InvoiceID uuid.UUID
+	Amount    money.Money
+	Method    string
+	Reason    string
+}
+
+// PaymentResult is where a payment or refund landed, and the invoice after it.
+type PaymentResult struct {
+	PaymentID uuid.UUID // the payment's or the refund's ID
+	Bill      invoice.Bill
+	Result    // Revision of the invoice stream
+}
+
+func invoiceStep(name string, id uuid.UUID, ifMatch *uint64, fresh bool, decide func(*invoice.Invoice) ([]domain.Event, error)) step[*invoice.Invoice] {
+	return step[*invoice.Invoice]{
+		name: name, stream: invoice.Stream(id), ifMatch: ifMatch, fresh: fresh,
+		new:    func() *invoice.Invoice { return invoice.New(id) },
+		decode: invoice.Decode, decide: decide,
+	}
+}
+
+// RecordPayment records a payment. The payment's ID is derived from the
+// command's, so with an IdempotencyKey a retried payment is taken once.
+// Errors: invoice.ErrNotFound, ErrOverpayment, a *domain.ValidationError
+// (amount, currency, method), ErrStale, ErrUnavailable.
+func (h *Handler) RecordPayment(ctx context.Context, cmd RecordPayment) (PaymentResult, error) {
+	c := h.begin("payment", cmd.Meta)
+	id := uuid.NewSHA1(c.id, []byte("payment"))
+	o, err := update(ctx, h, c, invoiceStep("payment", cmd.InvoiceID, cmd.IfMatch, false, func(i *invoice.Invoice) ([]domain.Event, error) {
+		return i.Pay(id, cmd.Amount, cmd.Method, h.now(), c.by)
+	}))
+	if err != nil {
+		return PaymentResult{}, fmt.Errorf("payment on %s: %w", cmd.InvoiceID, err)
+	}
+	return PaymentResult{PaymentID: id, Bill: o.agg.Bill(), Result: o.result(c)}, nil
+}
+
+// Refund pays back up to what was paid. Errors: invoice.ErrNotFound,
+// ErrRefundTooLarge, a *domain.ValidationError, ErrStale, ErrUnavailable.
+func (h *Handler) Refund(ctx context.Context, cmd Refund) (PaymentResult, error) {
+	c := h.begin("refund", cmd.Meta)
+	id := uuid.NewSHA1(c.id, []byte("refund"))
+	o, err := update(ctx, h, c, invoiceStep("refund", cmd.InvoiceID, cmd.IfMatch, false, func(i *invoice.Invoice) ([]domain.Event, error) {
+		return i.Refund(id, cmd.Amount, cmd.Method, cmd.Reason, h.now(), c.by)
+	}))
+	if err != nil {
+		return PaymentResult{}, fmt.Errorf("refund on %s: %w", cmd.InvoiceID, err)
+	}
+	return PaymentResult{PaymentID: id, Bill: o.agg.Bill(), Result: o.result(c)}, nil
+}

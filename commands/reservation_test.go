@@ -1,0 +1,397 @@
+package commands_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/commands"
+	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/events"
+	"github.com/vetclinic/clinic/domain/medicalrecord"
+	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/domain/schedule"
+)
+
+// read returns the decoded events of stream.
+func read(t *testing.T, s commands.Store, stream string) []domain.Event {
+	t.Helper()
+	recs, err := s.Read(context.Background(), stream, 0)
+	if err != nil {
+		t.Fatalf("read %s: %v", stream, err)
+	}
+	out := make([]domain.Event, len(recs))
+	for i, r := range recs {
+		if out[i], err = events.Decode(r.Type, r.Data); err != nil {
+			t.Fatalf("decode %s: %v", r.Type, err)
+		}
+	}
+	return out
+}
+
+func types(evs []domain.Event) []string {
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		out[i] = e.EventType()
+	}
+	return out
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func wantTypes(t *testing.T, s commands.Store, stream string, want ...string) []domain.Event {
+	t.Helper()
+	evs := read(t, s, stream)
+	if got := types(evs); !equal(got, want) {
+		t.Fatalf("%s holds %v, want %v", stream, got, want)
+	}
+	return evs
+}
+
+func TestPlaceReservation(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	res := f.place(t, f.kim, at(10, 0))
+	if res.ReservationID == uuid.Nil || res.MedicalRecordID != reservation.MedicalRecordID(res.ReservationID) {
+		t.Fatalf("result %+v", res)
+	}
+	if res.Revision != 0 || res.Position == 0 {
+		t.Fatalf("revision %d position %d, want 0 and a position", res.Revision, res.Position)
+	}
+	evs := wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked)
+	if b := evs[1].(schedule.SlotBooked); b.ReservationID != res.ReservationID || !b.Slot.Equal(at(10, 0)) {
+		t.Fatalf("booking %+v", b)
+	}
+	p := wantTypes(t, f.store, reservation.Stream(res.ReservationID), reservation.TypePlaced)[0].(reservation.Placed)
+	if p.Customer.Phone != "010-1234-5678" || p.By != "nurse" || !p.At.Equal(now) || p.Slot.Location() != time.UTC {
+		t.Fatalf("placed %+v", p)
+	}
+	o := wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened)[0].(medicalrecord.Opened)
+	if o.ReservationID != res.ReservationID || !o.VisitAt.Equal(at(10, 0)) {
+		t.Fatalf("opened %+v", o)
+	}
+}
+
+func TestPlaceReservationRefused(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	f.place(t, f.kim, at(10, 0))
+	bad := placeCmd(f.kim, at(11, 0))
+	bad.Customer.Phone = "call me"
+	tests := []struct {
+		name string
+		cmd  commands.PlaceReservation
+		want error
+	}{
+		{"slot taken", placeCmd(f.kim, at(10, 0)), schedule.ErrSlotTaken},
+		{"day not open", placeCmd(f.lee, at(10, 0)), schedule.ErrDayNotOpen},
+		{"off the grid", placeCmd(f.kim, at(10, 10)), schedule.ErrNoSuchSlot},
+		{"after hours", placeCmd(f.kim, at(18, 0)), schedule.ErrNoSuchSlot},
+		{"unknown doctor", placeCmd("dr-who", at(10, 0)), clinic.ErrUnknownDoctor},
+		{"bad phone", bad, domain.ErrValidation},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.h.PlaceReservation(context.Background(), tt.cmd)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	// Refused placements leave nothing behind.
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked)
+}
+
+// TestLastPlaceConcurrently: 50 commands race for the last place of a slot,
+// through five handlers (as if five processes) so that the event store's
+// expected revision, not only the in-process lock, decides.
+func TestLastPlaceConcurrently(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 2)
+	f.place(t, f.kim, at(10, 0)) // one of two places left
+	handlers := make([]*commands.Handler, 5)
+	for i := range handlers {
+		handlers[i] = commands.New(f.store, f.clinic, commands.Options{Clock: func() time.Time { return now }, MaxRetries: 60})
+	}
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			_, errs[i] = handlers[i%len(handlers)].PlaceReservation(context.Background(), placeCmd(f.kim, at(10, 0)))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, schedule.ErrSlotTaken):
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d commands got the last place, want exactly 1", won)
+	}
+	booked := 0
+	for _, e := range read(t, f.store, schedule.Stream(f.kim, day)) {
+		if _, ok := e.(schedule.SlotBooked); ok {
+			booked++
+		}
+	}
+	if booked != 2 {
+		t.Fatalf("%d bookings in the schedule, want 2", booked)
+	}
+}
+
+func TestPlaceIdempotent(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 2)
+	cmd := placeCmd(f.kim, at(10, 0))
+	cmd.IdempotencyKey = "req-1"
+	first, err := f.h.PlaceReservation(context.Background(), cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.h.PlaceReservation(context.Background(), cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Fatalf("retry returned %+v, first %+v", again, first)
+	}
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked)
+	// After a cancel, the retried placement still returns the first result and books nothing.
+	if _, err := f.h.Cancel(context.Background(), commands.Cancel{ReservationID: first.ReservationID}); err != nil {
+		t.Fatal(err)
+	}
+	if again, err = f.h.PlaceReservation(context.Background(), cmd); err != nil || again.ReservationID != first.ReservationID {
+		t.Fatalf("retry after cancel: %+v, %v", again, err)
+	}
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked, schedule.TypeSlotReleased)
+	// Another key is another reservation.
+	cmd.IdempotencyKey = "req-2"
+	other, err := f.h.PlaceReservation(context.Background(), cmd)
+	if err != nil || other.ReservationID == first.ReservationID {
+		t.Fatalf("other key: %+v, %v", other, err)
+	}
+}
+
+// TestPlaceCrashRepairedByRetry: the process "crashes" after booking the
+// slot (every later append fails, so no compensation either); the retried
+// command completes the placement without a second booking.
+func TestPlaceCrashRepairedByRetry(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	crashing := &faulty{Store: f.store}
+	crashing.fail = func(string) bool { return crashing.appends.Load() >= 1 }
+	broken := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	cmd := placeCmd(f.kim, at(10, 0))
+	cmd.IdempotencyKey = "crash-1"
+	if _, err := broken.PlaceReservation(context.Background(), cmd); !errors.Is(err, errCrash) {
+		t.Fatalf("err = %v, want the crash", err)
+	}
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked)
+	res, err := f.h.PlaceReservation(context.Background(), cmd)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked)
+	wantTypes(t, f.store, reservation.Stream(res.ReservationID), reservation.TypePlaced)
+	wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened)
+}
+
+// TestOrphanReleased: without a retry, the booking of a crashed placement is
+// released by ReleaseOrphans; a live booking is kept.
+func TestOrphanReleased(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	live := f.place(t, f.kim, at(9, 0))
+	crashing := &faulty{Store: f.store}
+	crashing.fail = func(string) bool { return crashing.appends.Load() >= 1 }
+	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	if _, err := h.PlaceReservation(context.Background(), placeCmd(f.kim, at(10, 0))); !errors.Is(err, errCrash) {
+		t.Fatalf("err = %v, want the crash", err)
+	}
+	n, err := f.h.ReleaseOrphans(context.Background(), f.kim, day, 0)
+	if err != nil || n != 1 {
+		t.Fatalf("released %d, %v; want 1", n, err)
+	}
+	evs := wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked,
+		schedule.TypeSlotBooked, schedule.TypeSlotReleased)
+	if r := evs[3].(schedule.SlotReleased); r.ReservationID == live.ReservationID || r.Reason != schedule.ReasonOrphaned {
+		t.Fatalf("released %+v", r)
+	}
+	// The slot is free again.
+	f.place(t, f.kim, at(10, 0))
+}
+
+func TestReschedule(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	f.openDay(t, f.lee, 1)
+	res := f.place(t, f.kim, at(10, 0))
+	// Within the day.
+	r1, err := f.h.Reschedule(context.Background(), commands.Reschedule{ReservationID: res.ReservationID, Slot: at(11, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r1.Revision != 1 {
+		t.Fatalf("revision %d, want 1", r1.Revision)
+	}
+	// To another doctor.
+	if _, err := f.h.Reschedule(context.Background(), commands.Reschedule{ReservationID: res.ReservationID, DoctorID: f.lee, Slot: at(14, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened,
+		schedule.TypeSlotBooked, schedule.TypeSlotBooked, schedule.TypeSlotReleased, schedule.TypeSlotReleased)
+	wantTypes(t, f.store, schedule.Stream(f.lee, day), schedule.TypeDayOpened, schedule.TypeSlotBooked)
+	evs := wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened,
+		medicalrecord.TypeVisitTimeChanged, medicalrecord.TypeVisitTimeChanged)
+	if m := evs[2].(medicalrecord.VisitTimeChanged); m.DoctorID != f.lee || !m.VisitAt.Equal(at(14, 0)) || !m.OldVisitAt.Equal(at(11, 0)) {
+		t.Fatalf("moved %+v", m)
+	}
+	// Both old slots are free again.
+	f.place(t, f.kim, at(10, 0))
+	f.place(t, f.kim, at(11, 0))
+	// To a taken slot: refused, nothing moves.
+	other := f.place(t, f.lee, at(15, 0))
+	_, err = f.h.Reschedule(context.Background(), commands.Reschedule{ReservationID: other.ReservationID, Slot: at(14, 0)})
+	if !errors.Is(err, schedule.ErrSlotTaken) {
+		t.Fatalf("err = %v, want slot taken", err)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	res := f.place(t, f.kim, at(10, 0))
+	if _, err := f.h.Cancel(context.Background(), commands.Cancel{ReservationID: res.ReservationID, Reason: "sick"}); err != nil {
+		t.Fatal(err)
+	}
+	wantTypes(t, f.store, reservation.Stream(res.ReservationID), reservation.TypePlaced, reservation.TypeCancelled)
+	wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened, medicalrecord.TypeVoided)
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked, schedule.TypeSlotReleased)
+	_, err := f.h.Cancel(context.Background(), commands.Cancel{ReservationID: res.ReservationID})
+	if !errors.Is(err, reservation.ErrCancelled) {
+		t.Fatalf("second cancel: %v", err)
+	}
+	for name, call := range map[string]func() error{
+		"reschedule": func() error {
+			_, err := f.h.Reschedule(context.Background(), commands.Reschedule{ReservationID: res.ReservationID, Slot: at(11, 0)})
+			return err
+		},
+		"check in": func() error {
+			_, err := f.h.CheckIn(context.Background(), commands.CheckIn{ReservationID: res.ReservationID})
+			return err
+		},
+	} {
+		if err := call(); !errors.Is(err, reservation.ErrCancelled) {
+			t.Errorf("%s of a cancelled visit: %v", name, err)
+		}
+	}
+	if _, err := f.h.RecordDiagnosis(context.Background(), commands.RecordDiagnosis{MedicalRecordID: res.MedicalRecordID, Diagnosis: "x"}); !errors.Is(err, medicalrecord.ErrVoided) {
+		t.Errorf("diagnosis on a voided record: %v", err)
+	}
+	// Nothing more was written by the refused commands.
+	wantTypes(t, f.store, reservation.Stream(res.ReservationID), reservation.TypePlaced, reservation.TypeCancelled)
+	// The slot is free again.
+	f.place(t, f.kim, at(10, 0))
+}
+
+// TestCancelCrashRepaired: the cancel is stored but voiding and release are
+// not; the repeated cancel reports ErrCancelled and completes them.
+func TestCancelCrashRepaired(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	res := f.place(t, f.kim, at(10, 0))
+	crashing := &faulty{Store: f.store}
+	crashing.fail = func(string) bool { return crashing.appends.Load() >= 1 }
+	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	if _, err := h.Cancel(context.Background(), commands.Cancel{ReservationID: res.ReservationID}); !errors.Is(err, errCrash) {
+		t.Fatalf("err = %v, want the crash", err)
+	}
+	wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened)
+	if _, err := f.h.Cancel(context.Background(), commands.Cancel{ReservationID: res.ReservationID}); !errors.Is(err, reservation.ErrCancelled) {
+		t.Fatalf("err = %v, want ErrCancelled", err)
+	}
+	wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened, medicalrecord.TypeVoided)
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked, schedule.TypeSlotReleased)
+}
+
+func TestNoShow(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	res := f.place(t, f.kim, at(10, 0))
+	if _, err := f.h.NoShow(context.Background(), commands.NoShow{ReservationID: res.ReservationID}); err != nil {
+		t.Fatal(err)
+	}
+	v := wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened, medicalrecord.TypeVoided)[1].(medicalrecord.Voided)
+	if v.Reason != medicalrecord.VoidNoShow {
+		t.Fatalf("void reason %q", v.Reason)
+	}
+	if _, err := f.h.Finalize(context.Background(), commands.Finalize{MedicalRecordID: res.MedicalRecordID}); !errors.Is(err, medicalrecord.ErrVoided) {
+		t.Fatalf("finalize a no-show: %v", err)
+	}
+}
+
+func TestIfMatch(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	res := f.place(t, f.kim, at(10, 0))
+	stale := uint64(5)
+	_, err := f.h.CheckIn(context.Background(), commands.CheckIn{Meta: commands.Meta{IfMatch: &stale}, ReservationID: res.ReservationID})
+	if !errors.Is(err, commands.ErrStale) {
+		t.Fatalf("err = %v, want ErrStale", err)
+	}
+	current := res.Revision
+	r, err := f.h.CheckIn(context.Background(), commands.CheckIn{Meta: commands.Meta{IfMatch: &current}, ReservationID: res.ReservationID})
+	if err != nil || r.Revision != current+1 {
+		t.Fatalf("check in: %+v, %v", r, err)
+	}
+}
+
+func TestUnknownReservation(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	_, err := f.h.CheckIn(context.Background(), commands.CheckIn{ReservationID: uuid.New()})
+	if !errors.Is(err, reservation.ErrNotFound) {
+		t.Fatalf("err = %v, want not found", err)
+	}
+	_, err = f.h.Cancel(context.Background(), commands.Cancel{ReservationID: uuid.New()})
+	if !errors.Is(err, reservation.ErrNotFound) {
+		t.Fatalf("err = %v, want not found", err)
+	}
+}

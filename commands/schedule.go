@@ -1,0 +1,135 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/domain/schedule"
+)
+
+// OpenDay opens a doctor's day, or changes its hours (PUT semantics: the
+// same hours again change nothing).
+type OpenDay struct {
+	Meta
+	DoctorID    string
+	Date        string // YYYY-MM-DD in the clinic's time zone
+	Opens       string // "09:00"
+	Closes      string // "18:00"
+	SlotMinutes int
+	Capacity    int
+}
+
+// CloseDay marks a doctor's day as a day off.
+type CloseDay struct {
+	Meta
+	DoctorID string
+	Date     string
+	Reason   string
+}
+
+// OpenDay opens or changes a doctor's day. Errors: clinic.ErrUnknownDoctor,
+// schedule.ErrNotWorkingDay, schedule.ErrStrandBookings, a
+// *domain.ValidationError, ErrStale, ErrUnavailable.
+func (h *Handler) OpenDay(ctx context.Context, cmd OpenDay) (Result, error) {
+	doctor, ok := h.clinic.Doctor(cmd.DoctorID)
+	if !ok {
+		return Result{}, fmt.Errorf("doctor %q: %w", cmd.DoctorID, clinic.ErrUnknownDoctor)
+	}
+	if _, err := time.Parse(time.DateOnly, cmd.Date); err != nil {
+		return Result{}, domain.Invalidf("date", "must be YYYY-MM-DD")
+	}
+	c := h.begin("open-day", cmd.Meta)
+	hours := schedule.Hours{Opens: cmd.Opens, Closes: cmd.Closes, SlotMinutes: cmd.SlotMinutes, Capacity: cmd.Capacity}
+	o, err := update(ctx, h, c, h.scheduleStep("open", cmd.DoctorID, cmd.Date, cmd.IfMatch,
+		func(s *schedule.Schedule) ([]domain.Event, error) {
+			return s.Open(doctor, h.clinic.Location, hours, h.now(), c.by)
+		}))
+	if err != nil {
+		return Result{}, fmt.Errorf("open %s on %s: %w", cmd.DoctorID, cmd.Date, err)
+	}
+	return o.result(c), nil
+}
+
+// CloseDay closes a doctor's day. Errors: clinic.ErrUnknownDoctor,
+// schedule.ErrHasBookings, a *domain.ValidationError, ErrStale,
+// ErrUnavailable.
+func (h *Handler) CloseDay(ctx context.Context, cmd CloseDay) (Result, error) {
+	if _, ok := h.clinic.Doctor(cmd.DoctorID); !ok {
+		return Result{}, fmt.Errorf("doctor %q: %w", cmd.DoctorID, clinic.ErrUnknownDoctor)
+	}
+	c := h.begin("close-day", cmd.Meta)
+	o, err := update(ctx, h, c, h.scheduleStep("close", cmd.DoctorID, cmd.Date, cmd.IfMatch,
+		func(s *schedule.Schedule) ([]domain.Event, error) { return s.Close(cmd.Reason, h.now(), c.by) }))
+	if err != nil {
+		return Result{}, fmt.Errorf("close %s on %s: %w", cmd.DoctorID, cmd.Date, err)
+	}
+	return o.result(c), nil
+}
+
+func (h *Handler) scheduleStep(name, doctorID, date string, ifMatch *uint64, decide func(*schedule.Schedule) ([]domain.Event, error)) step[*schedule.Schedule] {
+	return step[*schedule.Schedule]{
+		name: name, stream: schedule.Stream(doctorID, date), ifMatch: ifMatch,
+		new:    func() *schedule.Schedule { return schedule.New(doctorID, date) },
+		decode: schedule.Decode, decide: decide,
+	}
+}
+
+// day is the date (YYYY-MM-DD, clinic time) of a slot.
+func (h *Handler) day(slot time.Time) string { return slot.In(h.clinic.Location).Format(time.DateOnly) }
+
+// book takes a place in doctorID's slot for reservation id (idempotent).
+func (h *Handler) book(ctx context.Context, c *command, stepName, doctorID string, slot time.Time, id uuid.UUID) error {
+	_, err := update(ctx, h, c, h.scheduleStep(stepName, doctorID, h.day(slot), nil,
+		func(s *schedule.Schedule) ([]domain.Event, error) { return s.Book(slot, id, h.now(), c.by) }))
+	return err
+}
+
+// release gives back reservation id's place in doctorID's slot (idempotent).
+func (h *Handler) release(ctx context.Context, c *command, stepName, doctorID string, slot time.Time, id uuid.UUID, reason string) error {
+	_, err := update(ctx, h, c, h.scheduleStep(stepName, doctorID, h.day(slot), nil,
+		func(s *schedule.Schedule) ([]domain.Event, error) { return s.Release(slot, id, reason, h.now(), c.by) }))
+	return err
+}
+
+// ReleaseOrphans repairs a doctor's day after crashes: it releases every
+// place held by a reservation that does not hold it (the reservation was
+// never placed, was moved elsewhere, cancelled or missed), once the booking
+// is older than grace (so a placement in flight is left alone). It returns
+// how many places it released.
+func (h *Handler) ReleaseOrphans(ctx context.Context, doctorID, date string, grace time.Duration) (int, error) {
+	c := h.begin("release-orphans", Meta{By: "system"})
+	o, err := update(ctx, h, c, h.scheduleStep("inspect", doctorID, date, nil,
+		func(*schedule.Schedule) ([]domain.Event, error) { return nil, nil }))
+	if err != nil {
+		return 0, err
+	}
+	released := 0
+	for slot, ids := range o.agg.Bookings() {
+		for _, id := range ids {
+			if h.now().Sub(o.agg.BookedAt(slot, id)) < grace {
+				continue
+			}
+			r, err := h.loadReservation(ctx, id)
+			if err != nil {
+				return released, err
+			}
+			v := r.Visit()
+			if r.Placed() && v.Status != reservation.StatusCancelled && v.Status != reservation.StatusNoShow &&
+				v.DoctorID == doctorID && v.Slot.Equal(slot) {
+				continue
+			}
+			if err := h.release(ctx, c, "release-"+id.String(), doctorID, slot, id, schedule.ReasonOrphaned); err != nil {
+				return released, err
+			}
+			h.log.Info("released orphaned booking", "doctor", doctorID, "slot", slot, "reservation", id)
+			released++
+		}
+	}
+	return released, nil
+}

@@ -1,0 +1,64 @@
+package commands
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+)
+
+// Store is the event store as the command side needs it. The esdb package
+// implements it over the official EventStoreDB client.
+type Store interface {
+	// Read returns the events of stream from revision from (inclusive)
+	// onwards, oldest first. A stream that does not exist has no events:
+	// nil, nil.
+	Read(ctx context.Context, stream string, from uint64) ([]Recorded, error)
+	// Append appends events to stream if its last revision is expected
+	// (NoStream: the stream must not exist). Errors: ErrConcurrency when the
+	// stream is elsewhere; ErrUnavailable (wrapped) when the store cannot be
+	// reached or is overloaded.
+	Append(ctx context.Context, stream string, expected int64, events []Proposed) (Written, error)
+}
+
+// NoStream is the expected revision of a stream that must not exist yet.
+const NoStream int64 = -1
+
+// Recorded is a stored event.
+type Recorded struct {
+	ID       uuid.UUID
+	Type     string
+	Data     []byte
+	Revision uint64 // in its stream, from 0
+	Position uint64 // commit position in $all
+}
+
+// Proposed is an event to append.
+type Proposed struct {
+	ID       uuid.UUID // deterministic per command and step, so a retry re-appends the same IDs
+	Type     string
+	Data     []byte // JSON
+	Metadata []byte // JSON
+}
+
+// Written is where an append landed.
+type Written struct {
+	Revision uint64 // the stream's last revision after the append
+	Position uint64 // commit position in $all of the append
+}
+
+// Errors of the store and of the load-decide-append path. Domain errors
+// (schedule.ErrSlotTaken, reservation.ErrCancelled, ...) come through
+// unchanged, wrapped with context.
+var (
+	// ErrConcurrency: the stream moved between read and append. Commands
+	// retry it; it escapes only after MaxRetries attempts.
+	ErrConcurrency = errors.New("commands: concurrent update, try again")
+	// ErrStale: the caller's expected revision (If-Match) is not the
+	// stream's current revision. Not retried (HTTP 412).
+	ErrStale = errors.New("commands: the resource has changed since it was read")
+	// ErrUnavailable: the event store is down or saturated (the circuit
+	// breaker is open or too many calls are in flight). HTTP 503 with
+	// Retry-After; the caller should try again shortly.
+	ErrUnavailable = errors.New("commands: the event store is unavailable, try again shortly")
+)
