@@ -123,7 +123,9 @@ func TestFinalizeCrashIssuesOneInvoice(t *testing.T) {
 		t.Fatal(err)
 	}
 	crashing := &faulty{Store: f.store}
-	crashing.fail = func(stream string) bool { return stream == invoice.Stream(medicalrecord.InvoiceID(res.MedicalRecordID)) }
+	crashing.fail = func(stream string) bool {
+		return stream == invoice.Stream(medicalrecord.InvoiceID(res.MedicalRecordID))
+	}
 	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
 	cmd := commands.Finalize{Meta: commands.Meta{IdempotencyKey: "fin-1"}, MedicalRecordID: res.MedicalRecordID}
 	if _, err := h.Finalize(ctx, cmd); !errors.Is(err, errCrash) {
