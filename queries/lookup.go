@@ -1,0 +1,93 @@
+package queries
+
+import (
+	"context"
+	"slices"
+
+	"github.com/vetclinic/clinic/projections"
+)
+
+// maxList bounds one listing.
+const maxList = 500
+
+// canSee reports whether v may read r.
+func (v Viewer) canSee(r projections.Reservation) bool {
+	if v.Staff {
+		return true
+	}
+	phone := projections.NormalizePhone(r.Customer.Phone)
+	if phone == "" {
+		return false
+	}
+	return projections.NormalizePhone(v.Phone) == phone || projections.NormalizePhone(v.ClaimedPhone) == phone
+}
+
+// Reservation returns reservation id as v may see it, and the position the
+// view is built up to. It returns ErrNotFound when there is no such
+// reservation or v may not see it, and ErrBehind when the view did not
+// reach minPosition in time.
+func (s *Service) Reservation(ctx context.Context, v Viewer, id string, minPosition uint64) (projections.Reservation, uint64, error) {
+	ns, pos, err := s.view(ctx, projections.LookupName, minPosition)
+	if err != nil {
+		return projections.Reservation{}, pos, err
+	}
+	d, ok, err := s.store.Get(ctx, ns, projections.LookupColl, id)
+	if err != nil {
+		return projections.Reservation{}, pos, err
+	}
+	if !ok {
+		return projections.Reservation{}, pos, ErrNotFound
+	}
+	r, err := decode[projections.Reservation](d)
+	if err != nil {
+		return projections.Reservation{}, pos, err
+	}
+	if !v.canSee(r) {
+		return projections.Reservation{}, pos, ErrNotFound
+	}
+	return r, pos, nil
+}
+
+// Reservations lists the reservations booked with phone, latest slot
+// first. Customers may list only their own number (any other gives an
+// empty list); staff may list anyone's.
+func (s *Service) Reservations(ctx context.Context, v Viewer, phone string, minPosition uint64) ([]projections.Reservation, uint64, error) {
+	ns, pos, err := s.view(ctx, projections.LookupName, minPosition)
+	if err != nil {
+		return nil, pos, err
+	}
+	key := projections.NormalizePhone(phone)
+	if key == "" || (!v.Staff && key != projections.NormalizePhone(v.Phone)) {
+		return []projections.Reservation{}, pos, nil
+	}
+	docs, err := s.store.Find(ctx, ns, projections.LookupColl, projections.KeyPhone, key, maxList)
+	if err != nil {
+		return nil, pos, err
+	}
+	rs, err := decodeAll[projections.Reservation](docs)
+	if err != nil {
+		return nil, pos, err
+	}
+	rs = slices.DeleteFunc(rs, func(r projections.Reservation) bool { return !v.canSee(r) })
+	slices.SortStableFunc(rs, func(a, b projections.Reservation) int { return b.Slot.Compare(a.Slot) })
+	return rs, pos, nil
+}
+
+// DaySchedule lists a doctor's reservations on a day (the clinic's date),
+// by slot. Staff only: the caller checks the role.
+func (s *Service) DaySchedule(ctx context.Context, doctorID, day string, minPosition uint64) ([]projections.Reservation, uint64, error) {
+	ns, pos, err := s.view(ctx, projections.LookupName, minPosition)
+	if err != nil {
+		return nil, pos, err
+	}
+	docs, err := s.store.Find(ctx, ns, projections.LookupColl, projections.KeyDoctorDay, projections.DoctorDay(doctorID, day), maxList)
+	if err != nil {
+		return nil, pos, err
+	}
+	rs, err := decodeAll[projections.Reservation](docs)
+	if err != nil {
+		return nil, pos, err
+	}
+	slices.SortStableFunc(rs, func(a, b projections.Reservation) int { return a.Slot.Compare(b.Slot) })
+	return rs, pos, nil
+}

@@ -1,0 +1,160 @@
+// Package queries answers the read side's questions from the read models
+// the projections keep: a customer's reservations, a doctor's day, the
+// billing ledger and the doctors' availability. It decides who may see a
+// reservation, and it can wait until a view has caught up with a position
+// a command returned (read-your-writes).
+package queries
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/vetclinic/clinic/projections"
+)
+
+// Errors. ErrNotFound is also the answer when the caller may not see what
+// exists, so ids cannot be probed.
+var (
+	ErrNotFound = errors.New("queries: not found")
+	ErrBehind   = errors.New("queries: the view has not caught up with the requested position yet")
+)
+
+// Reader is the part of the read store queries use.
+type Reader interface {
+	Get(ctx context.Context, ns, coll, id string) (projections.Doc, bool, error)
+	Find(ctx context.Context, ns, coll, key, value string, limit int) ([]projections.Doc, error)
+	Checkpoint(ctx context.Context, ns string) (projections.Checkpoint, bool, error)
+	Generations(ctx context.Context, name string) (projections.Generations, error)
+}
+
+// Viewer is who asks. A staff member sees everything; anyone else sees a
+// reservation only when it was booked with their phone number (the subject
+// of a customer token) or with the phone number they state beside its id.
+type Viewer struct {
+	Staff bool
+	// Phone is the caller's own number (a customer token's subject).
+	Phone string
+	// ClaimedPhone is the number sent beside a reservation id
+	// (X-Customer-Phone); it opens that reservation only.
+	ClaimedPhone string
+}
+
+// Service answers queries.
+type Service struct {
+	store Reader
+	// Changed, when set, signals commits of a projection in this process,
+	// so read-your-writes waits wake at once; otherwise they poll.
+	changed func(name string) <-chan struct{}
+	maxWait time.Duration
+	now     func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedNS
+}
+
+type cachedNS struct {
+	ns   string
+	when time.Time
+}
+
+// nsTTL is how long a resolved live copy is reused: shorter than the grace
+// a replaced copy is kept for after a rebuild's switch.
+const nsTTL = 500 * time.Millisecond
+
+// Options configures a Service.
+type Options struct {
+	Changed func(name string) <-chan struct{}
+	MaxWait time.Duration // bound of a read-your-writes wait; default 3s
+	Now     func() time.Time
+}
+
+// New returns a Service reading store.
+func New(store Reader, o Options) *Service {
+	if o.MaxWait <= 0 {
+		o.MaxWait = 3 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Service{store: store, changed: o.Changed, maxWait: o.MaxWait, now: o.Now, cache: map[string]cachedNS{}}
+}
+
+// namespace resolves the live copy of projection name.
+func (s *Service) namespace(ctx context.Context, name string) (string, error) {
+	s.mu.Lock()
+	c, ok := s.cache[name]
+	s.mu.Unlock()
+	if ok && s.now().Sub(c.when) < nsTTL {
+		return c.ns, nil
+	}
+	g, err := s.store.Generations(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", name, err)
+	}
+	ns := projections.Namespace(name, max(g.Live, 1))
+	s.mu.Lock()
+	s.cache[name] = cachedNS{ns: ns, when: s.now()}
+	s.mu.Unlock()
+	return ns, nil
+}
+
+// view resolves projection name's live copy and, when minPosition is set,
+// waits (up to the bound) until it has processed that position. It returns
+// the namespace and the position the copy is built up to.
+func (s *Service) view(ctx context.Context, name string, minPosition uint64) (string, uint64, error) {
+	deadline := s.now().Add(s.maxWait)
+	for {
+		var changed <-chan struct{}
+		if s.changed != nil {
+			changed = s.changed(name)
+		}
+		ns, err := s.namespace(ctx, name)
+		if err != nil {
+			return "", 0, err
+		}
+		cp, _, err := s.store.Checkpoint(ctx, ns)
+		if err != nil {
+			return "", 0, fmt.Errorf("checkpoint of %s: %w", ns, err)
+		}
+		if cp.Position.Commit >= minPosition {
+			return ns, cp.Position.Commit, nil
+		}
+		left := deadline.Sub(s.now())
+		if left <= 0 {
+			return "", cp.Position.Commit, fmt.Errorf("%s at %d, asked for %d: %w", name, cp.Position.Commit, minPosition, ErrBehind)
+		}
+		t := time.NewTimer(min(left, 25*time.Millisecond)) // another process's commits only show by polling
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", 0, ctx.Err()
+		case <-changed:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func decode[T any](d projections.Doc) (T, error) {
+	var v T
+	if err := json.Unmarshal(d.Body, &v); err != nil {
+		return v, fmt.Errorf("decode %s: %w", d.ID, err)
+	}
+	return v, nil
+}
+
+func decodeAll[T any](docs []projections.Doc) ([]T, error) {
+	out := make([]T, 0, len(docs))
+	for _, d := range docs {
+		v, err := decode[T](d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

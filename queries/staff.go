@@ -1,0 +1,92 @@
+package queries
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/vetclinic/clinic/projections"
+)
+
+// Invoice returns an invoice's ledger account, or ErrNotFound.
+func (s *Service) Invoice(ctx context.Context, invoiceID string, minPosition uint64) (projections.InvoiceAccount, uint64, error) {
+	return getOne[projections.InvoiceAccount](ctx, s, projections.LedgerName, projections.LedgerInvoices, invoiceID, minPosition)
+}
+
+// Customer returns a customer's ledger account by phone, or ErrNotFound.
+func (s *Service) Customer(ctx context.Context, phone string, minPosition uint64) (projections.CustomerAccount, uint64, error) {
+	key := projections.NormalizePhone(phone)
+	if key == "" {
+		return projections.CustomerAccount{}, 0, ErrNotFound
+	}
+	return getOne[projections.CustomerAccount](ctx, s, projections.LedgerName, projections.LedgerCustomers, key, minPosition)
+}
+
+// LedgerDay is a day's takings and its entries in the order they happened.
+type LedgerDay struct {
+	Totals  projections.DayTotals
+	Entries []projections.LedgerEntry
+}
+
+// Day returns a day's ledger (empty totals for a day without entries).
+func (s *Service) Day(ctx context.Context, day string, minPosition uint64) (LedgerDay, uint64, error) {
+	t, pos, err := getOne[projections.DayTotals](ctx, s, projections.LedgerName, projections.LedgerDays, day, minPosition)
+	if err == ErrNotFound {
+		t, err = projections.DayTotals{Day: day, Totals: map[string]*projections.KindTotals{}}, nil
+	}
+	if err != nil {
+		return LedgerDay{}, pos, err
+	}
+	ns, err := s.namespace(ctx, projections.LedgerName)
+	if err != nil {
+		return LedgerDay{}, pos, err
+	}
+	docs, err := s.store.Find(ctx, ns, projections.LedgerEntries, projections.KeyDay, day, 0)
+	if err != nil {
+		return LedgerDay{}, pos, err
+	}
+	es, err := decodeAll[projections.LedgerEntry](docs)
+	if err != nil {
+		return LedgerDay{}, pos, err
+	}
+	slices.SortStableFunc(es, func(a, b projections.LedgerEntry) int { return cmp.Compare(a.Position, b.Position) })
+	return LedgerDay{Totals: t, Entries: es}, pos, nil
+}
+
+// DoctorDay returns a doctor's availability on a day, or ErrNotFound when
+// the day was never opened.
+func (s *Service) DoctorDay(ctx context.Context, doctorID, day string, minPosition uint64) (projections.DoctorDayAvailability, uint64, error) {
+	return getOne[projections.DoctorDayAvailability](ctx, s, projections.AvailabilityName, projections.AvailabilityColl,
+		projections.DoctorDay(doctorID, day), minPosition)
+}
+
+// Availability returns every doctor's availability on a day, by doctor.
+func (s *Service) Availability(ctx context.Context, day string, minPosition uint64) ([]projections.DoctorDayAvailability, uint64, error) {
+	ns, pos, err := s.view(ctx, projections.AvailabilityName, minPosition)
+	if err != nil {
+		return nil, pos, err
+	}
+	docs, err := s.store.Find(ctx, ns, projections.AvailabilityColl, projections.KeyDay, day, 0)
+	if err != nil {
+		return nil, pos, err
+	}
+	out, err := decodeAll[projections.DoctorDayAvailability](docs)
+	return out, pos, err
+}
+
+func getOne[T any](ctx context.Context, s *Service, name, coll, id string, minPosition uint64) (T, uint64, error) {
+	var zero T
+	ns, pos, err := s.view(ctx, name, minPosition)
+	if err != nil {
+		return zero, pos, err
+	}
+	d, ok, err := s.store.Get(ctx, ns, coll, id)
+	if err != nil {
+		return zero, pos, err
+	}
+	if !ok {
+		return zero, pos, ErrNotFound
+	}
+	v, err := decode[T](d)
+	return v, pos, err
+}
