@@ -40,13 +40,28 @@ func decodeJSON(c *gin.Context, v any) error {
 	return nil
 }
 
+// decodeOptionalJSON is decodeJSON for commands whose body may be left out.
+func decodeOptionalJSON(c *gin.Context, v any) error {
+	if c.Request.ContentLength == 0 {
+		return nil
+	}
+	err := decodeJSON(c, v)
+	var re *requestError
+	if errors.As(err, &re) && re.detail == errEmptyBody {
+		return nil // chunked and empty
+	}
+	return err
+}
+
+const errEmptyBody = "the body is empty; send a JSON object"
+
 func jsonError(err error) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var big *http.MaxBytesError
 	switch {
 	case errors.Is(err, io.EOF):
-		return malformed("the body is empty; send a JSON object")
+		return malformed(errEmptyBody)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return malformed("the JSON body ends too early")
 	case errors.As(err, &syn):

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/vetclinic/clinic/commands"
 	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/money"
 )
@@ -19,6 +20,9 @@ type errorKind struct {
 // domain errors, first match wins.
 func errorKinds() []errorKind {
 	return []errorKind{
+		{commands.ErrUnavailable, kindUnavailable},
+		{commands.ErrStale, kindStale},
+		{commands.ErrConcurrency, problemKind{"concurrent-update", http.StatusConflict, "Someone else changed this at the same moment; try again"}},
 		{money.ErrCurrencyMismatch, problemKind{"money.currency_mismatch", http.StatusUnprocessableEntity, "The currency does not match the invoice's"}},
 		{money.ErrInvalidCurrency, problemKind{"money.invalid_currency", http.StatusUnprocessableEntity, "The currency must be an ISO 4217 code"}},
 		{money.ErrOverflow, problemKind{"money.overflow", http.StatusUnprocessableEntity, "The amount is too large"}},

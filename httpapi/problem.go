@@ -68,9 +68,6 @@ func invalid(fields ...fieldError) error {
 	return &requestError{kind: kindValidation, detail: "see errors for the failing fields", fields: fields}
 }
 
-// retryAfter is how long a 503 tells the client to wait.
-const retryAfter = 2 * time.Second
-
 // writeError answers c with the problem for err. It is the one place that
 // maps errors to statuses: request errors by their kind, domain and store
 // errors through errorKinds, and anything else as a logged 500 whose detail
@@ -79,7 +76,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	p := s.problemFor(err)
 	p.Instance = c.Request.URL.Path
 	if p.Status == http.StatusServiceUnavailable {
-		c.Header("Retry-After", strconv.Itoa(int(retryAfter/time.Second)))
+		c.Header("Retry-After", strconv.Itoa(max(1, int(s.cfg.RetryAfter.Round(time.Second)/time.Second))))
 	}
 	if p.Status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="clinic"`)

@@ -26,11 +26,34 @@ func (s *Server) routes() {
 	if s.cfg.Clinic != nil {
 		s.catalogRoutes(api)
 	}
-	_ = staff
+	if s.cfg.Commands != nil {
+		s.commandRoutes(staff)
+	}
 }
 
 // catalogRoutes: the clinic's configuration, for any signed-in caller.
 func (s *Server) catalogRoutes(api *gin.RouterGroup) {
 	api.GET("/doctors", s.listDoctors)
 	api.GET("/fees", s.listFees)
+}
+
+// commandRoutes: the staff command API.
+func (s *Server) commandRoutes(staff *gin.RouterGroup) {
+	staff.PUT("/doctors/:doctorID/days/:date", s.openDay)
+
+	staff.POST("/reservations", s.placeReservation)
+	staff.POST("/reservations/:id/reschedule", s.reschedule)
+	staff.POST("/reservations/:id/cancel", s.cancel)
+	staff.POST("/reservations/:id/check-in", s.checkIn)
+	staff.POST("/reservations/:id/complete", s.complete)
+	staff.POST("/reservations/:id/no-show", s.noShow)
+
+	staff.POST("/medical-records/:id/diagnosis", s.recordDiagnosis)
+	staff.POST("/medical-records/:id/treatments", s.addTreatments)
+	staff.POST("/medical-records/:id/prescriptions", s.addPrescriptions)
+	staff.POST("/medical-records/:id/finalize", s.finalize)
+	staff.POST("/medical-records/:id/addenda", s.addAddendum)
+
+	staff.POST("/invoices/:id/payments", s.recordPayment)
+	staff.POST("/invoices/:id/refunds", s.refund)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/vetclinic/clinic/auth"
+	"github.com/vetclinic/clinic/commands"
 	"github.com/vetclinic/clinic/domain/clinic"
 )
 
@@ -33,6 +34,10 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Clinic is the clinic's configuration: doctors and fees.
 	Clinic *clinic.Clinic
+	// Commands runs the staff commands (the command role).
+	Commands *commands.Handler
+	// RetryAfter is what a 503 tells the client to wait (default 2s).
+	RetryAfter time.Duration
 }
 
 // Server is the HTTP API. Build it with New; it is an http.Handler.
@@ -55,6 +60,9 @@ func New(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.cfg.RetryAfter <= 0 {
+		s.cfg.RetryAfter = 2 * time.Second
 	}
 	e := gin.New()
 	e.HandleMethodNotAllowed = true

@@ -1,0 +1,150 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/vetclinic/clinic/auth"
+	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/queries"
+)
+
+// LookupService answers the read side's queries; *queries.Service is one.
+type LookupService interface {
+	Reservation(ctx context.Context, v queries.Viewer, id string, minPosition uint64) (projections.Reservation, uint64, error)
+	Reservations(ctx context.Context, v queries.Viewer, phone string, minPosition uint64) ([]projections.Reservation, uint64, error)
+	DaySchedule(ctx context.Context, doctorID, day string, minPosition uint64) ([]projections.Reservation, uint64, error)
+	Invoice(ctx context.Context, invoiceID string, minPosition uint64) (projections.InvoiceAccount, uint64, error)
+	Customer(ctx context.Context, phone string, minPosition uint64) (projections.CustomerAccount, uint64, error)
+	Day(ctx context.Context, day string, minPosition uint64) (queries.LedgerDay, uint64, error)
+	DoctorDay(ctx context.Context, doctorID, day string, minPosition uint64) (projections.DoctorDayAvailability, uint64, error)
+	Availability(ctx context.Context, day string, minPosition uint64) ([]projections.DoctorDayAvailability, uint64, error)
+}
+
+// customerPhoneHeader carries the phone number a reservation was booked
+// with, as the proof of a caller without a customer token.
+const customerPhoneHeader = "X-Customer-Phone"
+
+// lookupRoutes: the customers' lookup and the staff read routes. The
+// lookup by id also takes callers without a token (id + X-Customer-Phone),
+// so it hangs on the engine with optional authentication.
+func (s *Server) lookupRoutes(api, staff *gin.RouterGroup, q LookupService) {
+	s.engine.GET("/api/v1/lookup/reservations/:id", s.authenticateIfToken, s.lookupReservation(q))
+	api.GET("/lookup/reservations", s.lookupReservations(q))
+
+	staff.GET("/doctors/:doctorID/days/:date/reservations", s.daySchedule(q))
+	staff.GET("/doctors/:doctorID/days/:date/availability", s.doctorDayAvailability(q))
+	staff.GET("/availability", s.availability(q))
+	staff.GET("/ledger/invoices/:id", s.ledgerInvoice(q))
+	staff.GET("/ledger/customers/:phone", s.ledgerCustomer(q))
+	staff.GET("/ledger/days/:date", s.ledgerDay(q))
+}
+
+// authenticateIfToken authenticates callers that send a token and lets
+// the others through without a principal.
+func (s *Server) authenticateIfToken(c *gin.Context) {
+	if strings.TrimSpace(c.GetHeader("Authorization")) == "" {
+		c.Next()
+		return
+	}
+	s.authenticate(c)
+}
+
+func viewerOf(c *gin.Context) queries.Viewer {
+	p := principal(c)
+	v := queries.Viewer{Staff: p.HasRole(auth.RoleStaff), ClaimedPhone: c.GetHeader(customerPhoneHeader)}
+	if p.HasRole(auth.RoleCustomer) {
+		v.Phone = p.Subject
+	}
+	return v
+}
+
+// minPosition reads ?minPosition=, the position a command answered with.
+func minPosition(c *gin.Context) (uint64, error) {
+	raw := c.Query("minPosition")
+	if raw == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(raw, 10, 64)
+	if err != nil {
+		return 0, malformed("query parameter minPosition must be a non-negative integer (a position a command returned)")
+	}
+	return n, nil
+}
+
+// queryError maps the query layer's errors onto problems: an unknown or
+// foreign reservation is the same 404.
+func (s *Server) queryError(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, queries.ErrNotFound):
+		s.writeError(c, &requestError{kind: kindNotFound, detail: "no such reservation, or not yours"})
+	case errors.Is(err, queries.ErrBehind):
+		s.writeError(c, &requestError{kind: kindUnavailable, detail: "the view has not caught up with minPosition yet; try again shortly"})
+	default:
+		s.writeError(c, err)
+	}
+}
+
+// setViewPosition states the position the answer's view is built up to.
+func setViewPosition(c *gin.Context, pos uint64) {
+	c.Header("X-View-Position", strconv.FormatUint(pos, 10))
+}
+
+type reservationResponse struct {
+	projections.Reservation
+	ViewPosition uint64 `json:"viewPosition"`
+}
+
+type reservationsResponse struct {
+	Reservations []projections.Reservation `json:"reservations"`
+	Position     uint64                    `json:"position"`
+}
+
+func (s *Server) lookupReservation(q LookupService) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		minPos, err := minPosition(c)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		r, pos, err := q.Reservation(c.Request.Context(), viewerOf(c), c.Param("id"), minPos)
+		if err != nil {
+			s.queryError(c, err)
+			return
+		}
+		setViewPosition(c, pos)
+		respond(c, 200, reservationResponse{Reservation: r, ViewPosition: pos})
+	}
+}
+
+// lookupReservations lists the caller's own reservations; staff name the
+// customer with ?phone=.
+func (s *Server) lookupReservations(q LookupService) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		minPos, err := minPosition(c)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		v := viewerOf(c)
+		phone := v.Phone
+		if v.Staff {
+			phone = c.Query("phone")
+			if projections.NormalizePhone(phone) == "" {
+				s.writeError(c, invalid(fieldError{Field: "phone", Message: "staff name the customer's phone number"}))
+				return
+			}
+		}
+		rs, pos, err := q.Reservations(c.Request.Context(), v, phone, minPos)
+		if err != nil {
+			s.queryError(c, err)
+			return
+		}
+		setViewPosition(c, pos)
+		respond(c, 200, reservationsResponse{Reservations: rs, Position: pos})
+	}
+}

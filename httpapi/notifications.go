@@ -1,0 +1,158 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/notice"
+)
+
+// Notifications is what the notifications routes need; notice.Records is one.
+type Notifications interface {
+	List(ctx context.Context, f notice.Filter) ([]notice.Message, error)
+	RetryDead(ctx context.Context, f notice.Filter) (int, error)
+}
+
+// notificationsRoutes: what the clinic told its customers (staff only).
+func (s *Server) notificationsRoutes(staff *gin.RouterGroup, n Notifications) {
+	staff.GET("/notifications", s.listNotifications(n))
+	staff.POST("/notifications/retry-dead", s.retryDeadNotifications(n))
+}
+
+// maxNotifications bounds one listing.
+const maxNotifications = 1000
+
+type attemptResponse struct {
+	At         time.Time `json:"at"`
+	Channel    string    `json:"channel"`
+	DurationMS float64   `json:"durationMs"`
+	Error      string    `json:"error,omitempty"`
+}
+
+// notificationResponse is one message as staff see it: the phone number is
+// masked (staff can read it in the reservation; a list of messages need not
+// repeat it).
+type notificationResponse struct {
+	ID            string            `json:"id"`
+	Kind          string            `json:"kind"`
+	ReservationID string            `json:"reservationId"`
+	Position      uint64            `json:"position,omitempty"`
+	Locale        string            `json:"locale"`
+	To            string            `json:"to"`
+	Text          string            `json:"text"`
+	Status        string            `json:"status"`
+	Tries         int               `json:"tries"`
+	CreatedAt     time.Time         `json:"createdAt"`
+	NextAttemptAt *time.Time        `json:"nextAttemptAt,omitempty"`
+	SentAt        *time.Time        `json:"sentAt,omitempty"`
+	LastError     string            `json:"lastError,omitempty"`
+	Attempts      []attemptResponse `json:"attempts"`
+}
+
+type notificationsResponse struct {
+	Notifications []notificationResponse `json:"notifications"`
+}
+
+func newNotificationResponse(m notice.Message) notificationResponse {
+	r := notificationResponse{
+		ID: m.ID, Kind: string(m.Kind), ReservationID: m.ReservationID, Position: m.Position,
+		Locale: string(m.Locale), To: m.To.Masked(), Text: m.Text, Status: string(m.Status), Tries: m.Tries,
+		CreatedAt: m.CreatedAt, LastError: m.LastError, Attempts: []attemptResponse{},
+	}
+	if m.Status == notice.StatusPending {
+		t := m.NextAttemptAt
+		r.NextAttemptAt = &t
+	}
+	if !m.SentAt.IsZero() {
+		t := m.SentAt
+		r.SentAt = &t
+	}
+	for _, a := range m.Attempts {
+		r.Attempts = append(r.Attempts, attemptResponse{At: a.At, Channel: a.Channel,
+			DurationMS: float64(a.Duration.Microseconds()) / 1000, Error: a.Error})
+	}
+	return r
+}
+
+// notificationFilter reads ?reservationId=&status=&limit=; bad values are 422.
+func notificationFilter(c *gin.Context, withStatus bool) (notice.Filter, error) {
+	f := notice.Filter{Limit: 100}
+	var bad []fieldError
+	if v := c.Query("reservationId"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			bad = append(bad, fieldError{Field: "reservationId", Message: "must be a UUID"})
+		}
+		f.ReservationID = id.String()
+	}
+	if v := c.Query("status"); v != "" && withStatus {
+		switch st := notice.Status(v); st {
+		case notice.StatusPending, notice.StatusSent, notice.StatusDead, notice.StatusExpired:
+			f.Status = st
+		default:
+			bad = append(bad, fieldError{Field: "status", Message: "must be pending, sent, dead or expired"})
+		}
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxNotifications {
+			bad = append(bad, fieldError{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(maxNotifications)})
+		}
+		f.Limit = n
+	}
+	if len(bad) > 0 {
+		return f, invalid(bad...)
+	}
+	return f, nil
+}
+
+// listNotifications answers GET /api/v1/notifications?reservationId=&status=&limit=:
+// the messages, newest first, with their attempts.
+func (s *Server) listNotifications(n Notifications) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		f, err := notificationFilter(c, true)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		ms, err := n.List(c.Request.Context(), f)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		resp := notificationsResponse{Notifications: make([]notificationResponse, 0, len(ms))}
+		for _, m := range ms {
+			resp.Notifications = append(resp.Notifications, newNotificationResponse(m))
+		}
+		respond(c, http.StatusOK, resp)
+	}
+}
+
+type retryDeadResponse struct {
+	Requeued int `json:"requeued"`
+}
+
+// retryDeadNotifications answers POST /api/v1/notifications/retry-dead
+// (?reservationId= to limit it to one reservation): every dead message is
+// queued again with fresh attempts.
+func (s *Server) retryDeadNotifications(n Notifications) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		f, err := notificationFilter(c, false)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		f.Limit = 0
+		count, err := n.RetryDead(c.Request.Context(), f)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		respond(c, http.StatusOK, retryDeadResponse{Requeued: count})
+	}
+}

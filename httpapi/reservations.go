@@ -1,0 +1,177 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/commands"
+	"github.com/vetclinic/clinic/domain/reservation"
+)
+
+type placeRequest struct {
+	Customer struct {
+		Name  string `json:"name"`
+		Phone string `json:"phone"`
+	} `json:"customer"`
+	Pet struct {
+		Name    string `json:"name"`
+		Species string `json:"species"`
+	} `json:"pet"`
+	DoctorID string `json:"doctorId"`
+	Slot     string `json:"slot"`
+	Reason   string `json:"reason"`
+}
+
+type placeResponse struct {
+	ID              uuid.UUID `json:"id"`
+	MedicalRecordID uuid.UUID `json:"medicalRecordId"`
+	Revision        uint64    `json:"revision"`
+	Position        uint64    `json:"position"`
+}
+
+// placeReservation answers POST /api/v1/reservations: book the slot, place
+// the reservation and open its medical record. 201 with the new IDs.
+func (s *Server) placeReservation(c *gin.Context) {
+	meta, err := commandMeta(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var req placeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var ch checks
+	slot := ch.timestamp("slot", req.Slot)
+	if err := ch.err(); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	res, err := s.cfg.Commands.PlaceReservation(c.Request.Context(), commands.PlaceReservation{
+		Meta:     meta,
+		Customer: reservation.Customer{Name: req.Customer.Name, Phone: req.Customer.Phone},
+		Pet:      reservation.Pet{Name: req.Pet.Name, Species: req.Pet.Species},
+		DoctorID: req.DoctorID, Slot: slot, Reason: req.Reason,
+	})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/reservations/"+res.ReservationID.String())
+	c.Header("ETag", etag(res.Revision))
+	respond(c, http.StatusCreated, placeResponse{res.ReservationID, res.MedicalRecordID, res.Revision, res.Position})
+}
+
+type rescheduleRequest struct {
+	Slot     string `json:"slot"`
+	DoctorID string `json:"doctorId"` // optional: another doctor
+}
+
+// reschedule answers POST /api/v1/reservations/{id}/reschedule.
+func (s *Server) reschedule(c *gin.Context) {
+	id, meta, ok := s.reservationCommand(c)
+	if !ok {
+		return
+	}
+	var req rescheduleRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var ch checks
+	slot := ch.timestamp("slot", req.Slot)
+	if err := ch.err(); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	res, err := s.cfg.Commands.Reschedule(c.Request.Context(), commands.Reschedule{Meta: meta, ReservationID: id, DoctorID: req.DoctorID, Slot: slot})
+	s.answer(c, id, res, err)
+}
+
+type cancelRequest struct {
+	Reason string `json:"reason"`
+}
+
+// cancel answers POST /api/v1/reservations/{id}/cancel.
+func (s *Server) cancel(c *gin.Context) {
+	id, meta, ok := s.reservationCommand(c)
+	if !ok {
+		return
+	}
+	var req cancelRequest
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	res, err := s.cfg.Commands.Cancel(c.Request.Context(), commands.Cancel{Meta: meta, ReservationID: id, Reason: req.Reason})
+	s.answer(c, id, res, err)
+}
+
+// checkIn answers POST /api/v1/reservations/{id}/check-in.
+func (s *Server) checkIn(c *gin.Context) {
+	id, meta, ok := s.reservationCommand(c)
+	if !ok || !s.emptyBody(c) {
+		return
+	}
+	res, err := s.cfg.Commands.CheckIn(c.Request.Context(), commands.CheckIn{Meta: meta, ReservationID: id})
+	s.answer(c, id, res, err)
+}
+
+// complete answers POST /api/v1/reservations/{id}/complete.
+func (s *Server) complete(c *gin.Context) {
+	id, meta, ok := s.reservationCommand(c)
+	if !ok || !s.emptyBody(c) {
+		return
+	}
+	res, err := s.cfg.Commands.Complete(c.Request.Context(), commands.Complete{Meta: meta, ReservationID: id})
+	s.answer(c, id, res, err)
+}
+
+// noShow answers POST /api/v1/reservations/{id}/no-show.
+func (s *Server) noShow(c *gin.Context) {
+	id, meta, ok := s.reservationCommand(c)
+	if !ok || !s.emptyBody(c) {
+		return
+	}
+	res, err := s.cfg.Commands.NoShow(c.Request.Context(), commands.NoShow{Meta: meta, ReservationID: id})
+	s.answer(c, id, res, err)
+}
+
+// reservationCommand reads the {id} and the command headers, answering the
+// request itself when they are bad.
+func (s *Server) reservationCommand(c *gin.Context) (uuid.UUID, commands.Meta, bool) {
+	id, err := pathUUID(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return uuid.Nil, commands.Meta{}, false
+	}
+	meta, err := commandMeta(c)
+	if err != nil {
+		s.writeError(c, err)
+		return uuid.Nil, commands.Meta{}, false
+	}
+	return id, meta, true
+}
+
+// emptyBody accepts no body or an empty JSON object, for commands without
+// input; it answers the request itself otherwise.
+func (s *Server) emptyBody(c *gin.Context) bool {
+	var req struct{}
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		s.writeError(c, err)
+		return false
+	}
+	return true
+}
+
+// answer writes the 200 of a command on aggregate id, or its error.
+func (s *Server) answer(c *gin.Context, id uuid.UUID, res commands.Result, err error) {
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	written(c, http.StatusOK, res, gin.H{"id": id})
+}
