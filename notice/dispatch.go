@@ -22,6 +22,7 @@ type DeliveryConfig struct {
 	Jitter          float64       // randomisation factor of the delay in [0,1); default 0.5
 	PollInterval    time.Duration // how often the store is searched for due messages; default 1s
 	KeepAttempts    int           // attempts kept per message; default 20
+	ShutdownGrace   time.Duration // how long a send under way may finish after shutdown begins; default 2s
 }
 
 func (c DeliveryConfig) withDefaults() DeliveryConfig {
@@ -49,6 +50,7 @@ func (c DeliveryConfig) withDefaults() DeliveryConfig {
 	def(&c.InitialInterval, time.Second)
 	def(&c.MaxInterval, 2*time.Minute)
 	def(&c.PollInterval, time.Second)
+	def(&c.ShutdownGrace, 2*time.Second)
 	return c
 }
 
@@ -71,6 +73,7 @@ type Dispatcher struct {
 	wake chan struct{}
 
 	mu       sync.Mutex
+	backlog  bool            // an offer found the queue full: poll again when there is room
 	inflight map[string]bool // queued or being sent
 	timers   map[string]*time.Timer
 	stopped  bool
@@ -84,7 +87,7 @@ func NewDispatcher(store Store, ch Channel, cfg DeliveryConfig, now func() time.
 	}
 	return &Dispatcher{
 		store: store, ch: ch, cfg: cfg, now: now, log: log,
-		work:     make(chan string, 4*cfg.Workers),
+		work:     make(chan string, max(1024, 4*cfg.Workers)),
 		wake:     make(chan struct{}, 1),
 		inflight: map[string]bool{},
 		timers:   map[string]*time.Timer{},
@@ -112,6 +115,17 @@ func (d *Dispatcher) Submit(ctx context.Context, m Message) (bool, error) {
 		d.offer(m.ID)
 	}
 	return added, nil
+}
+
+// Queue asks for an immediate attempt at messages already recorded pending
+// (by a subscriber that writes them in its own unit of work). IDs that are
+// not recorded, or not pending, are skipped when their turn comes.
+func (d *Dispatcher) Queue(ids ...string) {
+	for _, id := range ids {
+		if !d.offer(id) {
+			return // the rest are pending in the store: the poller gets them
+		}
+	}
 }
 
 // RetryDead re-queues the dead messages that f selects (its Status is
@@ -143,8 +157,10 @@ func Requeue(ctx context.Context, s Store, f Filter, now time.Time) (int, error)
 	return n, nil
 }
 
-// Run delivers until ctx is done, then waits for its workers. A send cut
-// short by the end of ctx is not counted: the message stays pending.
+// Run delivers until ctx is done, then waits for its workers (a send under
+// way gets ShutdownGrace to finish). A send cut short by shutdown is not
+// counted: the message stays pending, and goes out again after a restart
+// under the same ID, which receivers de-duplicate by.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for range d.cfg.Workers {
@@ -209,6 +225,7 @@ func (d *Dispatcher) offer(id string) bool {
 		d.inflight[id] = true
 		return true
 	default:
+		d.backlog = true
 		return false // the poller finds it later: it is pending in the store
 	}
 }
@@ -222,7 +239,14 @@ func (d *Dispatcher) worker(ctx context.Context) {
 			retry, in := d.attempt(ctx, id)
 			d.mu.Lock()
 			delete(d.inflight, id)
+			backlog := d.backlog && len(d.work) < cap(d.work)/2
+			if backlog {
+				d.backlog = false
+			}
 			d.mu.Unlock()
+			if backlog {
+				d.poke() // refill the queue from the store now, not at the next tick
+			}
 			if retry {
 				d.retryAfter(id, in)
 			}
@@ -235,7 +259,8 @@ func (d *Dispatcher) worker(ctx context.Context) {
 func (d *Dispatcher) attempt(ctx context.Context, id string) (retry bool, in time.Duration) {
 	m, err := d.store.Get(ctx, id)
 	if err != nil {
-		if ctx.Err() == nil {
+		// Not found: queued from a subscriber batch that was not committed.
+		if ctx.Err() == nil && !errors.Is(err, ErrNotFound) {
 			d.log.Warn("notice: load message", "id", id, "err", err)
 		}
 		return false, 0
@@ -243,9 +268,14 @@ func (d *Dispatcher) attempt(ctx context.Context, id string) (retry bool, in tim
 	if m.Status != StatusPending {
 		return false, 0
 	}
-	sendCtx, cancel := context.WithTimeout(ctx, d.cfg.AttemptTimeout)
+	// A send under way when shutdown begins gets a grace period to finish:
+	// cutting it short could leave the receiver with a message whose
+	// delivery is not recorded, to be sent again after the restart.
+	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.AttemptTimeout)
+	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(d.cfg.ShutdownGrace, cancel) })
 	start := d.now()
 	sendErr := d.ch.Send(sendCtx, m)
+	stopGrace()
 	cancel()
 	if sendErr != nil && ctx.Err() != nil {
 		return false, 0 // shutting down: not the receiver's fault; try again after the restart
@@ -274,7 +304,11 @@ func (d *Dispatcher) attempt(ctx context.Context, id string) (retry bool, in tim
 	if over := len(m.Attempts) - d.cfg.KeepAttempts; over > 0 {
 		m.Attempts = m.Attempts[over:]
 	}
-	if err := d.store.Save(ctx, m); err != nil {
+	// Record the outcome even when shutdown has begun: the receiver may have
+	// the message, and forgetting that would send it again after a restart.
+	saveCtx, cancelSave := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.AttemptTimeout)
+	defer cancelSave()
+	if err := d.store.Save(saveCtx, m); err != nil {
 		// A sent message stays pending and may go out again: at least once,
 		// and the receiver de-duplicates by its ID.
 		d.log.Error("notice: record attempt", "id", id, "err", err)

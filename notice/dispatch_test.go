@@ -78,6 +78,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 var fastRetries = DeliveryConfig{
 	Workers: 4, MaxAttempts: 4, AttemptTimeout: 5 * time.Second,
 	InitialInterval: time.Millisecond, MaxInterval: 5 * time.Millisecond, PollInterval: 10 * time.Millisecond,
+	ShutdownGrace: time.Millisecond,
 }
 
 func startDispatcher(t *testing.T, ch Channel, cfg DeliveryConfig) (*Dispatcher, *watchedStore) {
@@ -282,6 +283,41 @@ func TestDispatcherShutdownMidSendDoesNotCountTheTry(t *testing.T) {
 	}
 	if m.Status != StatusPending || m.Tries != 0 || len(m.Attempts) != 0 {
 		t.Errorf("after shutdown mid-send: %+v, want pending with no tries", m)
+	}
+}
+
+func TestDispatcherShutdownLetsASendUnderWayFinish(t *testing.T) {
+	t.Parallel()
+	started, release := make(chan struct{}), make(chan struct{})
+	ch := newFuncChannel(func(ctx context.Context, m Message, try int) error {
+		close(started)
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	mem := NewMemoryStore()
+	cfg := fastRetries
+	cfg.ShutdownGrace = time.Minute
+	d := NewDispatcher(mem, ch, cfg, nil, quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	if _, err := d.Submit(context.Background(), msg("a")); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	cancel()
+	close(release) // the receiver answers after shutdown has begun
+	<-done
+	m, err := mem.Get(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != StatusSent || m.Tries != 1 {
+		t.Errorf("after a send finished during shutdown: %+v, want sent", m)
 	}
 }
 

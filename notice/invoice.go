@@ -25,14 +25,14 @@ type invoiceIssued struct {
 
 // invoiceMessage builds the message for an issued invoice: the amount due
 // is its balance.
-func (s *Service) invoiceMessage(ev projections.Event) (Message, bool, error) {
+func (s *Service) invoiceMessage(ev projections.Event) (Message, bool) {
 	var e invoiceIssued
 	if err := json.Unmarshal(ev.Data, &e); err != nil || e.ReservationID == "" {
 		s.log.Error("notice: undecodable event skipped", "id", ev.ID, "type", ev.Type, "err", err)
-		return Message{}, false, nil
+		return Message{}, false
 	}
 	f := Facts{Kind: KindInvoiceIssued, Clinic: s.cfg.Clinic, Pet: e.Pet.Name,
 		Amount: e.Balance.Amount, Currency: e.Balance.Currency}
 	return Message{Kind: f.Kind, ReservationID: e.ReservationID, To: Phone(e.Customer.Phone),
-		Facts: f, CreatedAt: e.At}, true, nil
+		Facts: f, CreatedAt: e.At}, true
 }

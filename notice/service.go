@@ -53,82 +53,104 @@ func Types() []string {
 	return append(reservation.Types(), invoiceIssuedType)
 }
 
-// Handle reacts to one event: at most one message, recorded under the
-// event's ID before it is sent, so handling an event again (a redelivery,
-// a replay from an older checkpoint) sends nothing new. It ignores event
-// types it does not react to, and returns an error only when the store
-// failed; an event it cannot decode is logged and skipped, because no
-// retry could make it decodable.
+// Handle reacts to one event: it remembers the visit and records at most
+// one message, under the event's ID, before queueing it, so handling an
+// event again (a redelivery, a replay from an older checkpoint) sends
+// nothing new. It returns an error only when the store failed. (The read
+// store's subscriber, in package docstore, does the same through the
+// runner's unit of work.)
 func (s *Service) Handle(ctx context.Context, ev projections.Event) error {
-	m, ok, err := s.message(ctx, ev)
+	v, m, err := s.Decide(ev)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if v != nil {
+		if err := s.visits.PutVisit(ctx, *v); err != nil {
+			return fmt.Errorf("remember visit %s: %w", v.ReservationID, err)
+		}
+	}
+	if m == nil {
 		return nil
 	}
-	m.ID, m.Position, m.Locale = ev.ID, ev.Position.Commit, s.cfg.Locale
-	if m.Text, err = s.render.Render(m.Locale, m.Facts); err != nil {
-		return fmt.Errorf("notice for event %s: %w", ev.ID, err)
+	if m.Status == StatusExpired {
+		if _, err := s.dispatch.store.Add(ctx, *m); err != nil {
+			return fmt.Errorf("notice for event %s: %w", ev.ID, err)
+		}
+		return nil
 	}
-	if age := s.now().Sub(m.CreatedAt); age > s.cfg.MaxAge {
-		m.Status, m.LastError, m.CreatedAt = StatusExpired, fmt.Sprintf("event %s old, not sent", age.Round(time.Minute)), s.now().UTC()
-		_, err := s.dispatch.store.Add(ctx, m)
-		return err
-	}
-	if _, err := s.dispatch.Submit(ctx, m); err != nil {
+	if _, err := s.dispatch.Submit(ctx, *m); err != nil {
 		return fmt.Errorf("notice for event %s: %w", ev.ID, err)
 	}
 	return nil
 }
 
-// message builds the message for ev without its ID and text; ok is false
-// for an event that tells the customer nothing.
-func (s *Service) message(ctx context.Context, ev projections.Event) (m Message, ok bool, err error) {
+// Decide says what ev means to the notice service, without I/O: the visit
+// to remember (nil when none) and the message to record (nil when the
+// event tells the customer nothing), pending and due now, or expired when
+// the event is older than MaxAge. Event types it does not react to give
+// neither. An event it cannot decode is logged and gives neither, because
+// no retry could make it decodable; the error is for a broken template.
+func (s *Service) Decide(ev projections.Event) (*Visit, *Message, error) {
+	v, m, ok := s.message(ev)
+	if !ok {
+		return v, nil, nil
+	}
+	now := s.now().UTC()
+	m.ID, m.Position, m.Locale = ev.ID, ev.Position.Commit, s.cfg.Locale
+	m.Status, m.NextAttemptAt = StatusPending, now
+	var err error
+	if m.Text, err = s.render.Render(m.Locale, m.Facts); err != nil {
+		return nil, nil, fmt.Errorf("notice for event %s: %w", ev.ID, err)
+	}
+	if age := now.Sub(m.CreatedAt); age > s.cfg.MaxAge {
+		m.Status, m.LastError = StatusExpired, fmt.Sprintf("not sent: the event was %s old when read", age.Round(time.Minute))
+	}
+	return v, &m, nil
+}
+
+// message builds the visit and the message for ev, without the message's
+// ID, text and status; ok is false for an event that tells the customer
+// nothing.
+func (s *Service) message(ev projections.Event) (v *Visit, m Message, ok bool) {
 	if ev.Type == invoiceIssuedType {
-		return s.invoiceMessage(ev)
+		m, ok := s.invoiceMessage(ev)
+		return nil, m, ok
 	}
 	e, err := reservation.Decode(ev.Type, ev.Data)
 	if errors.Is(err, reservation.ErrUnknownType) {
-		return Message{}, false, nil
+		return nil, Message{}, false
 	}
 	if err != nil {
 		s.log.Error("notice: undecodable event skipped", "id", ev.ID, "type", ev.Type, "err", err)
-		return Message{}, false, nil
+		return nil, Message{}, false
 	}
 	var (
-		v     reservation.Visit
+		rv    reservation.Visit
 		facts Facts
 	)
 	switch e := e.(type) {
 	case reservation.Placed:
-		v, facts = e.Visit, Facts{Kind: KindPlaced}
+		rv, facts = e.Visit, Facts{Kind: KindPlaced}
 	case reservation.Rescheduled:
-		v, facts = e.Visit, Facts{Kind: KindRescheduled, OldSlot: e.OldSlot}
+		rv, facts = e.Visit, Facts{Kind: KindRescheduled, OldSlot: e.OldSlot}
 	case reservation.Cancelled:
-		v, facts = e.Visit, Facts{Kind: KindCancelled, Reason: e.Reason}
+		rv, facts = e.Visit, Facts{Kind: KindCancelled, Reason: e.Reason}
 	case reservation.CheckedIn:
-		v, facts = e.Visit, Facts{Kind: KindCheckedIn}
+		rv, facts = e.Visit, Facts{Kind: KindCheckedIn}
 	case reservation.Completed:
-		v, facts = e.Visit, Facts{Kind: KindCompleted}
+		rv, facts = e.Visit, Facts{Kind: KindCompleted}
 	case reservation.NoShow:
-		v, facts = e.Visit, Facts{Kind: KindNoShow}
+		rv, facts = e.Visit, Facts{Kind: KindNoShow}
 	default:
-		return Message{}, false, nil
+		return nil, Message{}, false
 	}
-	visit := Visit{
-		ReservationID: v.ReservationID.String(), Pet: v.Pet.Name, To: Phone(v.Customer.Phone),
-		Locale: s.cfg.Locale, Slot: v.Slot, Status: string(v.Status), Position: ev.Position,
+	v = &Visit{
+		ReservationID: rv.ReservationID.String(), Pet: rv.Pet.Name, To: Phone(rv.Customer.Phone),
+		Locale: s.cfg.Locale, Slot: rv.Slot, Status: string(rv.Status), Position: ev.Position,
 	}
 	if facts.Kind == KindPlaced || facts.Kind == KindRescheduled {
-		visit.BookedAt = v.At
+		v.BookedAt = rv.At
 	}
-	if err := s.visits.PutVisit(ctx, visit); err != nil {
-		return Message{}, false, fmt.Errorf("remember visit %s: %w", visit.ReservationID, err)
-	}
-	facts.Clinic, facts.Pet, facts.Slot = s.cfg.Clinic, v.Pet.Name, v.Slot
-	return Message{
-		Kind: facts.Kind, ReservationID: visit.ReservationID, To: visit.To,
-		Facts: facts, CreatedAt: v.At,
-	}, true, nil
+	facts.Clinic, facts.Pet, facts.Slot = s.cfg.Clinic, rv.Pet.Name, rv.Slot
+	return v, Message{Kind: facts.Kind, ReservationID: v.ReservationID, To: v.To, Facts: facts, CreatedAt: rv.At}, true
 }

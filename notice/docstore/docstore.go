@@ -96,15 +96,9 @@ func (s *Store) Save(ctx context.Context, m notice.Message) error {
 }
 
 func (s *Store) write(ctx context.Context, m notice.Message, force bool) error {
-	body, err := json.Marshal(fromMessage(m))
+	doc, err := messageDoc(m)
 	if err != nil {
-		return fmt.Errorf("message %s: %w", m.ID, err)
-	}
-	doc := projections.Doc{
-		ID:       m.ID,
-		Position: projections.Position{Commit: m.Position, Prepare: m.Position},
-		Keys:     map[string]string{keyAll: keyAll, keyReservation: m.ReservationID, keyStatus: string(m.Status)},
-		Body:     body,
+		return err
 	}
 	w := projections.Write{Coll: collMessages, Doc: doc, Force: force}
 	if err := s.rs.Commit(ctx, Namespace, []projections.Write{w}, nil); err != nil {
@@ -170,15 +164,9 @@ func (s *Store) find(ctx context.Context, key, value string) ([]notice.Message, 
 
 // PutVisit records v unless a visit as of a later position is recorded.
 func (s *Store) PutVisit(ctx context.Context, v notice.Visit) error {
-	body, err := json.Marshal(fromVisit(v))
+	doc, err := visitDoc(v)
 	if err != nil {
-		return fmt.Errorf("visit %s: %w", v.ReservationID, err)
-	}
-	doc := projections.Doc{
-		ID:       v.ReservationID,
-		Position: v.Position,
-		Keys:     map[string]string{keyDay: v.Slot.UTC().Format(time.DateOnly)},
-		Body:     body,
+		return err
 	}
 	if err := s.rs.Commit(ctx, Namespace, []projections.Write{{Coll: collVisits, Doc: doc}}, nil); err != nil {
 		return fmt.Errorf("visit %s: %w", v.ReservationID, err)

@@ -100,3 +100,33 @@ func (r visitRecord) visit(p projections.Position) notice.Visit {
 	return notice.Visit{ReservationID: r.ReservationID, Pet: r.Pet, To: notice.Phone(r.To), Locale: notice.Locale(r.Locale),
 		Slot: r.Slot, Status: r.Status, BookedAt: r.BookedAt, Position: p}
 }
+
+// messageDoc is the stored document of m. Its position guard is the
+// event's commit position, so a second write of a message from the same
+// event changes nothing.
+func messageDoc(m notice.Message) (projections.Doc, error) {
+	body, err := json.Marshal(fromMessage(m))
+	if err != nil {
+		return projections.Doc{}, fmt.Errorf("message %s: %w", m.ID, err)
+	}
+	return projections.Doc{
+		ID:       m.ID,
+		Position: projections.Position{Commit: m.Position, Prepare: m.Position},
+		Keys:     map[string]string{keyAll: keyAll, keyReservation: m.ReservationID, keyStatus: string(m.Status)},
+		Body:     body,
+	}, nil
+}
+
+// visitDoc is the stored document of v, guarded by its event's position.
+func visitDoc(v notice.Visit) (projections.Doc, error) {
+	body, err := json.Marshal(fromVisit(v))
+	if err != nil {
+		return projections.Doc{}, fmt.Errorf("visit %s: %w", v.ReservationID, err)
+	}
+	return projections.Doc{
+		ID:       v.ReservationID,
+		Position: v.Position,
+		Keys:     map[string]string{keyDay: v.Slot.UTC().Format(time.DateOnly)},
+		Body:     body,
+	}, nil
+}
