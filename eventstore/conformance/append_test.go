@@ -3,6 +3,7 @@ package conformance
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -200,4 +201,105 @@ func TestFreshClientFirstCallIsAppend(t *testing.T) {
 	t.Parallel()
 	c := esdbtest.Connect(t, sharedURL(t))
 	mustAppend(t, testContext(t), c, newID("conf-first"), esdb.NoStream{}, newEvent("First", 0))
+}
+
+// TestAppendConcurrentSameRevision races appends that all expect the same
+// revision: exactly one wins, the rest see the winner's revision. Group
+// commit must not let two of them through in one batch.
+func TestAppendConcurrentSameRevision(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := newClient(t)
+	for _, tc := range []struct {
+		name     string
+		existing int
+		exp      esdb.ExpectedRevision
+		current  string // the winner's revision, as the losers must be told
+	}{
+		{"NoStream", 0, esdb.NoStream{}, "0"},
+		{"Revision", 1, esdb.Revision(0), "1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newID("conf-race")
+			if tc.existing > 0 {
+				mustAppend(t, ctx, c, s, esdb.NoStream{}, newEvents("E", 0, tc.existing)...)
+			}
+			const n = 16
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					_, errs[i] = c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: tc.exp}, newEvent("Race", i))
+				})
+			}
+			wg.Wait()
+			won := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					won++
+				case errorCode(err) != esdb.ErrorCodeWrongExpectedVersion:
+					t.Fatalf("loser got %v, want ErrorCodeWrongExpectedVersion", err)
+				case !strings.Contains(err.Error(), fmt.Sprintf("but got '%s'", tc.current)):
+					t.Fatalf("loser got %q, want the current revision %s reported", err, tc.current)
+				}
+			}
+			if won != 1 {
+				t.Fatalf("%d of %d racing appends succeeded, want 1", won, n)
+			}
+			if got := readStream(t, ctx, c, s, esdb.ReadStreamOptions{}, 100); len(got) != tc.existing+1 {
+				t.Fatalf("stream has %d events, want %d", len(got), tc.existing+1)
+			}
+		})
+	}
+}
+
+// TestAppendConcurrentRetries sends the same append (same event IDs, same
+// expected revision) several times at once, as retrying clients may: every
+// copy is acknowledged with the same revision and the events are stored once.
+func TestAppendConcurrentRetries(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := newClient(t)
+	s := newID("conf-retries")
+	evs := newEvents("E", 0, 3)
+	const n = 8
+	res := make([]*esdb.WriteResult, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			res[i], errs[i] = c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: esdb.NoStream{}}, evs...)
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("copy %d: %v", i, errs[i])
+		}
+		if res[i].NextExpectedVersion != 2 {
+			t.Fatalf("copy %d: revision %d, want 2", i, res[i].NextExpectedVersion)
+		}
+	}
+	checkSame(t, readStream(t, ctx, c, s, esdb.ReadStreamOptions{}, 100), s, 0, evs)
+}
+
+// TestStreamNames: stream names are opaque strings to the server.
+func TestStreamNames(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := newClient(t)
+	id := uuid.NewString()
+	for _, s := range []string{
+		"환자-" + id + "-🐶",
+		"clinic/visits/" + id,
+		"with space " + id,
+		"a.b:c|" + id + "$",
+	} {
+		ev := newEvent("Named", 0)
+		mustAppend(t, ctx, c, s, esdb.NoStream{}, ev)
+		checkSame(t, readStream(t, ctx, c, s, esdb.ReadStreamOptions{}, 10), s, 0, []esdb.EventData{ev})
+		f := subscribeAll(t, ctx, c, esdb.SubscribeToAllOptions{From: esdb.Start{}, Filter: streamPrefix(s)})
+		checkSame(t, f.take(1, nil).events, s, 0, []esdb.EventData{ev})
+	}
 }

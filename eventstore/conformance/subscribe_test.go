@@ -52,14 +52,14 @@ func TestSubscribeToStream(t *testing.T) {
 	ctx := testContext(t)
 	c := newClient(t)
 
-	// The subscription catches up on 300 stored events while 300 more are
-	// appended; it must deliver all 600 in order, and nothing twice: the next
-	// event after them is the sentinel appended last.
+	// The subscription catches up on 1,000 stored events while 500 more are
+	// appended; it must deliver all 1,500 in order, and nothing twice: the
+	// next event after them is the sentinel appended last.
 	t.Run("catch-up then live", func(t *testing.T) {
 		t.Parallel()
 		s := newID("conf-substream")
-		evs := newEvents("Sub", 0, 600)
-		for i, b := range split(evs[:300], 50) {
+		evs := newEvents("Sub", 0, 1500)
+		for i, b := range split(evs[:1000], 50) {
 			exp := esdb.ExpectedRevision(esdb.Revision(uint64(i*50 - 1)))
 			if i == 0 {
 				exp = esdb.NoStream{}
@@ -67,14 +67,14 @@ func TestSubscribeToStream(t *testing.T) {
 			mustAppend(t, ctx, c, s, exp, b...)
 		}
 		f := subscribeStream(t, ctx, c, s, esdb.Start{})
-		wait := appendInBackground(t, ctx, c, s, 300, split(evs[300:], 5))
-		got := f.take(600, nil)
+		wait := appendInBackground(t, ctx, c, s, 1000, split(evs[1000:], 5))
+		got := f.take(1500, nil)
 		wait()
 		checkSame(t, got.events, s, 0, evs)
 
-		sentinel := newEvent("Sentinel", 600)
-		mustAppend(t, ctx, c, s, esdb.Revision(599), sentinel)
-		checkSame(t, f.take(1, nil).events, s, 600, []esdb.EventData{sentinel})
+		sentinel := newEvent("Sentinel", 1500)
+		mustAppend(t, ctx, c, s, esdb.Revision(1499), sentinel)
+		checkSame(t, f.take(1, nil).events, s, 1500, []esdb.EventData{sentinel})
 	})
 	t.Run("from start before the stream exists", func(t *testing.T) {
 		t.Parallel()
