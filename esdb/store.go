@@ -145,6 +145,10 @@ func (s *Store) Close() error {
 // breaker's open period.
 func (s *Store) RetryAfter() time.Duration { return s.opts.BreakerTimeout }
 
+// BreakerState names the circuit breaker's state: "closed" (calls go
+// through), "open" (calls fail fast) or "half-open" (one probe goes through).
+func (s *Store) BreakerState() string { return s.breaker.State().String() }
+
 // errCallerGone marks a call whose caller's context ended: it says nothing
 // about the store's health.
 var errCallerGone = errors.New("esdb: caller gone")
