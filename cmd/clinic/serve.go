@@ -14,10 +14,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/vetclinic/clinic/auth"
+	cmds "github.com/vetclinic/clinic/commands"
 	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore"
 	"github.com/vetclinic/clinic/httpapi"
 )
@@ -86,7 +88,8 @@ type serveEnv struct {
 	cfg     serveConfig
 	log     *slog.Logger
 	clinic  *clinic.Clinic
-	esdb    *esdb.Client
+	esdbURL string             // the event store's connection string, embedded or real
+	esdb    *esdbclient.Client // for subscriptions; commands use their own store (esdb.Open)
 	api     *httpapi.Config
 	workers []worker
 	closers []func() error // run in reverse order at shutdown
@@ -155,6 +158,7 @@ func (e *serveEnv) open(ctx context.Context) error {
 		url = srv.URL()
 		e.log.Info("embedded event store started", "dir", dir, "addr", srv.Addr())
 	}
+	e.esdbURL = url
 	if e.esdb, err = connectESDB(url); err != nil {
 		return err
 	}
@@ -173,12 +177,12 @@ func (e *serveEnv) open(ctx context.Context) error {
 	return nil
 }
 
-func connectESDB(url string) (*esdb.Client, error) {
-	cfg, err := esdb.ParseConnectionString(url)
+func connectESDB(url string) (*esdbclient.Client, error) {
+	cfg, err := esdbclient.ParseConnectionString(url)
 	if err != nil {
 		return nil, fmt.Errorf("serve: --esdb: %w", err)
 	}
-	c, err := esdb.NewClient(cfg)
+	c, err := esdbclient.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("serve: connect event store: %w", err)
 	}
@@ -187,8 +191,8 @@ func connectESDB(url string) (*esdb.Client, error) {
 
 // pingESDB reads the last event of $all: cheap, and it fails when the store
 // cannot serve.
-func pingESDB(ctx context.Context, c *esdb.Client) error {
-	s, err := c.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+func pingESDB(ctx context.Context, c *esdbclient.Client) error {
+	s, err := c.ReadAll(ctx, esdbclient.ReadAllOptions{Direction: esdbclient.Backwards, From: esdbclient.End{}}, 1)
 	if err != nil {
 		return err
 	}
@@ -267,7 +271,17 @@ func (e *serveEnv) close() {
 	}
 }
 
-// startCommand wires the staff command API.
+// startCommand wires the staff command API. Its store has the circuit
+// breaker and the in-flight bound, so readiness and 503s follow it.
 func startCommand(ctx context.Context, e *serveEnv) error {
+	log := e.log.With("component", "commands")
+	store, err := esdb.Open(e.esdbURL, esdb.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	e.closers = append(e.closers, store.Close)
+	e.api.Commands = cmds.New(store, e.clinic, cmds.Options{Clock: time.Now, Logger: log})
+	e.api.RetryAfter = store.RetryAfter()
+	e.api.Ready = store.Ping
 	return nil
 }
