@@ -39,6 +39,7 @@ func commands() []command {
 		{"token", "print a signed token for the embedded setup", runToken},
 		{"eventstore", "the embedded event store (eventstore serve)", runEventstore},
 		{"projections", "projection status, rebuild, parked events", runProjections},
+		{"notices", "messages sent to customers: list, retry-dead", runNotices},
 	}
 }
 

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vetclinic/clinic/auth"
+	"github.com/vetclinic/clinic/bolt"
+	"github.com/vetclinic/clinic/notice"
+	"github.com/vetclinic/clinic/notice/docstore"
+)
+
+// deadAddr returns a loopback URL nothing listens on.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
+}
+
+func runCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), args, func(string) string { return "" }, &out, &errOut)
+	return out.String(), err
+}
+
+func TestNoticesWithoutARunningClinicReadsTheStore(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	path := filepath.Join(data, "read", "read.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := bolt.Open(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := docstore.New(rs)
+	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	for _, m := range []notice.Message{
+		{ID: "m-sent", Kind: notice.KindPlaced, ReservationID: "r1", To: "010-1234-5678", Status: notice.StatusSent, Tries: 1, CreatedAt: at},
+		{ID: "m-dead", Kind: notice.KindCancelled, ReservationID: "r1", To: "010-1234-5678", Status: notice.StatusDead, Tries: 12,
+			LastError: "webhook m-dead: receiver answered 400 Bad Request", CreatedAt: at.Add(time.Minute)},
+	} {
+		if _, err := s.Add(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs.Close()
+
+	server := deadAddr(t)
+	out, err := runCLI(t, "notices", "list", "--data", data, "--server", server, "--token", "x")
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "dead") || !strings.Contains(lines[1], "400 Bad Request") ||
+		!strings.Contains(lines[2], "sent") || strings.Contains(out, "1234") || !strings.Contains(out, "***-****-5678") {
+		t.Errorf("list printed:\n%s", out)
+	}
+
+	out, err = runCLI(t, "notices", "retry-dead", "--data", data, "--server", server, "--token", "x")
+	if err != nil || !strings.Contains(out, "re-queued 1 dead") {
+		t.Fatalf("retry-dead = %q, %v", out, err)
+	}
+	out, err = runCLI(t, "notices", "list", "--data", data, "--server", server, "--token", "x", "--status", "pending", "--json")
+	if err != nil || !strings.Contains(out, `"id": "m-dead"`) || strings.Contains(out, "m-sent") {
+		t.Errorf("list --status pending --json = %q, %v", out, err)
+	}
+}
+
+func TestNoticesGoesThroughTheRunningClinic(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	key, err := auth.LoadOrCreateKey(auth.KeyPath(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := auth.NewVerifier(auth.NewIssuer(key, auth.DefaultIssuer, auth.DefaultAudience, time.Now).Keys(),
+		auth.DefaultIssuer, auth.DefaultAudience, time.Now, 0)
+	var gotQuery string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := verifier.Verify(r.Context(), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if err != nil || !p.HasRole(auth.RoleStaff) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		gotQuery = r.URL.RawQuery
+		switch r.Method + " " + r.URL.Path {
+		case "GET /api/v1/notifications":
+			io.WriteString(w, `{"notifications":[{"id":"m1","kind":"reservation.placed","reservationId":"r1",`+
+				`"to":"***-****-5678","status":"pending","tries":3,"createdAt":"2026-11-30T01:00:00Z","lastError":"503"}]}`)
+		case "POST /api/v1/notifications/retry-dead":
+			io.WriteString(w, `{"requeued":2}`)
+		default:
+			w.WriteHeader(http.StatusNotFound)
+		}
+	}))
+	t.Cleanup(api.Close)
+
+	out, err := runCLI(t, "notices", "list", "--data", data, "--server", api.URL, "--reservation", "r1")
+	if err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	if gotQuery != "limit=100&reservationId=r1" || !strings.Contains(out, "pending") || !strings.Contains(out, "2026-11-30T01:00:00Z") {
+		t.Errorf("list sent %q, printed:\n%s", gotQuery, out)
+	}
+	out, err = runCLI(t, "notices", "retry-dead", "--data", data, "--server", api.URL)
+	if err != nil || strings.TrimSpace(out) != "re-queued 2 dead messages" {
+		t.Errorf("retry-dead = %q, %v", out, err)
+	}
+	if _, err := runCLI(t, "notices", "list", "--data", data, "--server", api.URL, "--token", "forged"); err == nil ||
+		!strings.Contains(err.Error(), "401") {
+		t.Errorf("list with a bad token = %v, want the clinic's 401", err)
+	}
+}
+
+func TestNoticesUsage(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"notices"}, {"notices", "send"}, {"notices", "list", "extra"}, {"notices", "list", "--limit", "x"}} {
+		if _, err := runCLI(t, args...); err == nil {
+			t.Errorf("%q: want an error", args)
+		}
+	}
+	if _, err := runCLI(t, "notices", "list", "--data", t.TempDir(), "--server", deadAddr(t)); err == nil {
+		t.Error("list with no clinic, no key and no store: want an error")
+	}
+}
+
+func TestNoticeChannelFlags(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.DiscardHandler)
+	tests := []struct {
+		o       noticeOptions
+		want    string
+		wantErr bool
+	}{
+		{noticeOptions{}, "log", false},
+		{noticeOptions{notify: "log"}, "log", false},
+		{noticeOptions{notify: "webhook", webhookURL: "http://127.0.0.1:9/hook", webhookSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, "webhook", false},
+		{noticeOptions{notify: "webhook"}, "", true},
+		{noticeOptions{notify: "webhook", webhookURL: "http://x/hook", webhookSecret: "plain"}, "", true},
+		{noticeOptions{notify: "sms"}, "", true},
+	}
+	for _, tt := range tests {
+		ch, err := newNoticeChannel(tt.o, log)
+		if (err != nil) != tt.wantErr || (err == nil && ch.Name() != tt.want) {
+			t.Errorf("newNoticeChannel(%+v) = %v, %v", tt.o, ch, err)
+		}
+	}
+	for in, want := range map[string]notice.Locale{"": notice.Korean, "ko": notice.Korean, "EN": notice.English} {
+		if got, err := noticeLocale(in); err != nil || got != want {
+			t.Errorf("noticeLocale(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := noticeLocale("fr"); err == nil {
+		t.Error("noticeLocale(fr): want an error")
+	}
+}
