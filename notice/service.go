@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vetclinic/clinic/domain/invoice"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/projections"
 )
@@ -50,7 +51,7 @@ func NewService(cfg Config, r *Renderer, d *Dispatcher, visits VisitStore, now f
 
 // Types lists the event types Handle reacts to (for a server-side filter).
 func Types() []string {
-	return append(reservation.Types(), invoiceIssuedType)
+	return append(reservation.Types(), invoice.TypeIssued)
 }
 
 // Handle reacts to one event: it remembers the visit and records at most
@@ -112,7 +113,7 @@ func (s *Service) Decide(ev projections.Event) (*Visit, *Message, error) {
 // ID, text and status; ok is false for an event that tells the customer
 // nothing.
 func (s *Service) message(ev projections.Event) (v *Visit, m Message, ok bool) {
-	if ev.Type == invoiceIssuedType {
+	if ev.Type == invoice.TypeIssued {
 		m, ok := s.invoiceMessage(ev)
 		return nil, m, ok
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/vetclinic/clinic/domain/invoice"
+	"github.com/vetclinic/clinic/domain/money"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/projections"
 )
@@ -113,12 +115,16 @@ func TestHandleInvoiceIssued(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
 	f := newFixture(t, at)
-	data := `{"invoiceId":"i-1","medicalRecordId":"m-1","reservationId":"` + resID.String() + `",
-	  "customer":{"name":"Jackson","phone":"010-1234-5678"},"pet":{"name":"Coco","species":"dog"},"doctorId":"dr-kim",
-	  "lines":[],"total":{"amount":35000,"currency":"KRW"},"paid":{"amount":0,"currency":"KRW"},
-	  "refunded":{"amount":0,"currency":"KRW"},"balance":{"amount":35000,"currency":"KRW"},"status":"open",
-	  "at":"2026-12-01T02:00:00Z","by":"dr-kim"}`
-	ev := projections.Event{ID: uuid.NewString(), Type: "InvoiceIssued", Data: []byte(data), Position: projections.Position{Commit: 9, Prepare: 9}}
+	e := invoice.Issued{
+		Bill: invoice.Bill{
+			InvoiceID: uuid.New(), MedicalRecordID: reservation.MedicalRecordID(resID), ReservationID: resID,
+			Customer: reservation.Customer{Name: "Jackson", Phone: "010-1234-5678"},
+			Total:    money.KRW(35000), Paid: money.KRW(0), Refunded: money.KRW(0), Balance: money.KRW(35000),
+			Status: invoice.StatusOpen, At: at, By: "dr-kim",
+		},
+		Pet: reservation.Pet{Name: "Coco", Species: "dog"}, DoctorID: "dr-kim",
+	}
+	ev := event(t, uuid.NewString(), 9, e)
 	if err := f.svc.Handle(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
