@@ -29,6 +29,10 @@ type Options struct {
 	Clock      func() time.Time // default time.Now
 	Logger     *slog.Logger     // default discards
 	MaxRetries int              // default DefaultMaxRetries
+	// CacheSize is how many streams' histories to keep in memory, so that a
+	// command on a known stream needs no read; default DefaultCacheSize,
+	// negative for none.
+	CacheSize int
 }
 
 // Handler runs commands against a Store for one clinic. It is safe for
@@ -39,6 +43,7 @@ type Handler struct {
 	now        func() time.Time
 	log        *slog.Logger
 	maxRetries int
+	cache      *cache
 
 	// locks serialise updates of one stream within this process, so that
 	// concurrent commands on a hot stream (a popular doctor's day) queue
@@ -59,6 +64,12 @@ func New(store Store, c *clinic.Clinic, opts Options) *Handler {
 	}
 	if h.maxRetries <= 0 {
 		h.maxRetries = DefaultMaxRetries
+	}
+	switch {
+	case opts.CacheSize == 0:
+		h.cache = newCache(DefaultCacheSize)
+	default:
+		h.cache = newCache(opts.CacheSize)
 	}
 	return h
 }

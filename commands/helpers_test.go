@@ -73,6 +73,14 @@ func openStore(t *testing.T, url string) *esdb.Store {
 	return s
 }
 
+func openStoreB(b *testing.B, url string) (*esdb.Store, error) {
+	s, err := esdb.Open(url, esdb.Options{})
+	if err == nil {
+		b.Cleanup(func() { s.Close() })
+	}
+	return s, err
+}
+
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	return setupOn(t, openStore(t, esdbtest.URL(t)))

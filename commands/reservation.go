@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -197,7 +198,7 @@ func (h *Handler) Reschedule(ctx context.Context, cmd Reschedule) (Result, error
 			return Result{}, fmt.Errorf("reschedule %s: %w", cmd.ReservationID, err)
 		}
 	}
-	for _, e := range append(o.done, o.appended...) {
+	for _, e := range slices.Concat(o.done, o.appended) {
 		if e, ok := e.(reservation.Rescheduled); ok {
 			if err := h.release(ctx, c, "release", e.OldDoctorID, e.OldSlot, cmd.ReservationID, schedule.ReasonRescheduled); err != nil {
 				return Result{}, fmt.Errorf("reschedule %s: release old slot: %w", cmd.ReservationID, err)

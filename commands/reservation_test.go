@@ -395,3 +395,35 @@ func TestUnknownReservation(t *testing.T) {
 		t.Fatalf("err = %v, want not found", err)
 	}
 }
+
+// TestStaleCache: a handler decides on a history another process has moved
+// past; refusals and no-ops are checked against the store, and conflicts
+// are decided again.
+func TestStaleCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	other := commands.New(f.store, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	res := f.place(t, f.kim, at(10, 0)) // f.h caches the day and the reservation
+	if _, err := other.Cancel(ctx, commands.Cancel{ReservationID: res.ReservationID}); err != nil {
+		t.Fatal(err)
+	}
+	// f.h's cache says booked: the check-in conflicts, catches up and is refused.
+	if _, err := f.h.CheckIn(ctx, commands.CheckIn{ReservationID: res.ReservationID}); !errors.Is(err, reservation.ErrCancelled) {
+		t.Fatalf("check in after another process cancelled: %v", err)
+	}
+	// f.h's cache says the slot is taken; the store says it is free.
+	if _, err := f.h.PlaceReservation(ctx, placeCmd(f.kim, at(10, 0))); err != nil {
+		t.Fatalf("place on a slot another process freed: %v", err)
+	}
+	// And the other way round: other's cache says free, the store says taken.
+	if _, err := other.PlaceReservation(ctx, placeCmd(f.kim, at(10, 0))); !errors.Is(err, schedule.ErrSlotTaken) {
+		t.Fatalf("place on a slot another process took: %v", err)
+	}
+	// If-Match against the store's revision, not a stale cached one.
+	cur := uint64(1)
+	if _, err := f.h.Reschedule(ctx, commands.Reschedule{Meta: commands.Meta{IfMatch: &cur}, ReservationID: res.ReservationID, Slot: at(11, 0)}); !errors.Is(err, reservation.ErrCancelled) {
+		t.Fatalf("reschedule with a current If-Match: %v", err)
+	}
+}

@@ -29,7 +29,7 @@ type step[A aggregate] struct {
 
 // outcome is what a step did.
 type outcome[A aggregate] struct {
-	agg      A
+	agg      A     // the aggregate after the step; the caller's own copy
 	revision int64 // the stream's last revision after the step, NoStream if none
 	position uint64
 	// done holds the events this command had appended in this step before
@@ -45,105 +45,130 @@ func (o outcome[A]) result(c *command) Result {
 	return Result{Revision: uint64(max(o.revision, 0)), Position: c.position}
 }
 
-// update is the one load-decide-append path: read the stream, fold it,
-// decide, append with the expected revision; on a concurrent update reload
-// and decide again (at most maxRetries times), so a decision that no longer
-// holds is reported as the domain's error. If the stream already holds the
-// events this command would append in this step (same deterministic IDs),
-// it returns them in outcome.done without deciding again.
+// update is the one load-decide-append path: load the stream, fold it,
+// decide, append with the expected revision; on a concurrent update catch
+// up and decide again (at most maxRetries times), so a decision that no
+// longer holds is reported as the domain's error. If the stream already
+// holds the events this command would append in this step (same
+// deterministic IDs), it returns them in outcome.done without deciding.
+//
+// The stream's history comes from the process's cache when it has it
+// (unverified: another process may have appended since). Only a successful
+// append proves a cached history current, so a refusal, a no-op or a
+// conflict decided on it is decided again after catching up with the store.
 func update[A aggregate](ctx context.Context, h *Handler, c *command, s step[A]) (outcome[A], error) {
 	unlock := h.lock(s.stream)
 	defer unlock()
-	var lastErr error
-	for attemptN := 0; attemptN <= h.maxRetries; attemptN++ {
-		if err := ctx.Err(); err != nil {
-			return outcome[A]{}, err
+	hist, verified := h.cache.get(s.stream), false
+	if hist == nil {
+		hist = &history{revision: NoStream}
+		if !s.fresh {
+			var err error
+			if hist, err = h.catchUp(ctx, s.stream, s.decode, hist, false); err != nil {
+				return outcome[A]{revision: NoStream, agg: s.new()}, err
+			}
+			verified = true
 		}
-		o, err := attempt(ctx, h, c, s, attemptN == 0 && s.fresh)
-		if !errors.Is(err, ErrConcurrency) {
+	}
+	for conflicts := 0; ; {
+		if err := ctx.Err(); err != nil {
+			return outcome[A]{revision: NoStream, agg: s.new()}, err
+		}
+		o, proposed, err := decideOn(c, s, hist)
+		if !verified && len(o.done) == 0 && (err != nil || len(proposed) == 0) {
+			if hist, err = h.catchUp(ctx, s.stream, s.decode, hist, false); err != nil {
+				return o, err
+			}
+			verified = true
+			continue
+		}
+		if err != nil || len(proposed) == 0 {
+			c.saw(o.position)
 			return o, err
 		}
-		if s.ifMatch != nil {
-			return o, fmt.Errorf("%s: %w", s.stream, ErrStale)
+		w, err := h.store.Append(ctx, s.stream, hist.revision, proposed)
+		if errors.Is(err, ErrConcurrency) {
+			if s.ifMatch != nil {
+				return o, fmt.Errorf("%s: %w", s.stream, ErrStale)
+			}
+			if conflicts++; conflicts > h.maxRetries {
+				return o, fmt.Errorf("%s after %d attempts: %w", s.stream, conflicts, err)
+			}
+			if hist, err = h.catchUp(ctx, s.stream, s.decode, hist, true); err != nil {
+				return o, err
+			}
+			verified = true
+			continue
 		}
-		lastErr = err
+		if err != nil {
+			h.cache.drop(s.stream) // the append may or may not have happened
+			return o, fmt.Errorf("append to %s: %w", s.stream, err)
+		}
+		o.agg.Apply(o.appended...)
+		o.revision, o.position = int64(w.Revision), w.Position
+		h.cache.put(s.stream, hist.extend(o.appended, proposed, w))
+		c.saw(w.Position)
+		return o, nil
 	}
-	return outcome[A]{}, fmt.Errorf("%s after %d attempts: %w", s.stream, h.maxRetries+1, lastErr)
 }
 
-// attempt runs one load-decide-append; blind skips the read (the stream
-// is expected not to exist).
-func attempt[A aggregate](ctx context.Context, h *Handler, c *command, s step[A], blind bool) (outcome[A], error) {
-	o := outcome[A]{agg: s.new(), revision: NoStream}
-	var recs []Recorded
-	if !blind {
-		var err error
-		if recs, err = h.store.Read(ctx, s.stream, 0); err != nil {
-			return o, fmt.Errorf("read %s: %w", s.stream, err)
-		}
-	}
-	events := make([]domain.Event, 0, len(recs))
-	for _, r := range recs {
-		e, err := s.decode(r.Type, r.Data)
-		if err != nil {
-			return o, fmt.Errorf("%s@%d: %w", s.stream, r.Revision, err)
-		}
-		events = append(events, e)
-		o.revision, o.position = int64(r.Revision), r.Position
-	}
-	o.agg.Apply(events...)
-	if done, rev, pos := findDone(c, s.name, s.stream, recs, events); len(done) > 0 {
+// decideOn folds hist into a new aggregate and decides; it returns the
+// outcome (with the decided events in appended) and the events to append.
+func decideOn[A aggregate](c *command, s step[A], hist *history) (outcome[A], []Proposed, error) {
+	o := outcome[A]{agg: s.new(), revision: hist.revision, position: hist.position}
+	o.agg.Apply(hist.events...)
+	if done, rev, pos := hist.findDone(c, s.name, s.stream); len(done) > 0 {
 		o.done, o.revision, o.position = done, rev, pos
 		c.saw(pos)
-		return o, nil
+		return o, nil, nil
 	}
 	if s.ifMatch != nil && (o.revision < 0 || uint64(o.revision) != *s.ifMatch) {
-		return o, fmt.Errorf("%s is at revision %d, not %d: %w", s.stream, o.revision, *s.ifMatch, ErrStale)
+		return o, nil, fmt.Errorf("%s is at revision %d, not %d: %w", s.stream, o.revision, *s.ifMatch, ErrStale)
 	}
 	decided, err := s.decide(o.agg)
-	if err != nil {
-		return o, err
-	}
-	if len(decided) == 0 {
-		c.saw(o.position)
-		return o, nil
+	if err != nil || len(decided) == 0 {
+		return o, nil, err
 	}
 	proposed := make([]Proposed, len(decided))
 	for i, e := range decided {
 		data, err := json.Marshal(e)
 		if err != nil {
-			return o, fmt.Errorf("encode %s: %w", e.EventType(), err)
+			return o, nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
 		}
 		proposed[i] = Proposed{ID: c.eventID(s.name, s.stream, i), Type: e.EventType(), Data: data, Metadata: c.meta}
 	}
-	w, err := h.store.Append(ctx, s.stream, o.revision, proposed)
-	if err != nil {
-		return o, fmt.Errorf("append to %s: %w", s.stream, err)
-	}
-	o.agg.Apply(decided...)
-	o.revision, o.position, o.appended = int64(w.Revision), w.Position, decided
-	c.saw(w.Position)
-	return o, nil
+	o.appended = decided
+	return o, proposed, nil
 }
 
-// findDone returns the events of recs that c appended in step before,
-// found by their deterministic IDs, with the revision and position of the
-// last of them. Only keyed commands can find any: others have fresh IDs.
-func findDone(c *command, step, stream string, recs []Recorded, events []domain.Event) ([]domain.Event, int64, uint64) {
-	if !c.keyed {
-		return nil, 0, 0
+// catchUp reads what the store holds after hist and returns the longer
+// history. After a conflict, a store that holds nothing newer than hist
+// (the cache was ahead of it) is read again from the start.
+func (h *Handler) catchUp(ctx context.Context, stream string, decode func(string, []byte) (domain.Event, error), hist *history, afterConflict bool) (*history, error) {
+	from := uint64(hist.revision + 1)
+	recs, err := h.store.Read(ctx, stream, from)
+	if err != nil {
+		h.cache.drop(stream)
+		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
-	first := c.eventID(step, stream, 0)
+	if len(recs) == 0 && afterConflict && hist.revision >= 0 {
+		hist = &history{revision: NoStream}
+		if recs, err = h.store.Read(ctx, stream, 0); err != nil {
+			h.cache.drop(stream)
+			return nil, fmt.Errorf("read %s: %w", stream, err)
+		}
+	}
+	if len(recs) == 0 {
+		return hist, nil
+	}
+	events := make([]domain.Event, len(recs))
 	for i, r := range recs {
-		if r.ID != first {
-			continue
+		if events[i], err = decode(r.Type, r.Data); err != nil {
+			h.cache.drop(stream)
+			return nil, fmt.Errorf("%s@%d: %w", stream, r.Revision, err)
 		}
-		n := 1
-		for i+n < len(recs) && recs[i+n].ID == c.eventID(step, stream, n) {
-			n++
-		}
-		last := recs[i+n-1]
-		return events[i : i+n], int64(last.Revision), last.Position
 	}
-	return nil, 0, 0
+	hist = hist.extendRecorded(events, recs)
+	h.cache.put(stream, hist)
+	return hist, nil
 }
