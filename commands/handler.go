@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -114,7 +115,7 @@ type command struct {
 	keyed    bool
 	by       string
 	meta     []byte
-	position uint64
+	position atomic.Uint64 // steps may run concurrently
 }
 
 func (h *Handler) begin(kind string, m Meta) *command {
@@ -138,5 +139,10 @@ func (c *command) eventID(step, stream string, i int) uuid.UUID {
 }
 
 func (c *command) saw(position uint64) {
-	c.position = max(c.position, position)
+	for {
+		cur := c.position.Load()
+		if position <= cur || c.position.CompareAndSwap(cur, position) {
+			return
+		}
+	}
 }

@@ -110,7 +110,7 @@ func (h *Handler) PlaceReservation(ctx context.Context, cmd PlaceReservation) (P
 				return res, fmt.Errorf("place reservation %s: %w", id, err)
 			}
 			res.Revision = uint64(o.revision)
-			res.Position = max(o.position, c.position)
+			res.Position = max(o.position, c.position.Load())
 			return res, nil
 		}
 		if o.agg.Placed() {

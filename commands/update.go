@@ -42,7 +42,7 @@ type outcome[A aggregate] struct {
 
 // result is the Result of a command whose target step ended in o.
 func (o outcome[A]) result(c *command) Result {
-	return Result{Revision: uint64(max(o.revision, 0)), Position: c.position}
+	return Result{Revision: uint64(max(o.revision, 0)), Position: c.position.Load()}
 }
 
 // update is the one load-decide-append path: load the stream, fold it,
