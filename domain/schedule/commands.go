@@ -163,20 +163,6 @@ func (s *Schedule) Release(slot time.Time, reservationID uuid.UUID, reason strin
 	}}, nil
 }
 
-// Move books slot to for reservationID and releases its place in from, in
-// one decision (a reschedule within the day). Errors are those of Book.
-func (s *Schedule) Move(reservationID uuid.UUID, from, to time.Time, at time.Time, by string) ([]domain.Event, error) {
-	booked, err := s.Book(to, reservationID, at, by)
-	if err != nil {
-		return nil, err
-	}
-	released, _ := s.Release(from, reservationID, ReasonRescheduled, at, by)
-	if from.Equal(to) {
-		released = nil
-	}
-	return append(booked, released...), nil
-}
-
 // Bookings returns the reservations holding places, by slot.
 func (s *Schedule) Bookings() map[time.Time][]uuid.UUID {
 	out := make(map[time.Time][]uuid.UUID, len(s.bookings))

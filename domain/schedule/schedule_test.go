@@ -183,18 +183,6 @@ func TestSchedule(t *testing.T) {
 			},
 		},
 		{
-			name:  "move within the day",
-			given: []domain.Event{opened(std, 18), booked(nine, resA, 1, 1)},
-			when:  func(s *Schedule) ([]domain.Event, error) { return s.Move(resA, nine, nine3, now, "nurse") },
-			then:  []domain.Event{booked(nine3, resA, 1, 1), released(nine, resA, 0, 1, ReasonRescheduled)},
-		},
-		{
-			name:    "move to a taken slot",
-			given:   []domain.Event{opened(std, 18), booked(nine, resA, 1, 1), booked(nine3, resB, 1, 1)},
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Move(resA, nine, nine3, now, "nurse") },
-			wantErr: ErrSlotTaken,
-		},
-		{
 			name:  "close an empty day",
 			given: []domain.Event{opened(std, 18)},
 			when:  func(s *Schedule) ([]domain.Event, error) { return s.Close("conference", now, "nurse") },
