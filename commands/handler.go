@@ -118,6 +118,9 @@ type command struct {
 	position atomic.Uint64 // steps may run concurrently
 }
 
+// begin starts a command of kind on target ("cancel/<reservation id>"): an
+// idempotency key is scoped to both, so the same key on another
+// reservation is another command.
 func (h *Handler) begin(kind string, m Meta) *command {
 	c := &command{by: m.By}
 	if m.IdempotencyKey != "" {

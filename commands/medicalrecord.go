@@ -66,7 +66,7 @@ func recordStep(name string, id uuid.UUID, ifMatch *uint64, fresh bool, decide f
 // editRecord is the path of the commands that only touch the record.
 func (h *Handler) editRecord(ctx context.Context, kind string, m Meta, id uuid.UUID,
 	decide func(c *command, r *medicalrecord.Record) ([]domain.Event, error)) (Result, error) {
-	c := h.begin(kind, m)
+	c := h.begin(kind+"/"+id.String(), m)
 	o, err := update(ctx, h, c, recordStep(kind, id, m.IfMatch, false, func(r *medicalrecord.Record) ([]domain.Event, error) {
 		return decide(c, r)
 	}))
@@ -116,7 +116,7 @@ func (h *Handler) AddAddendum(ctx context.Context, cmd AddAddendum) (Result, err
 // ErrFinalized, ErrVoided, ErrNotStarted, ErrNoDiagnosis, ErrStale,
 // ErrUnavailable.
 func (h *Handler) Finalize(ctx context.Context, cmd Finalize) (FinalizeResult, error) {
-	c := h.begin("finalize", cmd.Meta)
+	c := h.begin("finalize/"+cmd.MedicalRecordID.String(), cmd.Meta)
 	rec := medicalrecord.New(cmd.MedicalRecordID)
 	if err := h.load(ctx, medicalrecord.Stream(cmd.MedicalRecordID), medicalrecord.Decode, rec); err != nil {
 		return FinalizeResult{}, fmt.Errorf("finalize %s: %w", cmd.MedicalRecordID, err)

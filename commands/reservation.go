@@ -164,7 +164,7 @@ func (h *Handler) openRecord(ctx context.Context, c *command, r *reservation.Res
 // ErrNoShow, the schedule's booking errors, clinic.ErrUnknownDoctor, a
 // *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) Reschedule(ctx context.Context, cmd Reschedule) (Result, error) {
-	c := h.begin("reschedule", cmd.Meta)
+	c := h.begin("reschedule/"+cmd.ReservationID.String(), cmd.Meta)
 	slot := cmd.Slot.UTC()
 	var doctorID string
 	decide := func(r *reservation.Reservation) ([]domain.Event, error) {
@@ -228,7 +228,7 @@ func (h *Handler) moveRecord(ctx context.Context, c *command, v reservation.Visi
 // Errors: reservation.ErrNotFound, ErrCancelled, ErrCompleted,
 // ErrCheckedIn, ErrNoShow, ErrStale, ErrUnavailable.
 func (h *Handler) Cancel(ctx context.Context, cmd Cancel) (Result, error) {
-	c := h.begin("cancel", cmd.Meta)
+	c := h.begin("cancel/"+cmd.ReservationID.String(), cmd.Meta)
 	return h.end(ctx, c, "cancel", cmd.ReservationID, cmd.IfMatch, reservation.ErrCancelled,
 		medicalrecord.VoidCancelled, schedule.ReasonCancelled,
 		func(r *reservation.Reservation) ([]domain.Event, error) { return r.Cancel(cmd.Reason, h.now(), c.by) })
@@ -238,7 +238,7 @@ func (h *Handler) Cancel(ctx context.Context, cmd Cancel) (Result, error) {
 // did not happen is not billed) and releases the slot. Errors: as Cancel,
 // with reservation.ErrNoShow for a repeat.
 func (h *Handler) NoShow(ctx context.Context, cmd NoShow) (Result, error) {
-	c := h.begin("no-show", cmd.Meta)
+	c := h.begin("no-show/"+cmd.ReservationID.String(), cmd.Meta)
 	return h.end(ctx, c, "no-show", cmd.ReservationID, cmd.IfMatch, reservation.ErrNoShow,
 		medicalrecord.VoidNoShow, schedule.ReasonNoShow,
 		func(r *reservation.Reservation) ([]domain.Event, error) { return r.MarkNoShow(h.now(), c.by) })
@@ -281,7 +281,7 @@ func (h *Handler) voidRecord(ctx context.Context, c *command, id uuid.UUID, reas
 // CheckIn records the animal's arrival. Errors: reservation.ErrNotFound,
 // ErrCancelled, ErrCompleted, ErrCheckedIn, ErrNoShow, ErrStale, ErrUnavailable.
 func (h *Handler) CheckIn(ctx context.Context, cmd CheckIn) (Result, error) {
-	c := h.begin("check-in", cmd.Meta)
+	c := h.begin("check-in/"+cmd.ReservationID.String(), cmd.Meta)
 	o, err := update(ctx, h, c, reservationStep("check-in", cmd.ReservationID, cmd.IfMatch,
 		func(r *reservation.Reservation) ([]domain.Event, error) { return r.CheckIn(h.now(), c.by) }))
 	if err != nil {
@@ -293,7 +293,7 @@ func (h *Handler) CheckIn(ctx context.Context, cmd CheckIn) (Result, error) {
 // Complete records the end of the visit. Errors: reservation.ErrNotFound,
 // ErrNotCheckedIn, ErrCancelled, ErrCompleted, ErrNoShow, ErrStale, ErrUnavailable.
 func (h *Handler) Complete(ctx context.Context, cmd Complete) (Result, error) {
-	c := h.begin("complete", cmd.Meta)
+	c := h.begin("complete/"+cmd.ReservationID.String(), cmd.Meta)
 	o, err := update(ctx, h, c, reservationStep("complete", cmd.ReservationID, cmd.IfMatch,
 		func(r *reservation.Reservation) ([]domain.Event, error) { return r.Complete(h.now(), c.by) }))
 	if err != nil {

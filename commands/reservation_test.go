@@ -427,3 +427,23 @@ func TestStaleCache(t *testing.T) {
 		t.Fatalf("reschedule with a current If-Match: %v", err)
 	}
 }
+
+// TestKeyScopedToTarget: one Idempotency-Key on two reservations is two commands.
+func TestKeyScopedToTarget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	a, b := f.place(t, f.kim, at(10, 0)), f.place(t, f.kim, at(11, 0))
+	meta := commands.Meta{IdempotencyKey: "same-key"}
+	for _, id := range []uuid.UUID{a.ReservationID, b.ReservationID} {
+		if _, err := f.h.Cancel(ctx, commands.Cancel{Meta: meta, ReservationID: id}); err != nil {
+			t.Fatalf("cancel %s: %v", id, err)
+		}
+		wantTypes(t, f.store, reservation.Stream(id), reservation.TypePlaced, reservation.TypeCancelled)
+	}
+	// And the repeat on the first returns its first result without error.
+	if _, err := f.h.Cancel(ctx, commands.Cancel{Meta: meta, ReservationID: a.ReservationID}); err != nil {
+		t.Fatalf("repeat: %v", err)
+	}
+}
