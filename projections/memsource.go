@@ -16,6 +16,7 @@ type MemorySource struct {
 	events  []Event
 	changed chan struct{} // closed and replaced on every change
 	gen     int           // bumped by Drop
+	revs    map[string]uint64
 	now     func() time.Time
 }
 
@@ -23,7 +24,7 @@ var _ Source = (*MemorySource)(nil)
 
 // NewMemorySource returns an empty $all.
 func NewMemorySource() *MemorySource {
-	return &MemorySource{changed: make(chan struct{}), now: time.Now}
+	return &MemorySource{changed: make(chan struct{}), now: time.Now, revs: map[string]uint64{}}
 }
 
 func (m *MemorySource) notify() {
@@ -41,12 +42,8 @@ func (m *MemorySource) Append(stream, typ string, data []byte) Event {
 func (m *MemorySource) AppendWithID(id, stream, typ string, data []byte) Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var rev uint64
-	for _, e := range m.events {
-		if e.Stream == stream {
-			rev++
-		}
-	}
+	rev := m.revs[stream]
+	m.revs[stream] = rev + 1
 	n := uint64(len(m.events) + 1)
 	ev := Event{ID: id, Type: typ, Stream: stream, Revision: rev, Position: Position{Commit: n * 100, Prepare: n * 100},
 		Created: m.now().UTC(), Data: data}

@@ -45,7 +45,7 @@ func tallySub(fail func(projections.Event) error) projections.Subscriber {
 	}
 }
 
-func openStore(t *testing.T) *bolt.Store {
+func openStore(t testing.TB) *bolt.Store {
 	t.Helper()
 	s, err := bolt.Open(filepath.Join(t.TempDir(), "read.db"), time.Second)
 	if err != nil {

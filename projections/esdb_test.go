@@ -1,0 +1,89 @@
+package projections_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/eventstore/esdbtest"
+	"github.com/vetclinic/clinic/projections"
+)
+
+func placedEvent(t testing.TB, i int) (string, esdb.EventData) {
+	id := uuid.New()
+	slot := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i%40) * 15 * time.Minute)
+	b, err := json.Marshal(reservation.Placed{Visit: reservation.Visit{ReservationID: id, MedicalRecordID: reservation.MedicalRecordID(id),
+		Customer: reservation.Customer{Name: "c", Phone: fmt.Sprintf("010-%04d-%04d", i%10000, i%7)}, Pet: reservation.Pet{Name: "Coco", Species: "dog"},
+		DoctorID: fmt.Sprintf("dr-%d", i%5), Slot: slot, Status: reservation.StatusBooked, At: slot.Add(-time.Hour)}, Reason: "check-up"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reservation.Stream(id), esdb.EventData{EventID: id, EventType: reservation.TypePlaced, ContentType: esdb.ContentTypeJson, Data: b}
+}
+
+// TestLookupOnTheEventStore runs the lookup projection on the embedded
+// event store through the official client: server-side filter, catch-up,
+// live, and resumption after the runner restarts.
+func TestLookupOnTheEventStore(t *testing.T) {
+	t.Parallel()
+	client := esdbtest.Client(t)
+	ctx := context.Background()
+	other := esdb.EventData{EventType: "SomethingElse", ContentType: esdb.ContentTypeJson, Data: []byte(`{}`)}
+	var streams []string
+	appendOne := func(i int) *esdb.WriteResult {
+		stream, ev := placedEvent(t, i)
+		res, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{}, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.AppendToStream(ctx, "unrelated-1", esdb.AppendToStreamOptions{}, other); err != nil {
+			t.Fatal(err)
+		}
+		streams = append(streams, stream)
+		return res
+	}
+	for i := 0; i < 20; i++ {
+		appendOne(i)
+	}
+	store := openStore(t)
+	src := projections.ESDBSource{Client: client}
+	head, err := src.Head(ctx, projections.ClinicFilter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Type != reservation.TypePlaced {
+		t.Errorf("head of the filter is a %q, want the last reservation event", head.Type)
+	}
+	if n, err := src.Count(ctx, projections.Position{}, projections.ClinicFilter(), 1000); err != nil || n != 20 {
+		t.Errorf("Count = %d, %v; want 20", n, err)
+	}
+	r := start(t, src, store, projections.Lookup(seoul), 7)
+	r.waitFor(t, head.Position)
+	r.stop()
+	last := appendOne(20) // while stopped
+	r2 := start(t, src, store, projections.Lookup(seoul), 7)
+	r2.waitFor(t, projections.Position{Commit: last.CommitPosition, Prepare: last.PreparePosition})
+	last = appendOne(21) // live
+	r2.waitFor(t, projections.Position{Commit: last.CommitPosition, Prepare: last.PreparePosition})
+
+	for _, s := range streams {
+		id := s[len(reservation.StreamPrefix):]
+		d, ok, err := store.Get(ctx, "lookup~1", projections.LookupColl, id)
+		if err != nil || !ok {
+			t.Fatalf("reservation %s missing: %v", id, err)
+		}
+		var res projections.Reservation
+		if err := json.Unmarshal(d.Body, &res); err != nil || len(res.Timeline) != 1 {
+			t.Errorf("reservation %s: %+v (want one timeline entry: nothing doubled)", id, res)
+		}
+	}
+	if st := r2.r.Status(); !st.Live || st.Checkpoint.Events != 22 {
+		t.Errorf("status after restart %+v, want live after 22 events in all", st)
+	}
+}
