@@ -27,7 +27,7 @@ type lookupFixture struct {
 	last uint64
 }
 
-func newLookupFixture(t *testing.T, phones ...string) lookupFixture {
+func newLookupFixture(t testing.TB, phones ...string) lookupFixture {
 	t.Helper()
 	seoul, _ := time.LoadLocation("Asia/Seoul")
 	store, err := bolt.Open(filepath.Join(t.TempDir(), "read.db"), time.Second)
@@ -36,7 +36,13 @@ func newLookupFixture(t *testing.T, phones ...string) lookupFixture {
 	}
 	t.Cleanup(func() { store.Close() })
 	src := projections.NewMemorySource()
-	f := lookupFixture{auth: newTestAuth(t), ids: map[string]uuid.UUID{}}
+	key, err := auth.LoadOrCreateKey(auth.KeyPath(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := auth.NewIssuer(key, auth.DefaultIssuer, auth.DefaultAudience, time.Now)
+	f := lookupFixture{auth: testAuth{iss, auth.NewVerifier(iss.Keys(), auth.DefaultIssuer, auth.DefaultAudience, time.Now, 0)},
+		ids: map[string]uuid.UUID{}}
 	var last projections.Event
 	for i, phone := range phones {
 		id := uuid.New()
