@@ -2,9 +2,7 @@ package eventstore
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
-	"github.com/google/uuid"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -34,54 +31,41 @@ var empty = &shared.Empty{}
 
 // Append appends the proposed messages that follow the options message.
 func (h *streamsService) Append(srv streams.Streams_AppendServer) error {
-	req, err := srv.Recv()
-	if err != nil {
+	var msg rawMsg
+	if err := srv.RecvMsg(&msg); err != nil {
 		return err
 	}
-	opts := req.GetOptions()
-	if opts == nil {
+	num, body, err := splitAppendReq(msg.b)
+	if err != nil || num != appendOptions {
 		return status.Error(codes.InvalidArgument, "the first append message must carry the options")
 	}
-	stream := string(opts.GetStreamIdentifier().GetStreamName())
+	stream, exp, err := parseAppendOptions(body)
+	if err != nil {
+		return status.Error(codes.InvalidArgument, err.Error())
+	}
 	if stream == "" {
 		return status.Error(codes.InvalidArgument, "stream name is empty")
 	}
 	o := getOp()
 	defer putOp(o)
-	o.kind, o.stream = opAppend, stream
-	switch x := opts.ExpectedStreamRevision.(type) {
-	case *streams.AppendReq_Options_Revision:
-		o.expect = expected{kind: expectRevision, rev: x.Revision}
-	case *streams.AppendReq_Options_NoStream:
-		o.expect = expected{kind: expectNoStream}
-	case *streams.AppendReq_Options_StreamExists:
-		o.expect = expected{kind: expectExists}
-	default:
-		o.expect = expected{kind: expectAny}
-	}
+	o.kind, o.stream, o.expect = opAppend, stream, exp
 	size := 0
 	for {
-		req, err := srv.Recv()
+		var msg rawMsg
+		err := srv.RecvMsg(&msg)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		pm := req.GetProposedMessage()
-		if pm == nil {
+		num, body, err := splitAppendReq(msg.b)
+		if err != nil || num != appendProposed {
 			return status.Error(codes.InvalidArgument, "expected a proposed message")
 		}
-		id, err := protoUUID(pm.GetId())
-		if err != nil {
+		var e event
+		if err := parseProposed(body, &e); err != nil {
 			return status.Error(codes.InvalidArgument, err.Error())
-		}
-		e := event{
-			id:          id,
-			eventType:   pm.Metadata[mdType],
-			contentType: pm.Metadata[mdContentType],
-			customMD:    pm.CustomMetadata,
-			data:        pm.Data,
 		}
 		if e.eventType == "" {
 			return status.Error(codes.InvalidArgument, "event type is empty")
@@ -106,20 +90,7 @@ func (h *streamsService) Append(srv streams.Streams_AppendServer) error {
 			WrongExpectedVersion: wrongVersion(o),
 		}})
 	}
-	ok := &streams.AppendResp_Success{}
-	if o.current >= 0 {
-		ok.CurrentRevisionOption = &streams.AppendResp_Success_CurrentRevision{CurrentRevision: uint64(o.current)}
-	} else {
-		ok.CurrentRevisionOption = &streams.AppendResp_Success_NoStream{NoStream: empty}
-	}
-	if o.position > 0 {
-		ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
-			CommitPosition: o.position, PreparePosition: o.position,
-		}}
-	} else {
-		ok.PositionOption = &streams.AppendResp_Success_NoPosition{NoPosition: empty}
-	}
-	return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_Success_{Success: ok}})
+	return srv.SendMsg(successFrame(o.current, o.position))
 }
 
 // opError turns the writer's failure into the status the client expects.
@@ -171,20 +142,6 @@ func wrongVersion(o *op) *streams.AppendResp_WrongExpectedVersion {
 		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedAny{ExpectedAny: empty}
 	}
 	return w
-}
-
-// protoUUID reads a UUID in either of its wire forms.
-func protoUUID(u *shared.UUID) (uuid.UUID, error) {
-	var id uuid.UUID
-	switch v := u.GetValue().(type) {
-	case *shared.UUID_Structured_:
-		binary.BigEndian.PutUint64(id[:8], uint64(v.Structured.GetMostSignificantBits()))
-		binary.BigEndian.PutUint64(id[8:], uint64(v.Structured.GetLeastSignificantBits()))
-		return id, nil
-	case *shared.UUID_String_:
-		return uuid.Parse(v.String_)
-	}
-	return id, fmt.Errorf("event id is missing")
 }
 
 // Delete soft-deletes a stream: it reads as not found, and a later append

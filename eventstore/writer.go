@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -64,40 +65,80 @@ func putOp(o *op) {
 	opPool.Put(o)
 }
 
-// writer is the single goroutine that orders, validates and durably commits
-// every write. It takes all pending requests at once (group commit): one
-// Pebble batch, one fsync, then every request in it is acknowledged.
+// writer is the single goroutine that orders and validates every write. It
+// takes all pending requests at once (group commit) into one Pebble batch,
+// applies it, and hands it to the syncer, which waits for the one fsync
+// that covers the batch, publishes the new state and acknowledges every
+// request. The writer goes on building the next batch meanwhile, so the
+// sync of one batch overlaps the validation of the next; Pebble's log is
+// sequential, so a sync covers every batch before it too.
 type writer struct {
 	s        *store
 	now      func() time.Time
 	maxBatch int
 
-	ops  chan *op
-	quit chan struct{}
-	done chan struct{}
+	ops   chan *op
+	quit  chan struct{}
+	done  chan struct{}
+	syncq chan *inflight
 
-	// per-batch scratch, owned by the writer goroutine
+	// owned by the writer goroutine
 	batch   *pebble.Batch
-	overlay map[string]*streamState
+	overlay map[string]*streamState // states changed by the batch being built
+	view    map[string]*streamState // states of batches not yet published
 	pending []*op
 	next    uint64 // next position to assign
 	buf     []byte
 	failed  error
+	seq     uint64 // batches handed to the syncer
+
+	published atomic.Uint64 // batches the syncer finished
+	fatal     atomic.Pointer[error]
+	batches   chan *pebble.Batch // reusable batches
+
+	commits, committedOps, syncNanos atomic.Int64
+}
+
+// inflight is a batch on its way to disk.
+type inflight struct {
+	seq     uint64
+	batch   *pebble.Batch // nil when the batch had no writes
+	ops     []*op
+	head    uint64
+	streams []string
+	states  []*streamState
+}
+
+// writerStats counts commits for benchmarks and logs.
+type writerStats struct{ commits, ops, syncNanos int64 }
+
+func (w *writer) stats() writerStats {
+	return writerStats{w.commits.Load(), w.committedOps.Load(), w.syncNanos.Load()}
 }
 
 func newWriter(s *store, now func() time.Time) *writer {
 	w := &writer{
 		s:        s,
 		now:      now,
-		maxBatch: 512,
+		maxBatch: 1024,
 		ops:      make(chan *op, 1024),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
+		syncq:    make(chan *inflight, 4),
 		overlay:  map[string]*streamState{},
+		view:     map[string]*streamState{},
 		next:     s.head.Load() + 1,
+		batches:  make(chan *pebble.Batch, 8),
 	}
 	w.batch = s.db.NewBatch()
-	go w.run()
+	syncDone := make(chan struct{})
+	go w.syncer(syncDone)
+	go func() {
+		w.run()
+		close(w.syncq)
+		<-syncDone
+		close(w.done)
+	}()
 	return w
 }
 
@@ -119,8 +160,6 @@ func (w *writer) stop() {
 }
 
 func (w *writer) run() {
-	defer close(w.done)
-	defer w.batch.Close()
 	for {
 		var o *op
 		select {
@@ -137,6 +176,10 @@ func (w *writer) run() {
 				}
 			}
 		}
+		if w.published.Load() == w.seq {
+			// everything handed off is published: the store has it all
+			clear(w.view)
+		}
 		w.apply(o)
 	drain:
 		for len(w.pending) < w.maxBatch {
@@ -147,7 +190,7 @@ func (w *writer) run() {
 				break drain
 			}
 		}
-		w.flush()
+		w.dispatch()
 	}
 }
 
@@ -180,6 +223,9 @@ func (w *writer) apply(o *op) {
 
 func (w *writer) stateOf(stream string) *streamState {
 	if st, ok := w.overlay[stream]; ok {
+		return st
+	}
+	if st, ok := w.view[stream]; ok {
 		return st
 	}
 	return w.s.state(stream)
@@ -246,12 +292,11 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool
 	if _, inBatch := w.overlay[o.stream]; inBatch {
 		// The events to compare may be in this uncommitted batch: commit it
 		// first, then compare against storage.
-		w.flushKeep()
+		w.dispatchKeep()
 		if w.failed != nil {
 			o.err = w.failed
 			return false, true
 		}
-		st = w.s.state(o.stream)
 	}
 	var pos uint64
 	for i := int64(0); i < k; i++ {
@@ -277,6 +322,7 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool
 // put records a new state for stream in this batch.
 func (w *writer) put(stream string, st *streamState) {
 	w.overlay[stream] = st
+	w.view[stream] = st
 	w.buf = append(w.buf[:0], kindStream)
 	w.buf = append(w.buf, stream...)
 	w.batch.Set(w.buf, st.encode(), nil)
@@ -380,11 +426,10 @@ func (w *writer) currentMetaJSON(metaStream string, mst *streamState) []byte {
 		return nil
 	}
 	if _, inBatch := w.overlay[metaStream]; inBatch {
-		w.flushKeep()
+		w.dispatchKeep()
 		if w.failed != nil {
 			return nil
 		}
-		mst = w.s.state(metaStream)
 	}
 	p, ok, err := w.s.positionOf(metaStream, uint64(mst.last))
 	if err != nil || !ok {
@@ -414,45 +459,117 @@ func (w *writer) tombstone(o *op, st *streamState) {
 	o.current = next.last
 }
 
-// flushKeep commits the batch but keeps the last pending op (the caller is
-// in the middle of it) unanswered.
-func (w *writer) flushKeep() {
+// dispatchKeep hands off the batch but keeps the last pending op (the
+// caller is in the middle of it) for the next batch.
+func (w *writer) dispatchKeep() {
 	last := w.pending[len(w.pending)-1]
 	w.pending = w.pending[:len(w.pending)-1]
-	w.flush()
+	w.dispatch()
 	w.pending = append(w.pending, last)
 }
 
-// flush commits the batch with one fsync, publishes the new state, wakes
-// subscribers and answers every pending op.
-func (w *writer) flush() {
+// dispatch applies the batch (visible to Pebble readers, which the store
+// caps at the published head, but not yet durable) and queues it for the
+// syncer. Every op goes through the syncer, even one that wrote nothing, so
+// no answer overtakes the sync of the data it depends on.
+func (w *writer) dispatch() {
+	if len(w.pending) == 0 {
+		return
+	}
+	if p := w.fatal.Load(); p != nil && w.failed == nil {
+		w.failed = *p
+	}
+	inf := &inflight{ops: w.pending, head: w.next - 1}
+	for k, v := range w.overlay {
+		inf.streams = append(inf.streams, k)
+		inf.states = append(inf.states, v)
+	}
 	if !w.batch.Empty() && w.failed == nil {
-		if err := w.batch.Commit(pebble.Sync); err != nil {
+		if err := w.s.db.ApplyNoSyncWait(w.batch, pebble.Sync); err != nil {
 			w.failed = fmt.Errorf("eventstore: commit: %w", err)
 			w.s.log.Error("commit failed; the store refuses further writes", "err", err)
+		} else {
+			inf.batch = w.batch
+			select {
+			case w.batch = <-w.batches:
+			default:
+				w.batch = w.s.db.NewBatch()
+			}
 		}
 	}
 	if w.failed != nil {
-		for _, o := range w.pending {
+		for _, o := range inf.ops {
 			if o.err == nil && !o.wrong {
 				o.err = w.failed
 			}
 		}
-		w.next = w.s.head.Load() + 1
-	} else if len(w.overlay) > 0 || w.next-1 != w.s.head.Load() {
+		inf.batch = nil
+		inf.streams, inf.states = nil, nil
+		w.batch.Reset()
+	}
+	w.seq++
+	inf.seq = w.seq
+	w.syncq <- inf
+	w.pending = make([]*op, 0, cap(w.pending))
+	clear(w.overlay)
+}
+
+// syncer waits for each batch's fsync in order, then publishes its state,
+// wakes subscribers and answers its ops.
+func (w *writer) syncer(done chan struct{}) {
+	defer close(done)
+	for inf := range w.syncq {
+		if inf.batch != nil {
+			t0 := time.Now()
+			err := inf.batch.SyncWait()
+			w.syncNanos.Add(int64(time.Since(t0)))
+			w.commits.Add(1)
+			w.committedOps.Add(int64(len(inf.ops)))
+			if err != nil {
+				err = fmt.Errorf("eventstore: sync: %w", err)
+				w.fatal.CompareAndSwap(nil, &err)
+				w.s.log.Error("sync failed; the store refuses further writes", "err", err)
+				for _, o := range inf.ops {
+					if o.err == nil && !o.wrong {
+						o.err = err
+					}
+				}
+				inf.streams = nil
+			} else {
+				w.publish(inf)
+			}
+			if inf.batch.Len() < 1<<20 {
+				inf.batch.Reset()
+				select {
+				case w.batches <- inf.batch:
+				default:
+					inf.batch.Close()
+				}
+			}
+		} else if p := w.fatal.Load(); p != nil {
+			for _, o := range inf.ops {
+				if o.err == nil && !o.wrong {
+					o.err = *p
+				}
+			}
+		}
+		w.published.Store(inf.seq)
+		for _, o := range inf.ops {
+			o.done <- struct{}{}
+		}
+	}
+}
+
+func (w *writer) publish(inf *inflight) {
+	if len(inf.streams) > 0 {
 		w.s.mu.Lock()
-		for k, v := range w.overlay {
-			w.s.streams[k] = v
+		for i, k := range inf.streams {
+			w.s.streams[k] = inf.states[i]
 		}
 		w.s.mu.Unlock()
-		w.s.head.Store(w.next - 1)
+	}
+	if inf.head != w.s.head.Load() || len(inf.streams) > 0 {
+		w.s.head.Store(inf.head)
 		w.s.sig.fire()
 	}
-	clear(w.overlay)
-	w.batch.Reset()
-	for _, o := range w.pending {
-		o.done <- struct{}{}
-	}
-	clear(w.pending)
-	w.pending = w.pending[:0]
 }
