@@ -37,14 +37,14 @@ func TestAppendWireMatchesProto(t *testing.T) {
 		t.Fatalf("options: got %q %+v %v", stream, exp, err)
 	}
 	for _, c := range []struct {
-		opt  streams.AppendReq_Options
+		opt  *streams.AppendReq_Options
 		want expectKind
 	}{
-		{streams.AppendReq_Options{ExpectedStreamRevision: &streams.AppendReq_Options_NoStream{NoStream: &shared.Empty{}}}, expectNoStream},
-		{streams.AppendReq_Options{ExpectedStreamRevision: &streams.AppendReq_Options_StreamExists{StreamExists: &shared.Empty{}}}, expectExists},
-		{streams.AppendReq_Options{ExpectedStreamRevision: &streams.AppendReq_Options_Any{Any: &shared.Empty{}}}, expectAny},
+		{&streams.AppendReq_Options{ExpectedStreamRevision: &streams.AppendReq_Options_NoStream{NoStream: &shared.Empty{}}}, expectNoStream},
+		{&streams.AppendReq_Options{ExpectedStreamRevision: &streams.AppendReq_Options_StreamExists{StreamExists: &shared.Empty{}}}, expectExists},
+		{&streams.AppendReq_Options{ExpectedStreamRevision: &streams.AppendReq_Options_Any{Any: &shared.Empty{}}}, expectAny},
 	} {
-		b, _ := proto.Marshal(&streams.AppendReq{Content: &streams.AppendReq_Options_{Options: &c.opt}})
+		b, _ := proto.Marshal(&streams.AppendReq{Content: &streams.AppendReq_Options_{Options: c.opt}})
 		_, body, _ := splitAppendReq(b)
 		if _, exp, _ := parseAppendOptions(body); exp.kind != c.want {
 			t.Errorf("got %v, want %v", exp.kind, c.want)
