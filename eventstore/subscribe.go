@@ -76,7 +76,7 @@ func (h *streamsService) subscribeAll(r *readSpec, srv streams.Streams_ReadServe
 		next = r.pos + 1 // subscribing from a position excludes it
 	}
 	caughtUp := false
-	scanned := 0          // events looked at since the last checkpoint
+	scanned := 0           // events looked at since the last checkpoint
 	var lastScanned uint64 // position of the newest event looked at
 	for {
 		ch := h.s.sig.wait()
