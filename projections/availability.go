@@ -43,6 +43,7 @@ func Availability() Subscriber {
 		Name:    AvailabilityName,
 		Filter:  Filter{StreamPrefixes: []string{schedule.StreamPrefix}},
 		Indexes: map[string][]string{AvailabilityColl: {KeyDay}},
+		Decode:  decodeAhead,
 		Handle: func(ctx context.Context, tx *Tx, ev Event) error {
 			d, ok, err := decode(ev)
 			if !ok {

@@ -12,4 +12,8 @@ type Event struct {
 	Created  time.Time
 	Data     []byte
 	Metadata []byte
+	// Decoded is what the subscriber's Decode made of the event, done on
+	// the subscription's reader goroutine so that decoding overlaps the
+	// folds and commits; nil when there is no Decode or it failed.
+	Decoded any `json:"-"`
 }

@@ -142,6 +142,7 @@ func Ledger(loc *time.Location) Subscriber {
 			LedgerEntries:  {KeyDay, KeyInvoice, KeyPhone},
 			LedgerInvoices: {KeyPhone},
 		},
+		Decode: decodeAhead,
 		Handle: func(ctx context.Context, tx *Tx, ev Event) error {
 			d, ok, err := decode(ev)
 			if !ok {

@@ -108,6 +108,9 @@ func ClinicFilter() Filter { return Filter{StreamPrefixes: events.StreamPrefixes
 // decode turns a recorded event into a domain event; ok is false for a type
 // this build does not know (skipped, not failed).
 func decode(ev Event) (domain.Event, bool, error) {
+	if d, ok := ev.Decoded.(domain.Event); ok {
+		return d, true, nil
+	}
 	d, err := events.Decode(ev.Type, ev.Data)
 	if errors.Is(err, events.ErrUnknownType) {
 		return nil, false, nil
@@ -118,6 +121,9 @@ func decode(ev Event) (domain.Event, bool, error) {
 	return d, true, nil
 }
 
+// decodeAhead decodes an event for Subscriber.Decode.
+func decodeAhead(ev Event) (any, error) { return events.Decode(ev.Type, ev.Data) }
+
 // Lookup is the reservation lookup projection; loc is the clinic's zone
 // (for the day a slot falls on).
 func Lookup(loc *time.Location) Subscriber {
@@ -125,6 +131,7 @@ func Lookup(loc *time.Location) Subscriber {
 		Name:    LookupName,
 		Filter:  ClinicFilter(),
 		Indexes: map[string][]string{LookupColl: {KeyPhone, KeyDoctorDay}},
+		Decode:  decodeAhead,
 		Handle: func(ctx context.Context, tx *Tx, ev Event) error {
 			d, ok, err := decode(ev)
 			if !ok {

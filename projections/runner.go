@@ -24,6 +24,10 @@ type Subscriber struct {
 	// the documents it reads: after a failure the batch is re-run from its
 	// start without the failed event.
 	Handle func(ctx context.Context, tx *Tx, ev Event) error
+	// Decode, if set, is run on each event ahead of Handle, concurrently
+	// with the handling of earlier events; its result is ev.Decoded. An
+	// error leaves Decoded nil (Handle decodes again and fails properly).
+	Decode func(Event) (any, error)
 }
 
 // Runner keeps one subscriber's namespace up to date with $all: catch-up in
@@ -158,6 +162,11 @@ func (r *Runner) once(ctx context.Context, bo *backoff.ExponentialBackOff) error
 			if err != nil {
 				recvErr <- err
 				return
+			}
+			if m.Event != nil && r.Subscriber.Decode != nil {
+				if d, err := r.Subscriber.Decode(*m.Event); err == nil {
+					m.Event.Decoded = d
+				}
 			}
 			select {
 			case msgs <- m:
