@@ -14,10 +14,10 @@ import (
 // DeliveryConfig bounds the delivery of messages.
 type DeliveryConfig struct {
 	Workers         int           // concurrent sends; default 16
-	MaxAttempts     int           // attempts before a message is dead; default 12
+	MaxAttempts     int           // attempts before a message is dead; default 20 (about 15 minutes)
 	AttemptTimeout  time.Duration // one send's limit; default 10s
 	InitialInterval time.Duration // first retry delay before jitter; default 1s
-	MaxInterval     time.Duration // longest retry delay before jitter; default 2m
+	MaxInterval     time.Duration // longest retry delay before jitter; default 1m
 	Multiplier      float64       // growth of the delay per attempt; default 2
 	Jitter          float64       // randomisation factor of the delay in [0,1); default 0.5
 	PollInterval    time.Duration // how often the store is searched for due messages; default 1s
@@ -35,7 +35,7 @@ func (c DeliveryConfig) withDefaults() DeliveryConfig {
 		c.Workers = 16
 	}
 	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 12
+		c.MaxAttempts = 20
 	}
 	if c.Multiplier < 1 {
 		c.Multiplier = 2
@@ -48,7 +48,7 @@ func (c DeliveryConfig) withDefaults() DeliveryConfig {
 	}
 	def(&c.AttemptTimeout, 10*time.Second)
 	def(&c.InitialInterval, time.Second)
-	def(&c.MaxInterval, 2*time.Minute)
+	def(&c.MaxInterval, time.Minute)
 	def(&c.PollInterval, time.Second)
 	def(&c.ShutdownGrace, 2*time.Second)
 	return c
