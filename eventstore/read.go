@@ -115,11 +115,47 @@ func visible(stream string, st *streamState) (lo, hi int64) {
 	return lo, hi
 }
 
-func (h *streamsService) sendRecord(srv streams.Streams_ReadServer, rec []byte, pos uint64, stringIDs bool) error {
+// A read step holds at most this much before it sends: the Pebble
+// iterator is closed before the first Send, so a client that stops reading
+// pins no memtables, and memory per reader stays bounded.
+const (
+	stepEvents = 256
+	stepBytes  = 1 << 20
+)
+
+// batchOut collects the messages of one read step.
+type batchOut struct {
+	msgs  []any
+	size  int
+	limit int // events still wanted
+	n     int // events collected
+}
+
+func (b *batchOut) reset(limit uint64) {
+	clear(b.msgs)
+	b.msgs, b.size, b.n = b.msgs[:0], 0, 0
+	b.limit = int(min(limit, stepEvents))
+}
+
+func (b *batchOut) full() bool { return b.n >= b.limit || b.size >= stepBytes }
+
+func (b *batchOut) addEvent(rec []byte, pos uint64, stringIDs bool) {
 	if stringIDs {
 		rec = withStringID(rec)
 	}
-	return srv.SendMsg(eventFrame(rec, pos))
+	f := eventFrame(rec, pos)
+	b.msgs = append(b.msgs, f)
+	b.size += len(f.b)
+	b.n++
+}
+
+func (b *batchOut) send(srv streams.Streams_ReadServer) error {
+	for _, m := range b.msgs {
+		if err := srv.SendMsg(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (h *streamsService) readStream(r *readSpec, srv streams.Streams_ReadServer) error {
@@ -135,8 +171,6 @@ func (h *streamsService) readStream(r *readSpec, srv streams.Streams_ReadServer)
 	lo, hi := visible(r.stream, st)
 	var from int64
 	switch {
-	case r.fromStart && !r.back:
-		from = lo
 	case r.fromStart:
 		from = lo
 	case r.fromEnd && !r.back:
@@ -152,78 +186,97 @@ func (h *streamsService) readStream(r *readSpec, srv streams.Streams_ReadServer)
 	if st.meta.maxAge > 0 {
 		cutoff = ticks(h.now().Add(-st.meta.maxAge))
 	}
-	return h.s.scanStream(srv.Context(), r.stream, from, lo, hi, r.back, r.count, func(rec []byte, pos uint64) (bool, error) {
-		if cutoff > 0 {
-			v, err := parseRecord(rec)
-			if err != nil {
-				return false, err
-			}
-			if v.created < cutoff {
+	remaining := r.count
+	var out batchOut
+	for remaining > 0 {
+		out.reset(remaining)
+		next, more, err := h.s.scanStream(srv.Context(), r.stream, from, lo, hi, r.back, func(rec []byte, pos uint64) (bool, error) {
+			if out.full() {
 				return false, nil
 			}
+			if cutoff > 0 {
+				v, err := parseRecord(rec)
+				if err != nil {
+					return false, err
+				}
+				if v.created < cutoff {
+					return true, nil
+				}
+			}
+			out.addEvent(rec, pos, r.stringIDs)
+			return true, nil
+		})
+		if err != nil {
+			return err
 		}
-		return true, h.sendRecord(srv, rec, pos, r.stringIDs)
-	})
+		if err := out.send(srv); err != nil {
+			return err
+		}
+		remaining -= uint64(out.n)
+		if !more {
+			return nil
+		}
+		from = next
+	}
+	return nil
 }
 
 // scanStream calls fn for the records of stream from revision from, within
-// [lo, hi], in the given direction, until count records were accepted.
-func (s *store) scanStream(ctx interface{ Err() error }, stream string, from, lo, hi int64, back bool, count uint64,
-	fn func(rec []byte, pos uint64) (bool, error)) error {
+// [lo, hi], in the given direction, until fn declines one. It then returns
+// that record's revision and more=true.
+func (s *store) scanStream(ctx interface{ Err() error }, stream string, from, lo, hi int64, back bool,
+	fn func(rec []byte, pos uint64) (bool, error)) (next int64, more bool, err error) {
 	if back {
-		if from > hi {
-			from = hi
-		}
+		from = min(from, hi)
 		if from < lo {
-			return nil
+			return 0, false, nil
 		}
 	} else {
-		if from < lo {
-			from = lo
-		}
+		from = max(from, lo)
 		if from > hi {
-			return nil
+			return 0, false, nil
 		}
 	}
-	lower := appendIndexKey(nil, stream, uint64(lo))
+	prefix := appendIndexPrefix(nil, stream)
+	lower := binary.BigEndian.AppendUint64(prefix, uint64(lo))
 	upper := appendIndexKey(nil, stream, uint64(hi)+1)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
-		return err
+		return 0, false, err
 	}
 	defer it.Close()
-	seek := appendIndexKey(nil, stream, uint64(from))
 	var ok bool
 	if back {
 		ok = it.SeekLT(appendIndexKey(nil, stream, uint64(from)+1))
 	} else {
-		ok = it.SeekGE(seek)
+		ok = it.SeekGE(appendIndexKey(nil, stream, uint64(from)))
 	}
-	var sent uint64
 	var k [9]byte
-	for ; ok && sent < count; ok = stepIter(it, back) {
+	for ; ok; ok = stepIter(it, back) {
 		if err := ctx.Err(); err != nil {
-			return err
+			return 0, false, err
 		}
 		v := it.Value()
-		if len(v) != 8 {
-			return errBadRecord
+		key := it.Key()
+		if len(v) != 8 || len(key) < 8 {
+			return 0, false, errBadRecord
 		}
+		rev := int64(binary.BigEndian.Uint64(key[len(key)-8:]))
 		pos := binary.BigEndian.Uint64(v)
 		rec, c, err := s.db.Get(appendAllKey(k[:0], pos))
 		if err != nil {
-			return fmt.Errorf("eventstore: index points at missing position %d: %w", pos, err)
+			return 0, false, fmt.Errorf("eventstore: index points at missing position %d: %w", pos, err)
 		}
 		took, err := fn(rec, pos)
 		c.Close()
 		if err != nil {
-			return err
+			return 0, false, err
 		}
-		if took {
-			sent++
+		if !took {
+			return rev, true, nil
 		}
 	}
-	return it.Error()
+	return 0, false, it.Error()
 }
 
 func stepIter(it *pebble.Iterator, back bool) bool {
@@ -254,37 +307,52 @@ func (h *streamsService) readAll(r *readSpec, srv streams.Streams_ReadServer) er
 	default:
 		from = max(r.pos, 1)
 	}
-	var sent uint64
-	_, err := h.s.scanAll(srv.Context(), from, head, r.back, func(rec []byte, pos uint64) (bool, error) {
-		if sent >= r.count {
-			return false, nil
-		}
-		if r.filter != nil {
-			v, err := parseRecord(rec)
-			if err != nil {
-				return false, err
+	remaining := r.count
+	var out batchOut
+	for remaining > 0 {
+		out.reset(remaining)
+		next, more, err := h.s.scanAll(srv.Context(), from, head, r.back, func(rec []byte, pos uint64) (bool, error) {
+			if out.full() {
+				return false, nil
 			}
-			if !r.filter.match(v) {
-				return true, nil
+			if r.filter != nil {
+				v, err := parseRecord(rec)
+				if err != nil {
+					return false, err
+				}
+				if !r.filter.match(v) {
+					return true, nil
+				}
 			}
+			out.addEvent(rec, pos, r.stringIDs)
+			return true, nil
+		})
+		if err != nil {
+			return err
 		}
-		sent++
-		return true, h.sendRecord(srv, rec, pos, r.stringIDs)
-	})
-	return err
+		if err := out.send(srv); err != nil {
+			return err
+		}
+		remaining -= uint64(out.n)
+		if !more {
+			return nil
+		}
+		from = next
+	}
+	return nil
 }
 
 // scanAll calls fn for the records of $all from position from (inclusive)
-// towards head (forwards) or 1 (backwards) while fn returns true. It
-// returns the last position it passed to fn.
+// towards head (forwards) or 1 (backwards) until fn declines one. It then
+// returns that record's position and more=true.
 func (s *store) scanAll(ctx interface{ Err() error }, from, head uint64, back bool,
-	fn func(rec []byte, pos uint64) (bool, error)) (uint64, error) {
+	fn func(rec []byte, pos uint64) (bool, error)) (next uint64, more bool, err error) {
 	if from == 0 || from > head {
-		return 0, nil
+		return 0, false, nil
 	}
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: allKey(1), UpperBound: allKey(head + 1)})
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	defer it.Close()
 	var ok bool
@@ -293,22 +361,20 @@ func (s *store) scanAll(ctx interface{ Err() error }, from, head uint64, back bo
 	} else {
 		ok = it.SeekGE(allKey(from))
 	}
-	var last uint64
 	for ; ok; ok = stepIter(it, back) {
 		if err := ctx.Err(); err != nil {
-			return last, err
+			return 0, false, err
 		}
 		pos := binary.BigEndian.Uint64(it.Key()[1:])
-		more, err := fn(it.Value(), pos)
+		took, err := fn(it.Value(), pos)
 		if err != nil {
-			return last, err
+			return 0, false, err
 		}
-		if !more {
-			break
+		if !took {
+			return pos, true, nil
 		}
-		last = pos
 	}
-	return last, it.Error()
+	return 0, false, it.Error()
 }
 
 // filter is a server-side filter of $all on stream names or event types.

@@ -9,10 +9,6 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// chunk bounds how much one catch-up step reads before it looks at the head
-// again and re-creates its iterator, so a long catch-up pins no old memtables.
-const chunk = 4096
-
 // Subscriptions are pull-based: each one reads the log from its own
 // position, and at the head sleeps on the commit signal. Nothing is queued
 // per subscriber, so a slow subscriber costs no memory and never slows the
@@ -78,40 +74,46 @@ func (h *streamsService) subscribeAll(r *readSpec, srv streams.Streams_ReadServe
 	caughtUp := false
 	scanned := 0           // events looked at since the last checkpoint
 	var lastScanned uint64 // position of the newest event looked at
+	var out batchOut
 	for {
 		ch := h.s.sig.wait()
 		head := h.s.head.Load()
 		if next <= head {
-			end := min(head, next+chunk-1)
-			_, err := h.s.scanAll(srv.Context(), next, end, false, func(rec []byte, pos uint64) (bool, error) {
+			out.reset(math.MaxUint64)
+			resume, more, err := h.s.scanAll(srv.Context(), next, head, false, func(rec []byte, pos uint64) (bool, error) {
+				if out.full() {
+					return false, nil
+				}
 				lastScanned = pos
 				if r.filter != nil {
+					scanned++
 					v, err := parseRecord(rec)
 					if err != nil {
 						return false, err
 					}
-					scanned++
-					if !r.filter.match(v) {
-						if scanned >= r.filter.interval {
-							scanned = 0
-							return true, srv.Send(checkpointMsg(pos))
-						}
-						return true, nil
+					if r.filter.match(v) {
+						out.addEvent(rec, pos, r.stringIDs)
 					}
+					if scanned >= r.filter.interval {
+						scanned = 0
+						out.msgs = append(out.msgs, checkpointMsg(pos))
+					}
+					return true, nil
 				}
-				if err := h.sendRecord(srv, rec, pos, r.stringIDs); err != nil {
-					return false, err
-				}
-				if r.filter != nil && scanned >= r.filter.interval {
-					scanned = 0
-					return true, srv.Send(checkpointMsg(pos))
-				}
+				out.addEvent(rec, pos, r.stringIDs)
 				return true, nil
 			})
 			if err != nil {
 				return err
 			}
-			next = end + 1
+			if err := out.send(srv); err != nil {
+				return err
+			}
+			if more {
+				next = resume
+			} else {
+				next = head + 1
+			}
 			continue
 		}
 		if !caughtUp {
@@ -147,6 +149,7 @@ func (h *streamsService) subscribeStream(r *readSpec, srv streams.Streams_ReadSe
 		next = int64(r.rev) + 1 // subscribing from a revision excludes it
 	}
 	caughtUp := false
+	var out batchOut
 	for {
 		ch := h.s.sig.wait()
 		st := h.s.state(r.stream)
@@ -155,15 +158,25 @@ func (h *streamsService) subscribeStream(r *readSpec, srv streams.Streams_ReadSe
 		}
 		if st != nil && st.last >= next {
 			lo, hi := visible(r.stream, st)
-			next = max(next, lo)
-			hi = min(hi, next+chunk-1)
-			err := h.s.scanStream(srv.Context(), r.stream, next, lo, hi, false, math.MaxUint64, func(rec []byte, pos uint64) (bool, error) {
-				return true, h.sendRecord(srv, rec, pos, r.stringIDs)
+			out.reset(math.MaxUint64)
+			resume, more, err := h.s.scanStream(srv.Context(), r.stream, next, lo, hi, false, func(rec []byte, pos uint64) (bool, error) {
+				if out.full() {
+					return false, nil
+				}
+				out.addEvent(rec, pos, r.stringIDs)
+				return true, nil
 			})
 			if err != nil {
 				return err
 			}
-			next = hi + 1
+			if err := out.send(srv); err != nil {
+				return err
+			}
+			if more {
+				next = resume
+			} else {
+				next = st.last + 1
+			}
 			continue
 		}
 		if !caughtUp {
