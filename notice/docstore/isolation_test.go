@@ -13,10 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/bolt"
 	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/notice"
 	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/notice/webhook"
@@ -122,6 +124,7 @@ func (r *receiver) waitFor(t *testing.T, done func(hit) bool) {
 type rig struct {
 	t      *testing.T
 	source *projections.MemorySource
+	esdb   *esdb.Client // when set, $all is the embedded event store instead of source
 	rs     *bolt.Store
 	store  *docstore.Store
 	recv   *receiver
@@ -199,7 +202,11 @@ func (r *rig) start() (stop func(), runner *projections.Runner) {
 	d := notice.NewDispatcher(watchedStore{r.store, r.saved}, ch, r.cfg, nil, log)
 	svc := notice.NewService(notice.Config{Clinic: "C"}, render, d, r.store, nil, log)
 	sub := docstore.NewSubscriber(svc, d)
-	runner = sub.Runner(r.source, r.rs)
+	var src projections.Source = r.source
+	if r.esdb != nil {
+		src = projections.ESDBSource{Client: r.esdb}
+	}
+	runner = sub.Runner(src, r.rs)
 	runner.Logger = log
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -223,6 +230,16 @@ func (r *rig) place() string {
 	data, err := json.Marshal(e)
 	if err != nil {
 		r.t.Fatal(err)
+	}
+	if r.esdb != nil {
+		evID := uuid.New()
+		_, err := r.esdb.AppendToStream(context.Background(), reservation.Stream(id),
+			esdb.AppendToStreamOptions{ExpectedRevision: esdb.NoStream{}},
+			esdb.EventData{EventID: evID, EventType: e.EventType(), ContentType: esdb.ContentTypeJson, Data: data})
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		return evID.String()
 	}
 	return r.source.Append(reservation.Stream(id), e.EventType(), data).ID
 }
@@ -302,6 +319,35 @@ func TestNoticeRoleStoppedCatchesUpWithoutLossOrDuplicates(t *testing.T) {
 		ids = append(ids, r.place())
 	}
 	r.start()
+	r.recv.waitAccepted(t, ids)
+	assertExactlyOnce(t, r, ids)
+}
+
+func TestNoticeRoleCatchesUpOnTheEventStore(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.esdb = esdbtest.Client(t)
+	r.cfg.MaxAttempts = 1000 // the outage must not kill messages in this test
+	stop, _ := r.start()
+	var ids []string
+	for range 10 {
+		ids = append(ids, r.place())
+	}
+	r.recv.waitAccepted(t, ids)
+	stop()
+	for range 30 { // placed while the notice role is down
+		ids = append(ids, r.place())
+	}
+	r.recv.setDown(true) // and the receiver is down when it comes back
+	r.start()
+	refused := map[string]bool{}
+	r.recv.waitFor(t, func(h hit) bool {
+		if h.status == http.StatusServiceUnavailable {
+			refused[h.id] = true
+		}
+		return len(refused) == 30
+	})
+	r.recv.setDown(false)
 	r.recv.waitAccepted(t, ids)
 	assertExactlyOnce(t, r, ids)
 }
