@@ -29,6 +29,12 @@ func (s *Server) routes() {
 	if s.cfg.Commands != nil {
 		s.commandRoutes(staff)
 	}
+	if s.cfg.Lookup != nil {
+		s.lookupRoutes(api, staff, s.cfg.Lookup)
+	}
+	if s.cfg.Notifications != nil {
+		s.notificationsRoutes(staff, s.cfg.Notifications)
+	}
 }
 
 // catalogRoutes: the clinic's configuration, for any signed-in caller.

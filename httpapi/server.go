@@ -38,6 +38,10 @@ type Config struct {
 	Commands *commands.Handler
 	// RetryAfter is what a 503 tells the client to wait (default 2s).
 	RetryAfter time.Duration
+	// Lookup answers the read side's queries (the query role).
+	Lookup LookupService
+	// Notifications lists the messages sent to customers and re-queues dead ones (the notice role).
+	Notifications Notifications
 }
 
 // Server is the HTTP API. Build it with New; it is an http.Handler.
