@@ -116,17 +116,15 @@ func (s *Store) Find(ctx context.Context, ns, coll, key, value string, limit int
 	return out, nil
 }
 
-// EnsureIndexes implements projections.Store: one ascending index per key.
+// EnsureIndexes implements projections.Store: one ascending index per key,
+// created one at a time (FerretDB drops the connection when a createIndexes
+// with several indexes meets ones that already exist).
 func (s *Store) EnsureIndexes(ctx context.Context, ns, coll string, keys []string) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	models := make([]mongo.IndexModel, 0, len(keys))
 	for _, k := range keys {
-		models = append(models, mongo.IndexModel{Keys: bson.D{{Key: "k." + k, Value: 1}}})
-	}
-	if _, err := s.db.Collection(collName(ns, coll)).Indexes().CreateMany(ctx, models); err != nil {
-		return fmt.Errorf("create indexes on %s/%s: %w", ns, coll, err)
+		m := mongo.IndexModel{Keys: bson.D{{Key: "k." + k, Value: 1}}}
+		if _, err := s.db.Collection(collName(ns, coll)).Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create index %s on %s/%s: %w", k, ns, coll, err)
+		}
 	}
 	return nil
 }

@@ -17,40 +17,46 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// newMu serialises ferretdb.New, which writes a package global.
-var newMu sync.Mutex
+// shared is the one embedded FerretDB of a test binary. ferretdb.New
+// writes package globals, and two instances in one process broke each
+// other's connections, so every test shares one server (each with its own
+// database) and it lives as long as the process.
+var shared struct {
+	once sync.Once
+	url  string
+	err  error
+}
 
 // URL returns the connection string of a server for t: MONGO_URL when set,
-// else an embedded FerretDB stopped when t ends.
+// else the test binary's embedded FerretDB.
 func URL(t testing.TB) string {
 	t.Helper()
 	if u := os.Getenv("MONGO_URL"); u != "" {
 		return u
 	}
-	dir := t.TempDir()
-	newMu.Lock()
-	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
-		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
-		Logger:    slog.New(slog.DiscardHandler),
+	shared.once.Do(func() {
+		dir, err := os.MkdirTemp("", "ferretdb-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		f, err := ferretdb.New(&ferretdb.Config{
+			Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+			Handler:   "sqlite",
+			SQLiteURL: "file:" + dir + "/",
+			Logger:    slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			shared.err = err
+			return
+		}
+		go f.Run(context.Background())
+		shared.url = f.MongoDBURI()
 	})
-	newMu.Unlock()
-	if err != nil {
-		t.Fatalf("start ferretdb: %v", err)
+	if shared.err != nil {
+		t.Fatalf("start ferretdb: %v", shared.err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f.Run(ctx)
-	}()
-	// Registered before any client's Disconnect, so it runs after them.
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return f.MongoDBURI()
+	return shared.url
 }
 
 // Database returns a fresh database (unique name) on URL(t); its client is
