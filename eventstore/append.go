@@ -204,7 +204,8 @@ func wrongVersionTrailer(o *op) metadata.MD {
 	if o.expect.kind == expectRevision {
 		exp = strconv.FormatUint(o.expect.rev, 10)
 	}
-	return metadata.Pairs("exception", "wrong-expected-version", "actual-version", actual, "expected-version", exp)
+	return metadata.Pairs("exception", "wrong-expected-version", "stream-name", o.stream,
+		"actual-version", actual, "expected-version", exp)
 }
 
 func deleteExpect(x any) expected {

@@ -109,3 +109,26 @@ func TestAppendTooLarge(t *testing.T) {
 		t.Fatal("2 MiB append accepted")
 	}
 }
+
+func TestDeleteMissingStreamIsWrongVersion(t *testing.T) {
+	t.Parallel()
+	c := esdbtest.Client(t)
+	if _, err := c.DeleteStream(context.Background(), streamName(t), esdb.DeleteStreamOptions{ExpectedRevision: esdb.Any{}}); err == nil {
+		t.Fatal("deleting a stream that never existed succeeded; EventStoreDB answers wrong expected version")
+	}
+}
+
+func TestStreamExistsWithOnlyMetadata(t *testing.T) {
+	t.Parallel()
+	c := esdbtest.Client(t)
+	ctx := context.Background()
+	s := streamName(t)
+	var m esdb.StreamMetadata
+	m.SetMaxCount(5)
+	if _, err := c.SetStreamMetadata(ctx, s, esdb.AppendToStreamOptions{}, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: esdb.StreamExists{}}, events(1, "A")...); err != nil {
+		t.Fatalf("stream_exists on a stream with only metadata: %v", err)
+	}
+}

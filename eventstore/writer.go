@@ -246,7 +246,8 @@ func (w *writer) check(o *op, st *streamState) bool {
 	case expectNoStream:
 		ok = !exists
 	case expectExists:
-		ok = exists
+		// a stream that has only metadata exists too, as in EventStoreDB
+		ok = exists || (st != nil && !st.deleted && w.stateOf("$$"+o.stream).exists())
 	case expectRevision:
 		ok = int64(o.expect.rev) == last && last >= 0
 	}
@@ -392,8 +393,14 @@ func (w *writer) applyMetadata(target string, data []byte) {
 // metadata stream, as EventStoreDB does: reads find no stream, and a later
 // append continues the revisions.
 func (w *writer) softDelete(o *op, st *streamState) {
+	if st != nil && st.deleted {
+		o.current = -1 // deleting again changes nothing
+		return
+	}
 	if !st.exists() {
-		o.current = -1
+		// EventStoreDB refuses to delete a stream that never existed with
+		// a wrong expected version, whatever was expected.
+		o.wrong, o.current = true, -1
 		return
 	}
 	metaStream := "$$" + o.stream
