@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +23,9 @@ func runEventstore(ctx context.Context, args []string, getenv env, stdout, stder
 	data := fs.String("data", "./data/events", "data directory")
 	maxAppend := fs.Int("max-append-size", eventstore.DefaultMaxAppendSize, "largest append in bytes")
 	if err := parseFlags(fs, args[1:], getenv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
