@@ -138,3 +138,42 @@ func (s ESDBSource) Count(ctx context.Context, from Position, f Filter, max int)
 	}
 	return n, nil
 }
+
+// anyUpToWindow bounds the events AnyUpTo reads; past it, it answers true
+// (the caller keeps waiting for the projection instead).
+const anyUpToWindow = 4096
+
+// AnyUpTo implements Source by reading $all forwards from from.
+func (s ESDBSource) AnyUpTo(ctx context.Context, from Position, upTo uint64, f Filter) (bool, error) {
+	opts := esdb.ReadAllOptions{Direction: esdb.Forwards, From: esdb.Start{}}
+	if !from.IsZero() {
+		opts.From = esdb.Position{Commit: from.Commit, Prepare: from.Prepare}
+	}
+	rs, err := s.Client.ReadAll(ctx, opts, anyUpToWindow)
+	if err != nil {
+		return false, fmt.Errorf("read $all after %v: %w", from, err)
+	}
+	defer rs.Close()
+	n := 0
+	for {
+		r, err := rs.Recv()
+		if errors.Is(err, io.EOF) {
+			// The end of $all, or of the window: only the former is an answer.
+			return n >= anyUpToWindow, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("read $all after %v: %w", from, err)
+		}
+		n++
+		ev := fromRecorded(r.OriginalEvent())
+		if !from.Less(ev.Position) {
+			continue
+		}
+		if ev.Position.Commit > upTo {
+			return false, nil
+		}
+		if f.Match(ev) {
+			return true, nil
+		}
+	}
+}

@@ -63,6 +63,16 @@ func TestLookupOnTheEventStore(t *testing.T) {
 	if n, err := src.Count(ctx, projections.Position{}, projections.ClinicFilter(), 1000); err != nil || n != 20 {
 		t.Errorf("Count = %d, %v; want 20", n, err)
 	}
+	end, err := src.Head(ctx, projections.Filter{StreamPrefixes: []string{"unrelated-"}})
+	if err != nil || !head.Position.Less(end.Position) {
+		t.Fatalf("head of unrelated-: %v, %v", end.Position, err)
+	}
+	if more, err := src.AnyUpTo(ctx, head.Position, end.Position.Commit, projections.ClinicFilter()); err != nil || more {
+		t.Errorf("AnyUpTo after the last reservation = %v, %v; want false", more, err)
+	}
+	if more, err := src.AnyUpTo(ctx, projections.Position{}, end.Position.Commit, projections.ClinicFilter()); err != nil || !more {
+		t.Errorf("AnyUpTo from the start = %v, %v; want true", more, err)
+	}
 	r := start(t, src, store, projections.Lookup(seoul), 7)
 	r.waitFor(t, head.Position)
 	r.stop()

@@ -150,3 +150,15 @@ func (m *MemorySource) Count(ctx context.Context, from Position, f Filter, max i
 	}
 	return n, nil
 }
+
+// AnyUpTo implements Source.
+func (m *MemorySource) AnyUpTo(ctx context.Context, from Position, upTo uint64, f Filter) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.events {
+		if from.Less(e.Position) && e.Position.Commit <= upTo && f.Match(e) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -65,4 +65,8 @@ type Source interface {
 	Head(ctx context.Context, f Filter) (Event, error)
 	// Count returns how many events passing f come after from, stopping at max.
 	Count(ctx context.Context, from Position, f Filter, max int) (int, error)
+	// AnyUpTo reports whether an event passing f lies after from and at or
+	// before commit position upTo. A projection whose checkpoint is at from
+	// has then seen everything of interest up to upTo when it is false.
+	AnyUpTo(ctx context.Context, from Position, upTo uint64, f Filter) (bool, error)
 }

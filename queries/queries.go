@@ -49,6 +49,7 @@ type Service struct {
 	// Changed, when set, signals commits of a projection in this process,
 	// so read-your-writes waits wake at once; otherwise they poll.
 	changed func(name string) <-chan struct{}
+	pending func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error)
 	maxWait time.Duration
 	now     func() time.Time
 
@@ -68,6 +69,12 @@ const nsTTL = 500 * time.Millisecond
 // Options configures a Service.
 type Options struct {
 	Changed func(name string) <-chan struct{}
+	// Pending, when set, reports whether projection name has an event of
+	// interest after from and at or before upTo. A projection's checkpoint
+	// only moves with the events it sees (and the server's occasional
+	// filtered checkpoints), so a view can be complete for a position it
+	// has not reached: Pending tells.
+	Pending func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error)
 	MaxWait time.Duration // bound of a read-your-writes wait; default 3s
 	Now     func() time.Time
 }
@@ -80,7 +87,7 @@ func New(store Reader, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{store: store, changed: o.Changed, maxWait: o.MaxWait, now: o.Now, cache: map[string]cachedNS{}}
+	return &Service{store: store, changed: o.Changed, pending: o.Pending, maxWait: o.MaxWait, now: o.Now, cache: map[string]cachedNS{}}
 }
 
 // namespace resolves the live copy of projection name.
@@ -122,6 +129,15 @@ func (s *Service) view(ctx context.Context, name string, minPosition uint64) (st
 		}
 		if cp.Position.Commit >= minPosition {
 			return ns, cp.Position.Commit, nil
+		}
+		if s.pending != nil {
+			more, err := s.pending(ctx, name, cp.Position, minPosition)
+			if err != nil {
+				return "", 0, fmt.Errorf("events pending for %s: %w", name, err)
+			}
+			if !more {
+				return ns, minPosition, nil // nothing it would show happened since
+			}
 		}
 		left := deadline.Sub(s.now())
 		if left <= 0 {

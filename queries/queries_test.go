@@ -165,3 +165,25 @@ func TestMinPositionWaitsForTheView(t *testing.T) {
 		t.Fatalf("after catching up: position %d, %v; want >= %d", r.pos, r.err, want)
 	}
 }
+
+// TestMinPositionPastEventsTheViewIgnores: a view whose checkpoint is behind
+// minPosition only because later events do not concern it is complete.
+func TestMinPositionPastEventsTheViewIgnores(t *testing.T) {
+	t.Parallel()
+	var f *fixture
+	f = newFixture(t, queries.Options{MaxWait: 20 * time.Millisecond,
+		Pending: func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error) {
+			return f.src.AnyUpTo(ctx, from, upTo, projections.ClinicFilter())
+		}})
+	id := f.place(t, "010-1111-2222", "dr-kim", slot)
+	f.sync(t)
+	other := f.src.Append("elsewhere-1", "Unrelated", []byte(`{}`))
+	_, pos, err := f.svc.Reservation(context.Background(), queries.Viewer{Staff: true}, id.String(), other.Position.Commit)
+	if err != nil || pos != other.Position.Commit {
+		t.Errorf("view position %d, %v; want %d at once", pos, err, other.Position.Commit)
+	}
+	f.place(t, "010-1111-2222", "dr-kim", slot.Add(time.Hour)) // one it would show: wait for it
+	if _, _, err := f.svc.Reservation(context.Background(), queries.Viewer{Staff: true}, id.String(), f.last.Position.Commit); !errors.Is(err, queries.ErrBehind) {
+		t.Errorf("with an unseen reservation pending: %v, want ErrBehind", err)
+	}
+}
