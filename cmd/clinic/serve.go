@@ -37,6 +37,7 @@ type serveConfig struct {
 	logLevel   slog.Level
 	// For the query, projector and notice roles.
 	mongoURL      string
+	mongoDB       string
 	notify        string
 	webhookURL    string
 	webhookSecret string
@@ -58,6 +59,7 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	roles := fs.String("roles", strings.Join(allRoles, ","), "comma-separated roles to run: "+strings.Join(allRoles, ","))
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.mongoURL, "mongo", "", "MongoDB connection string for the read models; empty uses the embedded store")
+	fs.StringVar(&c.mongoDB, "mongo-db", "clinic", "MongoDB database of the read models")
 	fs.StringVar(&c.notify, "notify", "log", "notice channel: log or webhook")
 	fs.StringVar(&c.webhookURL, "webhook-url", "", "webhook notice endpoint")
 	fs.StringVar(&c.webhookSecret, "webhook-secret", "", "webhook signing secret (whsec_...)")
@@ -93,6 +95,7 @@ type serveEnv struct {
 	api     *httpapi.Config
 	workers []worker
 	closers []func() error // run in reverse order at shutdown
+	read    *readSide      // the read store the query, projector and notice roles share (readside_roles.go)
 }
 
 // worker is a long-running part of a role (a projector, the notice sender).
@@ -105,7 +108,9 @@ type worker struct {
 // roleStarters wires each role. Roles missing here are not built yet.
 func roleStarters() map[string]func(ctx context.Context, e *serveEnv) error {
 	return map[string]func(ctx context.Context, e *serveEnv) error{
-		"command": startCommand,
+		"command":   startCommand,
+		"query":     startQuery,
+		"projector": startProjector,
 	}
 }
 

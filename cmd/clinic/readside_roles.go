@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+
+	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/queries"
+)
+
+// readStore opens the read side once per process (the query, projector and
+// notice roles share it) and returns its store.
+func (e *serveEnv) readStore(ctx context.Context) (projections.Store, error) {
+	rs, err := e.readSide(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return rs.store, nil
+}
+
+func (e *serveEnv) readSide(ctx context.Context) (*readSide, error) {
+	if e.read != nil {
+		return e.read, nil
+	}
+	rs, err := openReadSide(ctx, e.cfg.data, e.cfg.mongoURL, e.cfg.mongoDB, e.esdb, e.clinic.Location, e.log.With("component", "read"))
+	if err != nil {
+		return nil, err
+	}
+	e.read = rs
+	e.closers = append(e.closers, rs.close)
+	return rs, nil
+}
+
+// startProjector runs the read-model projections and, on the embedded
+// setup, the admin endpoint `clinic projections --data` talks to.
+func startProjector(ctx context.Context, e *serveEnv) error {
+	rs, err := e.readSide(ctx)
+	if err != nil {
+		return err
+	}
+	log := e.log.With("component", "projector")
+	rs.manager = &projections.Manager{Source: rs.source, Store: rs.store, Logger: log, Projections: readModels(rs.loc)}
+	e.workers = append(e.workers, worker{name: "projector", run: rs.manager.Run})
+	if e.cfg.mongoURL == "" {
+		admin := &localAdmin{rs: rs, projs: readModels(rs.loc), log: log}
+		e.workers = append(e.workers, worker{name: "projections admin", run: func(ctx context.Context) error {
+			return serveAdmin(ctx, e.cfg.data, admin, log)
+		}})
+	}
+	return nil
+}
+
+// startQuery serves the customers' lookup and the staff read routes.
+func startQuery(ctx context.Context, e *serveEnv) error {
+	rs, err := e.readSide(ctx)
+	if err != nil {
+		return err
+	}
+	// The projector role may start after this one; its commit signal wakes
+	// read-your-writes waits at once (without it they poll).
+	changed := func(name string) <-chan struct{} {
+		if rs.manager == nil {
+			return nil
+		}
+		return rs.manager.Changed(name)
+	}
+	filters := map[string]projections.Filter{}
+	for _, p := range readModels(rs.loc) {
+		filters[p.Subscriber.Name] = p.Subscriber.Filter
+	}
+	pending := func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error) {
+		f, ok := filters[name]
+		if !ok {
+			return true, nil
+		}
+		return rs.source.AnyUpTo(ctx, from, upTo, f)
+	}
+	e.api.Lookup = queries.New(rs.store, queries.Options{Changed: changed, Pending: pending})
+	return nil
+}
