@@ -93,11 +93,15 @@ type writer struct {
 	seq     uint64 // batches handed to the syncer
 
 	published atomic.Uint64 // batches the syncer finished
+	caughtUp  chan struct{} // signalled after each published batch
 	fatal     atomic.Pointer[error]
 	batches   chan *pebble.Batch // reusable batches
 
 	commits, committedOps, syncNanos atomic.Int64
 }
+
+// maxView bounds the writer's map of states not yet published.
+const maxView = 4096
 
 // inflight is a batch on its way to disk.
 type inflight struct {
@@ -129,6 +133,7 @@ func newWriter(s *store, now func() time.Time) *writer {
 		view:     map[string]*streamState{},
 		next:     s.head.Load() + 1,
 		batches:  make(chan *pebble.Batch, 8),
+		caughtUp: make(chan struct{}, 1),
 	}
 	w.batch = s.db.NewBatch()
 	syncDone := make(chan struct{})
@@ -150,7 +155,17 @@ func (w *writer) submit(o *op) {
 		o.err = errClosed
 		return
 	}
-	<-o.done
+	select {
+	case <-o.done:
+	case <-w.done:
+		// The writer is gone; it answered every op it took, so an empty
+		// done means o was queued too late and never will be.
+		select {
+		case <-o.done:
+		default:
+			o.err = errClosed
+		}
+	}
 }
 
 // stop ends the writer after the requests already queued.
@@ -178,6 +193,13 @@ func (w *writer) run() {
 		}
 		if w.published.Load() == w.seq {
 			// everything handed off is published: the store has it all
+			clear(w.view)
+		} else if len(w.view) > maxView {
+			// Under sustained load the syncer is never idle; let it catch
+			// up once so the view of unpublished states stays bounded.
+			for w.published.Load() != w.seq {
+				<-w.caughtUp
+			}
 			clear(w.view)
 		}
 		w.apply(o)
@@ -561,6 +583,10 @@ func (w *writer) syncer(done chan struct{}) {
 			}
 		}
 		w.published.Store(inf.seq)
+		select {
+		case w.caughtUp <- struct{}{}:
+		default:
+		}
 		for _, o := range inf.ops {
 			o.done <- struct{}{}
 		}
