@@ -132,3 +132,34 @@ func TestStreamExistsWithOnlyMetadata(t *testing.T) {
 		t.Fatalf("stream_exists on a stream with only metadata: %v", err)
 	}
 }
+
+func TestTombstoneEndsStreamSubscription(t *testing.T) {
+	t.Parallel()
+	c := esdbtest.Client(t)
+	ctx := context.Background()
+	s := streamName(t)
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(1, "A")...); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := c.SubscribeToStream(ctx, s, esdb.SubscribeToStreamOptions{From: esdb.Start{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	tombstoned := false
+	for {
+		ev := sub.Recv()
+		if ev.CaughtUp != nil && !tombstoned {
+			tombstoned = true
+			if _, err := c.TombstoneStream(ctx, s, esdb.TombstoneStreamOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ev.SubscriptionDropped != nil {
+			if !tombstoned {
+				t.Fatalf("dropped before the tombstone: %v", ev.SubscriptionDropped.Error)
+			}
+			return
+		}
+	}
+}
