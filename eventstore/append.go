@@ -154,7 +154,8 @@ func (h *streamsService) Delete(ctx context.Context, req *streams.DeleteReq) (*s
 	}
 	defer putOp(o)
 	if o.position == 0 {
-		return &streams.DeleteResp{PositionOption: &streams.DeleteResp_NoPosition{NoPosition: empty}}, nil
+		// The client reads the position without checking for no_position.
+		o.position = h.s.head.Load()
 	}
 	return &streams.DeleteResp{PositionOption: &streams.DeleteResp_Position_{Position: &streams.DeleteResp_Position{
 		CommitPosition: o.position, PreparePosition: o.position,

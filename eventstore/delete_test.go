@@ -163,3 +163,24 @@ func TestTombstoneEndsStreamSubscription(t *testing.T) {
 		}
 	}
 }
+
+func TestDeleteTwice(t *testing.T) {
+	t.Parallel()
+	c := esdbtest.Client(t)
+	ctx := context.Background()
+	s := streamName(t)
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(1, "A")...); err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.DeleteStream(ctx, s, esdb.DeleteStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.DeleteStream(ctx, s, esdb.DeleteStreamOptions{})
+	if err != nil {
+		t.Fatalf("second delete: %v", err)
+	}
+	if again.Position != first.Position {
+		t.Errorf("second delete at %v, want the first delete's %v", again.Position, first.Position)
+	}
+}

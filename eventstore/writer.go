@@ -416,7 +416,11 @@ func (w *writer) applyMetadata(target string, data []byte) {
 // append continues the revisions.
 func (w *writer) softDelete(o *op, st *streamState) {
 	if st != nil && st.deleted {
-		o.current = -1 // deleting again changes nothing
+		// Deleting again changes nothing; answer with the first delete.
+		o.current = -1
+		if mst := w.stateOf("$$" + o.stream); mst != nil {
+			o.position = mst.lastPos
+		}
 		return
 	}
 	if !st.exists() {
