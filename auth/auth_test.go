@@ -235,3 +235,35 @@ func TestRolesClaimShapes(t *testing.T) {
 		}
 	}
 }
+
+func TestCachedTokenStillExpires(t *testing.T) {
+	t.Parallel()
+	key, err := LoadOrCreateKey(KeyPath(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := NewIssuer(key, DefaultIssuer, DefaultAudience, fixedClock(t0))
+	tok, err := iss.Issue("nurse-kim", RoleStaff, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: t0}
+	v := NewVerifier(iss.Keys(), DefaultIssuer, DefaultAudience, clk.now, 0)
+	for range 2 { // the second is a cache hit
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.add(11 * time.Second)
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("expired cached token: %v, want ErrInvalidToken", err)
+	}
+	// A tampered copy of a cached token is not a hit.
+	other := NewVerifier(iss.Keys(), DefaultIssuer, DefaultAudience, fixedClock(t0), 0)
+	if _, err := other.Verify(context.Background(), tok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Verify(context.Background(), tok[:len(tok)-2]+"AA"); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("tampered token after a cache fill: %v", err)
+	}
+}

@@ -46,6 +46,7 @@ type Verifier struct {
 	audience string
 	now      func() time.Time
 	leeway   time.Duration
+	cache    verified
 }
 
 // NewVerifier returns a Verifier that takes keys from keys, accepts only
@@ -58,6 +59,9 @@ func NewVerifier(keys KeySet, issuer, audience string, now func() time.Time, lee
 // Verify checks token and returns its principal. Every failure is an error
 // wrapping ErrInvalidToken.
 func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) {
+	if p, ok := v.cache.get(token, v.now()); ok {
+		return p, nil
+	}
 	p := jwt.NewParser(
 		jwt.WithValidMethods(allowedMethods),
 		jwt.WithIssuer(v.issuer),
@@ -84,7 +88,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Principal, error) 
 	if c.Subject == "" {
 		return Principal{}, fmt.Errorf("%w: no subject", ErrInvalidToken)
 	}
-	return Principal{Subject: c.Subject, Roles: c.roles()}, nil
+	pr := Principal{Subject: c.Subject, Roles: c.roles()}
+	v.cache.put(token, pr, c.ExpiresAt.Time, v.now())
+	return pr, nil
 }
 
 // keyFits refuses a key of another type (or curve) than the token's
