@@ -75,7 +75,7 @@ func (c *benchClient) slot() time.Time {
 }
 
 func BenchmarkPlaceReservation(b *testing.B) {
-	p := startClinic(b, "--config", benchConfig(b), "--log-level", "warn")
+	p := startClinic(b, "--config", benchConfig(b))
 	token := p.token(b, "staff", "bench")
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients, MaxConnsPerHost: benchClients}}
 	seoul, err := time.LoadLocation("Asia/Seoul")

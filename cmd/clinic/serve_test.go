@@ -16,10 +16,10 @@ import (
 
 // logWatch collects a process's log and reports the address it serves on.
 type logWatch struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	addr chan string
-	once sync.Once
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	addr  chan string
+	found bool
 }
 
 const maxLogKept = 1 << 20
@@ -32,8 +32,11 @@ func (l *logWatch) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.buf.Write(p)
-	if m := servingRE.FindSubmatch(l.buf.Bytes()); m != nil {
-		l.once.Do(func() { l.addr <- string(m[1]) })
+	if !l.found { // slog writes whole lines, so p alone holds the line
+		if m := servingRE.FindSubmatch(p); m != nil {
+			l.found = true
+			l.addr <- string(m[1])
+		}
 	}
 	if l.buf.Len() > maxLogKept { // a long run keeps only its recent log
 		tail := slices.Clone(l.buf.Bytes()[l.buf.Len()-maxLogKept/2:])
