@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/gossip"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"google.golang.org/grpc"
@@ -106,6 +107,14 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 		grpc.NumStreamWorkers(256),
 	)
 	serverfeatures.RegisterServerFeaturesServer(s.grpc, features{})
+	g, err := newGossip(s.addr, now)
+	if err != nil {
+		lis.Close()
+		s.writer.stop()
+		st.close()
+		return nil, fmt.Errorf("eventstore: %w", err)
+	}
+	gossip.RegisterGossipServer(s.grpc, g)
 	streams.RegisterStreamsServer(s.grpc, &streamsService{
 		s:         st,
 		w:         s.writer,

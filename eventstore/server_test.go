@@ -321,3 +321,16 @@ func TestCloseEndsSubscription(t *testing.T) {
 		t.Fatal("subscription not ended by Close")
 	}
 }
+
+func TestDiscoverURL(t *testing.T) {
+	t.Parallel()
+	srv, err := eventstore.Start(context.Background(), "127.0.0.1:0", eventstore.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	c := esdbtest.Connect(t, "esdb+discover://"+srv.Addr()+"?tls=false")
+	if _, err := c.AppendToStream(context.Background(), "discovered", esdb.AppendToStreamOptions{}, events(1, "A")...); err != nil {
+		t.Fatalf("append through gossip discovery: %v", err)
+	}
+}
