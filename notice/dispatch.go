@@ -74,6 +74,8 @@ type Dispatcher struct {
 
 	mu       sync.Mutex
 	backlog  bool            // an offer found the queue full: poll again when there is room
+	failing  bool            // the last send failed temporarily: the receiver may be down
+	catchUp  bool            // the receiver is back: send what waits for a retry now, not at its time
 	inflight map[string]bool // queued or being sent
 	timers   map[string]*time.Timer
 	stopped  bool
@@ -197,8 +199,19 @@ func (d *Dispatcher) poke() {
 }
 
 // poll queues the due messages that are not already queued or being sent.
+// After an outage (a send succeeds after failures) it also queues those
+// still waiting for a retry, so a receiver that comes back gets its backlog
+// now rather than when each backoff ends.
 func (d *Dispatcher) poll(ctx context.Context) {
-	due, err := d.store.Due(ctx, d.now(), cap(d.work)+d.cfg.Workers)
+	d.mu.Lock()
+	catchUp := d.catchUp
+	d.mu.Unlock()
+	horizon := d.now()
+	if catchUp {
+		horizon = horizon.Add(2 * d.cfg.MaxInterval) // beyond any backoff with jitter
+	}
+	limit := cap(d.work) + d.cfg.Workers
+	due, err := d.store.Due(ctx, horizon, limit)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Warn("notice: find due messages", "err", err)
@@ -207,8 +220,13 @@ func (d *Dispatcher) poll(ctx context.Context) {
 	}
 	for _, m := range due {
 		if !d.offer(m.ID) {
-			return // the queue is full; the next poll continues
+			return // the queue is full; polled again as soon as it has room
 		}
+	}
+	if catchUp && len(due) < limit {
+		d.mu.Lock()
+		d.catchUp = false
+		d.mu.Unlock()
 	}
 }
 
@@ -281,6 +299,7 @@ func (d *Dispatcher) attempt(ctx context.Context, id string) (retry bool, in tim
 		return false, 0 // shutting down: not the receiver's fault; try again after the restart
 	}
 	end := d.now()
+	d.noteHealth(sendErr)
 	a := Attempt{At: start.UTC(), Channel: d.ch.Name(), Duration: end.Sub(start)}
 	var retryIn time.Duration
 	switch {
@@ -316,6 +335,25 @@ func (d *Dispatcher) attempt(ctx context.Context, id string) (retry bool, in tim
 	}
 	d.logAttempt(ctx, m, a)
 	return m.Status == StatusPending, retryIn
+}
+
+// noteHealth follows whether the receiver seems up; the first success after
+// a temporary failure starts a catch-up poll.
+func (d *Dispatcher) noteHealth(sendErr error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case sendErr == nil:
+		if d.failing {
+			d.failing, d.catchUp = false, true
+			defer d.poke()
+		}
+	case errors.Is(sendErr, ErrRejected), RetryAfter(sendErr) > 0:
+		// The receiver is up: it refused one message, or asked to slow down
+		// (pulling its backlog forward would defeat that).
+	default:
+		d.failing = true
+	}
 }
 
 // delay returns the backoff before retry number n (1 for the first retry).

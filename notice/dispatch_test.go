@@ -358,3 +358,38 @@ func TestDelayGrowsWithJitterWithinBounds(t *testing.T) {
 		}
 	}
 }
+
+func TestDispatcherSendsTheBacklogOnceTheReceiverIsBack(t *testing.T) {
+	t.Parallel()
+	var down sync.Map
+	down.Store("down", true)
+	failed := make(chan string, 10)
+	ch := newFuncChannel(func(_ context.Context, m Message, try int) error {
+		if _, ok := down.Load("down"); ok {
+			failed <- m.ID
+			return errors.New("connection refused")
+		}
+		return nil
+	})
+	cfg := fastRetries
+	cfg.InitialInterval, cfg.MaxInterval = time.Hour, time.Hour // without the catch-up, retries wait an hour
+	d, s := startDispatcher(t, ch, cfg)
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := d.Submit(ctx, msg(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		<-failed
+	}
+	down.Delete("down")
+	if _, err := d.Submit(ctx, msg("d")); err != nil {
+		t.Fatal(err)
+	}
+	for id, m := range s.waitFinal(t, "a", "b", "c", "d") {
+		if m.Status != StatusSent || (id != "d" && m.Tries != 2) {
+			t.Errorf("%s = %+v", id, m)
+		}
+	}
+}
