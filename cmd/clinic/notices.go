@@ -319,3 +319,30 @@ func (c noticesCLI) print(stdout io.Writer, rows []noticeRow) error {
 	}
 	return tw.Flush()
 }
+
+// startNotice wires the notice role: the subscriber and the dispatcher run
+// as one worker on the read store the other roles share, and the staff API
+// serves the messages' records.
+func startNotice(ctx context.Context, e *serveEnv) error {
+	rs, err := e.readStore(ctx)
+	if err != nil {
+		return err
+	}
+	locale, err := noticeLocale(e.cfg.notifyLocale)
+	if err != nil {
+		return err
+	}
+	if e.cfg.reminderHour < 0 || e.cfg.reminderHour > 23 {
+		return fmt.Errorf("--reminder-hour must be 0 to 23, not %d", e.cfg.reminderHour)
+	}
+	n, err := newNoticeRole(noticeOptions{
+		notify: e.cfg.notify, webhookURL: e.cfg.webhookURL, webhookSecret: e.cfg.webhookSecret,
+		locale: locale, reminderHour: e.cfg.reminderHour,
+	}, e.clinic, rs, projections.ESDBSource{Client: e.esdb}, e.log)
+	if err != nil {
+		return err
+	}
+	e.api.Notifications = n.records()
+	e.workers = append(e.workers, worker{name: "notice", run: n.run})
+	return nil
+}

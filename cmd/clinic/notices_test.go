@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/vetclinic/clinic/bolt"
 	"github.com/vetclinic/clinic/notice"
 	"github.com/vetclinic/clinic/notice/docstore"
+	"github.com/vetclinic/clinic/notice/webhook"
 )
 
 // deadAddr returns a loopback URL nothing listens on.
@@ -170,5 +173,101 @@ func TestNoticeChannelFlags(t *testing.T) {
 	}
 	if _, err := noticeLocale("fr"); err == nil {
 		t.Error("noticeLocale(fr): want an error")
+	}
+}
+
+// TestNoticeRoleEndToEnd runs serve with the command and notice roles and a
+// webhook: a placement and a cancellation over HTTP reach the receiver,
+// signed, and staff see both as sent, through the API and the CLI.
+func TestNoticeRoleEndToEnd(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	key, err := webhook.DecodeSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type delivery struct {
+		Type string `json:"type"`
+		Data struct {
+			MessageID     string `json:"messageId"`
+			ReservationID string `json:"reservationId"`
+			To            string `json:"to"`
+			Text          string `json:"text"`
+		} `json:"data"`
+	}
+	got := make(chan delivery, 10)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		ts, _ := strconv.ParseInt(r.Header.Get("webhook-timestamp"), 10, 64)
+		if webhook.Sign(key, r.Header.Get("webhook-id"), ts, body) != r.Header.Get("webhook-signature") {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var d delivery
+		if err := json.Unmarshal(body, &d); err != nil || d.Data.MessageID != r.Header.Get("webhook-id") {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		got <- d
+	}))
+	t.Cleanup(recv.Close)
+
+	p := startClinic(t, "--roles", "command,notice", "--notify", "webhook", "--webhook-url", recv.URL, "--webhook-secret", secret)
+	staff := p.token(t, "staff", "nurse-kim")
+	day := workingDays(t, 1)[0]
+	if code, _ := p.do(t, "PUT", "/api/v1/doctors/dr-kim/days/"+day, staff,
+		map[string]any{"opens": "09:00", "closes": "18:00", "slotMinutes": 30, "capacity": 1}, nil); code != http.StatusOK {
+		t.Fatalf("open day = %d", code)
+	}
+	var placed struct{ ID string }
+	if code, _ := p.do(t, "POST", "/api/v1/reservations", staff, map[string]any{
+		"customer": map[string]string{"name": "Jackson", "phone": "010-1234-5678"},
+		"pet":      map[string]string{"name": "Coco", "species": "dog"},
+		"doctorId": "dr-kim", "slot": day + "T10:00:00+09:00", "reason": "vaccination",
+	}, &placed); code != http.StatusCreated {
+		t.Fatalf("place = %d", code)
+	}
+	if code, _ := p.do(t, "POST", "/api/v1/reservations/"+placed.ID+"/cancel", staff, map[string]string{"reason": "아파서"}, nil); code != http.StatusOK {
+		t.Fatalf("cancel = %d", code)
+	}
+	kinds := map[string]delivery{}
+	for len(kinds) < 2 {
+		select {
+		case d := <-got:
+			kinds[d.Type] = d
+		case <-time.After(30 * time.Second): // a hang guard
+			t.Fatalf("received %v, want a placement and a cancellation", kinds)
+		}
+	}
+	pl, cn := kinds["reservation.placed"], kinds["reservation.cancelled"]
+	if pl.Data.ReservationID != placed.ID || pl.Data.To != "010-1234-5678" || !strings.Contains(pl.Data.Text, "Coco") ||
+		!strings.Contains(cn.Data.Text, "사유: 아파서") {
+		t.Errorf("deliveries = %+v", kinds)
+	}
+
+	// The outcome is recorded just after the receiver answers.
+	var list struct {
+		Notifications []struct{ Status, Kind, To string }
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if code, _ := p.do(t, "GET", "/api/v1/notifications?reservationId="+placed.ID, staff, nil, &list); code != http.StatusOK {
+			t.Fatalf("GET notifications = %d", code)
+		}
+		sent := 0
+		for _, n := range list.Notifications {
+			if n.Status == "sent" && n.To == "***-****-5678" {
+				sent++
+			}
+		}
+		if sent == 2 && len(list.Notifications) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notifications = %+v, want two sent", list.Notifications)
+		}
+	}
+	out, err := runCLI(t, "notices", "list", "--server", p.base, "--data", p.data, "--reservation", placed.ID)
+	if err != nil || strings.Count(out, "sent") != 2 || !strings.Contains(out, "reservation.cancelled") {
+		t.Errorf("clinic notices list = %q, %v", out, err)
 	}
 }

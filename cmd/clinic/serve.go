@@ -41,6 +41,8 @@ type serveConfig struct {
 	notify        string
 	webhookURL    string
 	webhookSecret string
+	notifyLocale  string // ko or en (notices.go)
+	reminderHour  int    // the day-before reminder's hour in the clinic's zone
 }
 
 // allRoles are the parts one serve process can run; --roles picks a subset.
@@ -63,6 +65,8 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	fs.StringVar(&c.notify, "notify", "log", "notice channel: log or webhook")
 	fs.StringVar(&c.webhookURL, "webhook-url", "", "webhook notice endpoint")
 	fs.StringVar(&c.webhookSecret, "webhook-secret", "", "webhook signing secret (whsec_...)")
+	fs.StringVar(&c.notifyLocale, "notify-locale", "ko", "language of customer messages: ko or en")
+	fs.IntVar(&c.reminderHour, "reminder-hour", 18, "hour (0-23, clinic's time zone) of the day before a visit when its reminder goes out")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
@@ -111,6 +115,7 @@ func roleStarters() map[string]func(ctx context.Context, e *serveEnv) error {
 		"command":   startCommand,
 		"query":     startQuery,
 		"projector": startProjector,
+		"notice":    startNotice,
 	}
 }
 
