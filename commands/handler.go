@@ -51,7 +51,7 @@ type Handler struct {
 	// instead of failing their expected revision and retrying; other
 	// processes are still kept out by the expected revision.
 	seed  maphash.Seed
-	locks [256]sync.Mutex
+	locks [4096]sync.Mutex // striped by stream name; many stripes so unrelated streams rarely share one
 }
 
 // New returns a Handler that writes to store for clinic c.
