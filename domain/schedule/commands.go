@@ -50,9 +50,9 @@ func (s *Schedule) Open(doctor clinic.Doctor, loc *time.Location, h Hours, at ti
 	if s.hours == h && s.zone == ev.TimeZone {
 		return nil, nil
 	}
-	for unix, held := range s.bookings {
+	for unix, held := range s.perSlot() {
 		slot := time.Unix(unix, 0).UTC()
-		if !onGrid(ev.FirstSlot, time.Duration(h.SlotMinutes)*time.Minute, ev.Slots, slot) || len(held) > h.Capacity {
+		if !onGrid(ev.FirstSlot, time.Duration(h.SlotMinutes)*time.Minute, ev.Slots, slot) || held > h.Capacity {
 			return nil, fmt.Errorf("slot %s: %w", slot.Format(time.RFC3339), ErrStrandBookings)
 		}
 	}
@@ -165,11 +165,19 @@ func (s *Schedule) Release(slot time.Time, reservationID uuid.UUID, reason strin
 
 // Bookings returns the reservations holding places, by slot.
 func (s *Schedule) Bookings() map[time.Time][]uuid.UUID {
-	out := make(map[time.Time][]uuid.UUID, len(s.bookings))
-	for unix, held := range s.bookings {
-		for id := range held {
-			out[time.Unix(unix, 0).UTC()] = append(out[time.Unix(unix, 0).UTC()], id)
-		}
+	out := make(map[time.Time][]uuid.UUID)
+	for _, b := range s.bookings {
+		slot := time.Unix(b.slot, 0).UTC()
+		out[slot] = append(out[slot], b.reservationID)
+	}
+	return out
+}
+
+// perSlot counts the places taken in each slot (Unix seconds).
+func (s *Schedule) perSlot() map[int64]int {
+	out := make(map[int64]int)
+	for _, b := range s.bookings {
+		out[b.slot]++
 	}
 	return out
 }

@@ -45,14 +45,20 @@ type Schedule struct {
 	firstSlot time.Time
 	slotLen   time.Duration
 	slots     int
-	// bookings maps a slot (Unix seconds) to the reservations holding a place
-	// in it, with when they booked.
-	bookings map[int64]map[uuid.UUID]time.Time
+	// bookings lists the places taken. A day holds at most a few hundred, so
+	// a slice scans faster than maps allocate.
+	bookings []booking
+}
+
+type booking struct {
+	slot          int64 // Unix seconds
+	reservationID uuid.UUID
+	at            time.Time
 }
 
 // New returns the empty day of doctorID on date (YYYY-MM-DD), before any event.
 func New(doctorID, date string) *Schedule {
-	return &Schedule{doctorID: doctorID, date: date, bookings: map[int64]map[uuid.UUID]time.Time{}}
+	return &Schedule{doctorID: doctorID, date: date}
 }
 
 // Version is the number of events folded in.
@@ -65,17 +71,37 @@ func (s *Schedule) IsOpen() bool { return s.state == stateOpen }
 func (s *Schedule) Hours() Hours { return s.hours }
 
 // Booked returns how many places of slot are taken.
-func (s *Schedule) Booked(slot time.Time) int { return len(s.bookings[slot.Unix()]) }
+func (s *Schedule) Booked(slot time.Time) int {
+	n, unix := 0, slot.Unix()
+	for _, b := range s.bookings {
+		if b.slot == unix {
+			n++
+		}
+	}
+	return n
+}
+
+// find returns the index of reservationID's place in slot, or -1.
+func (s *Schedule) find(unix int64, reservationID uuid.UUID) int {
+	for i, b := range s.bookings {
+		if b.slot == unix && b.reservationID == reservationID {
+			return i
+		}
+	}
+	return -1
+}
 
 // Holds reports whether reservationID holds a place in slot.
 func (s *Schedule) Holds(slot time.Time, reservationID uuid.UUID) bool {
-	_, ok := s.bookings[slot.Unix()][reservationID]
-	return ok
+	return s.find(slot.Unix(), reservationID) >= 0
 }
 
 // BookedAt returns when reservationID booked slot (zero if it holds no place there).
 func (s *Schedule) BookedAt(slot time.Time, reservationID uuid.UUID) time.Time {
-	return s.bookings[slot.Unix()][reservationID]
+	if i := s.find(slot.Unix(), reservationID); i >= 0 {
+		return s.bookings[i].at
+	}
+	return time.Time{}
 }
 
 // Apply folds recorded events into s. Unknown events are ignored.
@@ -95,17 +121,12 @@ func (s *Schedule) apply(e domain.Event) {
 	case DayClosed:
 		s.state = stateClosed
 	case SlotBooked:
-		m := s.bookings[e.Slot.Unix()]
-		if m == nil {
-			m = map[uuid.UUID]time.Time{}
-			s.bookings[e.Slot.Unix()] = m
+		if s.find(e.Slot.Unix(), e.ReservationID) < 0 {
+			s.bookings = append(s.bookings, booking{slot: e.Slot.Unix(), reservationID: e.ReservationID, at: e.At})
 		}
-		m[e.ReservationID] = e.At
 	case SlotReleased:
-		m := s.bookings[e.Slot.Unix()]
-		delete(m, e.ReservationID)
-		if len(m) == 0 {
-			delete(s.bookings, e.Slot.Unix())
+		if i := s.find(e.Slot.Unix(), e.ReservationID); i >= 0 {
+			s.bookings = append(s.bookings[:i], s.bookings[i+1:]...)
 		}
 	}
 }
