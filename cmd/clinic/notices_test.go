@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -269,5 +271,68 @@ func TestNoticeRoleEndToEnd(t *testing.T) {
 	out, err := runCLI(t, "notices", "list", "--server", p.base, "--data", p.data, "--reservation", placed.ID)
 	if err != nil || strings.Count(out, "sent") != 2 || !strings.Contains(out, "reservation.cancelled") {
 		t.Errorf("clinic notices list = %q, %v", out, err)
+	}
+}
+
+// TestCommandsDoNotWaitForADownReceiver: with the webhook receiver down,
+// every booking still succeeds; when it comes back, every placement's
+// message arrives, once per webhook-id.
+func TestCommandsDoNotWaitForADownReceiver(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	var (
+		mu       sync.Mutex
+		down     = true
+		accepted = map[string]int{}
+	)
+	arrived := make(chan string, 100)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		id := r.Header.Get("webhook-id")
+		accepted[id]++
+		if accepted[id] == 1 {
+			arrived <- id
+		}
+	}))
+	t.Cleanup(recv.Close)
+	p := startClinic(t, "--roles", "command,notice", "--notify", "webhook", "--webhook-url", recv.URL, "--webhook-secret", secret)
+	staff := p.token(t, "staff", "nurse-kim")
+	day := workingDays(t, 1)[0]
+	if code, _ := p.do(t, "PUT", "/api/v1/doctors/dr-kim/days/"+day, staff,
+		map[string]any{"opens": "09:00", "closes": "18:00", "slotMinutes": 30, "capacity": 1}, nil); code != http.StatusOK {
+		t.Fatalf("open day = %d", code)
+	}
+	const n = 12
+	for i := range n {
+		slot := fmt.Sprintf("%sT%02d:%02d:00+09:00", day, 9+i/2, 30*(i%2))
+		if code, _ := p.do(t, "POST", "/api/v1/reservations", staff, map[string]any{
+			"customer": map[string]string{"name": "N", "phone": "010-1234-5678"},
+			"pet":      map[string]string{"name": "Coco", "species": "dog"},
+			"doctorId": "dr-kim", "slot": slot,
+		}, nil); code != http.StatusCreated {
+			t.Fatalf("place %d with the receiver down = %d", i, code)
+		}
+	}
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	for range n {
+		select {
+		case <-arrived:
+		case <-time.After(60 * time.Second): // a hang guard: retries back off to a few seconds here
+			t.Fatalf("not every message arrived after the receiver came back")
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id, c := range accepted {
+		if c != 1 {
+			t.Errorf("message %s accepted %d times", id, c)
+		}
 	}
 }
