@@ -9,7 +9,6 @@ package commands
 
 import (
 	"encoding/json"
-	"hash/maphash"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -50,13 +49,12 @@ type Handler struct {
 	// concurrent commands on a hot stream (a popular doctor's day) queue
 	// instead of failing their expected revision and retrying; other
 	// processes are still kept out by the expected revision.
-	seed  maphash.Seed
-	locks [4096]sync.Mutex // striped by stream name; many stripes so unrelated streams rarely share one
+	locks streamLocks
 }
 
 // New returns a Handler that writes to store for clinic c.
 func New(store Store, c *clinic.Clinic, opts Options) *Handler {
-	h := &Handler{store: store, clinic: c, now: opts.Clock, log: opts.Logger, maxRetries: opts.MaxRetries, seed: maphash.MakeSeed()}
+	h := &Handler{store: store, clinic: c, now: opts.Clock, log: opts.Logger, maxRetries: opts.MaxRetries}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -75,10 +73,42 @@ func New(store Store, c *clinic.Clinic, opts Options) *Handler {
 	return h
 }
 
-func (h *Handler) lock(stream string) func() {
-	m := &h.locks[maphash.String(h.seed, stream)%uint64(len(h.locks))]
-	m.Lock()
-	return m.Unlock
+func (h *Handler) lock(stream string) func() { return h.locks.lock(stream) }
+
+// streamLocks is one mutex per stream in use, so that only commands on the
+// same stream queue behind each other (a stripe shared by unrelated streams
+// made them wait for each other's appends).
+type streamLocks struct {
+	mu sync.Mutex
+	m  map[string]*streamLock
+}
+
+type streamLock struct {
+	sync.Mutex
+	refs int // holders and waiters; the entry goes when it drops to 0
+}
+
+func (l *streamLocks) lock(stream string) func() {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = map[string]*streamLock{}
+	}
+	sl := l.m[stream]
+	if sl == nil {
+		sl = &streamLock{}
+		l.m[stream] = sl
+	}
+	sl.refs++
+	l.mu.Unlock()
+	sl.Lock()
+	return func() {
+		sl.Unlock()
+		l.mu.Lock()
+		if sl.refs--; sl.refs == 0 {
+			delete(l.m, stream)
+		}
+		l.mu.Unlock()
+	}
 }
 
 // Meta is what every command carries besides its own input.

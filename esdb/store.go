@@ -173,12 +173,13 @@ func (s *Store) getClient() (*client.Client, error) {
 	return s.client, nil
 }
 
-// dropClient forgets c after it closed itself, so the next call makes a new one.
+// dropClient forgets c after it closed itself or hung, so the next call
+// makes a new one. c is not closed: closing the client while a call is
+// blocked on it makes that call panic (send on a closed channel).
 func (s *Store) dropClient(c *client.Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.client == c && s.cfg != nil {
-		_ = c.Close()
 		s.client = nil
 	}
 }
@@ -210,7 +211,19 @@ func (s *Store) call(ctx context.Context, op string, fn func(ctx context.Context
 		}
 		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
 		defer cancel()
-		err = fn(cctx, c)
+		// The official client can block a call forever, ignoring ctx, once its
+		// connection goroutine has given up; so the call runs apart and is
+		// abandoned when ctx ends.
+		done := make(chan error, 1)
+		go func() { done <- fn(cctx, c) }()
+		select {
+		case err = <-done:
+		case <-cctx.Done():
+			err = fmt.Errorf("esdb call abandoned: %w", cctx.Err())
+			if ctx.Err() == nil {
+				s.dropClient(c) // our own timeout: the client may be stuck for good
+			}
+		}
 		if isClosed(err) {
 			s.dropClient(c)
 		}
@@ -319,7 +332,10 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 		w = commands.Written{Revision: res.NextExpectedVersion, Position: res.CommitPosition}
 		return nil
 	})
-	return w, err
+	if err != nil {
+		return commands.Written{}, err // w may still be written by an abandoned call
+	}
+	return w, nil
 }
 
 // Ping checks that the store answers (for readiness): it reads a stream

@@ -1,0 +1,28 @@
+package commands
+
+import (
+	"sync"
+	"testing"
+)
+
+func TestStreamLocks(t *testing.T) {
+	t.Parallel()
+	var l streamLocks
+	var wg sync.WaitGroup
+	counts := map[string]*int{"a": new(int), "b": new(int), "c": new(int)} // read-only map, one counter per stream
+	for i := range 200 {
+		stream := []string{"a", "b", "c"}[i%3]
+		wg.Go(func() {
+			unlock := l.lock(stream)
+			*counts[stream]++ // the race detector flags this if one stream's holders overlap
+			unlock()
+		})
+	}
+	wg.Wait()
+	if *counts["a"]+*counts["b"]+*counts["c"] != 200 {
+		t.Fatalf("counts %v", counts)
+	}
+	if len(l.m) != 0 {
+		t.Fatalf("%d locks left after all were released", len(l.m))
+	}
+}
