@@ -251,6 +251,29 @@ func TestOrphanReleased(t *testing.T) {
 	}
 	// The slot is free again.
 	f.place(t, f.kim, at(10, 0))
+	// A sweep over the clinic's days finds nothing more to release.
+	if n, err := f.h.SweepOrphans(context.Background(), now, 10, 0); err != nil || n != 0 {
+		t.Fatalf("sweep released %d, %v; want 0", n, err)
+	}
+}
+
+func TestSweepOrphans(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.lee, 1)
+	crashing := &faulty{Store: f.store}
+	crashing.fail = func(string) bool { return crashing.appends.Load() >= 1 }
+	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	if _, err := h.PlaceReservation(context.Background(), placeCmd(f.lee, at(15, 0))); !errors.Is(err, errCrash) {
+		t.Fatalf("err = %v, want the crash", err)
+	}
+	// Too young to be an orphan: a placement may still be in flight.
+	if n, err := f.h.SweepOrphans(context.Background(), now, 10, time.Minute); err != nil || n != 0 {
+		t.Fatalf("sweep within grace released %d, %v", n, err)
+	}
+	if n, err := f.h.SweepOrphans(context.Background(), now, 10, 0); err != nil || n != 1 {
+		t.Fatalf("sweep released %d, %v; want 1", n, err)
+	}
 }
 
 func TestReschedule(t *testing.T) {

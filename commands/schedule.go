@@ -133,3 +133,23 @@ func (h *Handler) ReleaseOrphans(ctx context.Context, doctorID, date string, gra
 	}
 	return released, nil
 }
+
+// SweepOrphans runs ReleaseOrphans on every doctor's days from the day of
+// from (clinic time) for days days; serve runs it now and then so that a
+// booking whose placement crashed and was never retried is freed. It
+// returns how many places it released; it stops at the first error.
+func (h *Handler) SweepOrphans(ctx context.Context, from time.Time, days int, grace time.Duration) (int, error) {
+	start := from.In(h.clinic.Location)
+	released := 0
+	for _, d := range h.clinic.Doctors {
+		for i := range days {
+			date := time.Date(start.Year(), start.Month(), start.Day()+i, 0, 0, 0, 0, h.clinic.Location).Format(time.DateOnly)
+			n, err := h.ReleaseOrphans(ctx, d.ID, date, grace)
+			released += n
+			if err != nil {
+				return released, fmt.Errorf("sweep %s on %s: %w", d.ID, date, err)
+			}
+		}
+	}
+	return released, nil
+}
