@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -469,4 +470,56 @@ func TestKeyScopedToTarget(t *testing.T) {
 	if _, err := f.h.Cancel(ctx, commands.Cancel{Meta: meta, ReservationID: a.ReservationID}); err != nil {
 		t.Fatalf("repeat: %v", err)
 	}
+}
+
+// TestPlaceCrashBeforeRecord: the reservation is placed but its record is
+// not opened; the retry opens it and returns the first result.
+func TestPlaceCrashBeforeRecord(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	crashing := &faulty{Store: f.store, fail: func(stream string) bool { return strings.HasPrefix(stream, medicalrecord.StreamPrefix) }}
+	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	cmd := placeCmd(f.kim, at(10, 0))
+	cmd.IdempotencyKey = "crash-2"
+	if _, err := h.PlaceReservation(context.Background(), cmd); !errors.Is(err, errCrash) {
+		t.Fatalf("err = %v, want the crash", err)
+	}
+	res, err := f.h.PlaceReservation(context.Background(), cmd)
+	if err != nil || res.Revision != 0 {
+		t.Fatalf("retry: %+v, %v", res, err)
+	}
+	wantTypes(t, f.store, reservation.Stream(res.ReservationID), reservation.TypePlaced)
+	wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened)
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked)
+}
+
+// TestRescheduleCrashRepairedByRetry: the reservation moved but the old slot
+// was not released nor the record moved; the retry (same key) does both.
+func TestRescheduleCrashRepairedByRetry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	res := f.place(t, f.kim, at(10, 0))
+	crashing := &faulty{Store: f.store}
+	crashing.fail = func(string) bool { return crashing.appends.Load() >= 2 } // book new, move; then crash
+	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	cmd := commands.Reschedule{Meta: commands.Meta{IdempotencyKey: "move-1"}, ReservationID: res.ReservationID, Slot: at(12, 0)}
+	if _, err := h.Reschedule(ctx, cmd); !errors.Is(err, errCrash) {
+		t.Fatalf("err = %v, want the crash", err)
+	}
+	wantTypes(t, f.store, reservation.Stream(res.ReservationID), reservation.TypePlaced, reservation.TypeRescheduled)
+	first, err := f.h.Reschedule(ctx, cmd)
+	if err != nil || first.Revision != 1 {
+		t.Fatalf("retry: %+v, %v", first, err)
+	}
+	again, err := f.h.Reschedule(ctx, cmd)
+	if err != nil || again != first {
+		t.Fatalf("second retry: %+v, %v; first %+v", again, err, first)
+	}
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked,
+		schedule.TypeSlotBooked, schedule.TypeSlotReleased)
+	wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened, medicalrecord.TypeVisitTimeChanged)
+	wantTypes(t, f.store, reservation.Stream(res.ReservationID), reservation.TypePlaced, reservation.TypeRescheduled)
 }
