@@ -53,3 +53,14 @@ func TestStreamOf(t *testing.T) {
 		t.Fatal("$all is no clinic stream")
 	}
 }
+
+// TestDecodeKnowsEveryType: the switch in Decode and the packages' Types
+// lists agree.
+func TestDecodeKnowsEveryType(t *testing.T) {
+	t.Parallel()
+	for _, ty := range Types() {
+		if _, err := Decode(ty, []byte(`{}`)); err != nil {
+			t.Errorf("Decode(%s): %v", ty, err)
+		}
+	}
+}
