@@ -101,10 +101,15 @@ func clock(s string) (int, bool) {
 }
 
 // Close marks the day as one the doctor does not work. Closing a closed day
-// changes nothing. Errors: ErrHasBookings while any slot is booked.
+// changes nothing. Errors: ErrHasBookings while any slot is booked, a
+// *domain.ValidationError.
 func (s *Schedule) Close(reason string, at time.Time, by string) ([]domain.Event, error) {
-	if _, err := time.Parse(time.DateOnly, s.date); err != nil {
-		return nil, domain.Invalidf("date", "must be YYYY-MM-DD")
+	v := domain.Validation()
+	_, err := time.Parse(time.DateOnly, s.date)
+	v.Check(err == nil, "date", "must be YYYY-MM-DD")
+	v.Check(len(reason) <= 500, "reason", "at most 500 bytes")
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	if s.state == stateClosed {
 		return nil, nil
