@@ -79,16 +79,21 @@ func fromRecorded(r *esdb.RecordedEvent) Event {
 	}
 }
 
+// headWindow bounds how far back Head looks for an event passing the filter.
+const headWindow = 4096
+
 // Head implements Source: it reads $all backwards to the last event that
-// passes f, looking at no more than 4096 events (then the very last one
-// stands in).
+// passes f. When none is among the last headWindow events, the very last
+// event of $all stands in (the filter's head is at least that old); when
+// $all holds none at all, the zero Event.
 func (s ESDBSource) Head(ctx context.Context, f Filter) (Event, error) {
-	rs, err := s.Client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 4096)
+	rs, err := s.Client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, headWindow)
 	if err != nil {
 		return Event{}, fmt.Errorf("read head of $all: %w", err)
 	}
 	defer rs.Close()
 	var last *Event
+	n := 0
 	for {
 		r, err := rs.Recv()
 		if errors.Is(err, io.EOF) {
@@ -97,6 +102,7 @@ func (s ESDBSource) Head(ctx context.Context, f Filter) (Event, error) {
 		if err != nil {
 			return Event{}, fmt.Errorf("read head of $all: %w", err)
 		}
+		n++
 		ev := fromRecorded(r.OriginalEvent())
 		if f.Match(ev) {
 			return ev, nil
@@ -105,7 +111,7 @@ func (s ESDBSource) Head(ctx context.Context, f Filter) (Event, error) {
 			last = &ev
 		}
 	}
-	if last != nil {
+	if last != nil && n >= headWindow {
 		return Event{Position: last.Position, Created: last.Created}, nil
 	}
 	return Event{}, nil

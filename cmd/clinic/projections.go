@@ -189,8 +189,12 @@ func rebuild(ctx context.Context, a projectionAdmin, name string, w io.Writer, p
 	}
 	lastLine := time.Time{}
 	var last projections.Progress
+	var switched time.Duration
 	err := a.Rebuild(ctx, name, func(p projections.Progress) {
 		last = p
+		if p.Switched && switched == 0 {
+			switched = time.Since(start)
+		}
 		if bar != nil {
 			if p.Total >= 0 && bar.GetMax64() != int64(p.Total) {
 				bar.ChangeMax64(int64(max(p.Total, int(p.Done))))
@@ -209,7 +213,7 @@ func rebuild(ctx context.Context, a projectionAdmin, name string, w io.Writer, p
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "rebuild %s: switched to %s after %d events in %s\n", name, last.Namespace, last.Done, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(w, "rebuild %s: switched to %s after %d events in %s (old copy dropped)\n", name, last.Namespace, last.Done, switched.Round(time.Millisecond))
 	return nil
 }
 
