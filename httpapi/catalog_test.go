@@ -13,7 +13,7 @@ import (
 	"github.com/vetclinic/clinic/domain/money"
 )
 
-func testClinic(t *testing.T) *clinic.Clinic {
+func testClinic(t testing.TB) *clinic.Clinic {
 	t.Helper()
 	loc, err := time.LoadLocation("Asia/Seoul")
 	if err != nil {

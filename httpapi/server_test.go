@@ -22,7 +22,9 @@ type testAuth struct {
 	verifier *auth.Verifier
 }
 
-func newTestAuth(t *testing.T) testAuth {
+func newTestAuth(t *testing.T) testAuth { return newTestAuthTB(t) }
+
+func newTestAuthTB(t testing.TB) testAuth {
 	t.Helper()
 	key, err := auth.LoadOrCreateKey(auth.KeyPath(t.TempDir()))
 	if err != nil {
@@ -42,7 +44,7 @@ func (a testAuth) token(t *testing.T, subject, role string) string {
 }
 
 // call sends one request to h and returns the status, headers and body.
-func call(t *testing.T, h http.Handler, method, path, token, body string, hdr ...string) (int, http.Header, []byte) {
+func call(t testing.TB, h http.Handler, method, path, token, body string, hdr ...string) (int, http.Header, []byte) {
 	t.Helper()
 	var r io.Reader
 	if body != "" {
