@@ -48,7 +48,7 @@ func runWriters(b *testing.B, c *esdb.Client, writers, batch, ops int) {
 	var firstErr error
 	var wg sync.WaitGroup
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	for w := range writers {
 		wg.Go(func() {
 			evs := make([]esdb.EventData, batch)
@@ -73,13 +73,14 @@ func runWriters(b *testing.B, c *esdb.Client, writers, batch, ops int) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpu
 	b.StopTimer()
 	if firstErr != nil {
 		b.Fatalf("append: %v", firstErr)
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(ops*batch)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(us(cpu)/float64(ops*batch), "cpu-µs/event")
 	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
 	b.ReportMetric(ms(lat[len(lat)*99/100]), "p99-ms")
 }
@@ -92,6 +93,8 @@ func cmpOr(a, b error) error {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 // BenchmarkAppend: durable single-event appends with 1, 16 and 64 concurrent
 // writers. Target: >= 12,000 events/s and p99 <= 15 ms with 64 writers.
@@ -141,7 +144,7 @@ func BenchmarkCatchUp(b *testing.B) {
 	lastID := last[0].EventID
 
 	b.Run("ReadAll", func(b *testing.B) {
-		total := 0
+		total, cpu := 0, cpuTime()
 		for b.Loop() {
 			rs, err := c.ReadAll(ctx, esdb.ReadAllOptions{From: esdb.Start{}}, 1<<62)
 			if err != nil {
@@ -165,9 +168,10 @@ func BenchmarkCatchUp(b *testing.B) {
 			total += n
 		}
 		b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(us(cpuTime()-cpu)/float64(total), "cpu-µs/event")
 	})
 	b.Run("SubscribeToAll", func(b *testing.B) {
-		total := 0
+		total, cpu := 0, cpuTime()
 		for b.Loop() {
 			sub, err := c.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: esdb.Start{}})
 			if err != nil {
@@ -191,5 +195,6 @@ func BenchmarkCatchUp(b *testing.B) {
 			total += n
 		}
 		b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(us(cpuTime()-cpu)/float64(total), "cpu-µs/event")
 	})
 }
