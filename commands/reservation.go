@@ -326,3 +326,44 @@ func (h *Handler) load(ctx context.Context, stream string, decode func(string, [
 	}
 	return nil
 }
+
+// RepairReservation completes what a crash left undone around reservation
+// id when the command is not retried: it opens the medical record if it is
+// missing, makes an open record follow the visit's time, and voids the
+// record and releases the slot of a cancelled or missed visit. Every step
+// is idempotent; on a consistent reservation it writes nothing. Errors:
+// reservation.ErrNotFound, ErrUnavailable.
+func (h *Handler) RepairReservation(ctx context.Context, id uuid.UUID) (Result, error) {
+	c := h.begin("repair/"+id.String(), Meta{By: "system"})
+	o, err := update(ctx, h, c, reservationStep("repair", id, nil, func(r *reservation.Reservation) ([]domain.Event, error) {
+		if !r.Placed() {
+			return nil, reservation.ErrNotFound
+		}
+		return nil, nil
+	}))
+	if err != nil {
+		return Result{}, fmt.Errorf("repair %s: %w", id, err)
+	}
+	v := o.agg.Visit()
+	if err := h.openRecord(ctx, c, o.agg); err != nil {
+		return Result{}, fmt.Errorf("repair %s: %w", id, err)
+	}
+	switch v.Status {
+	case reservation.StatusCancelled, reservation.StatusNoShow:
+		void, release := medicalrecord.VoidCancelled, schedule.ReasonCancelled
+		if v.Status == reservation.StatusNoShow {
+			void, release = medicalrecord.VoidNoShow, schedule.ReasonNoShow
+		}
+		if err := h.voidRecord(ctx, c, v.MedicalRecordID, void); err != nil {
+			return Result{}, fmt.Errorf("repair %s: %w", id, err)
+		}
+		if err := h.release(ctx, c, "release", v.DoctorID, v.Slot, id, release); err != nil {
+			return Result{}, fmt.Errorf("repair %s: %w", id, err)
+		}
+	default:
+		if err := h.moveRecord(ctx, c, v); err != nil {
+			return Result{}, fmt.Errorf("repair %s: %w", id, err)
+		}
+	}
+	return o.result(c), nil
+}

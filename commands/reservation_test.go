@@ -523,3 +523,40 @@ func TestRescheduleCrashRepairedByRetry(t *testing.T) {
 	wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened, medicalrecord.TypeVisitTimeChanged)
 	wantTypes(t, f.store, reservation.Stream(res.ReservationID), reservation.TypePlaced, reservation.TypeRescheduled)
 }
+
+// TestRepairReservation: a placement whose record was never opened, and a
+// cancellation whose follow-ups never ran, are completed by the repair.
+func TestRepairReservation(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	noRecords := &faulty{Store: f.store, fail: func(stream string) bool { return strings.HasPrefix(stream, medicalrecord.StreamPrefix) }}
+	h := commands.New(noRecords, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	if _, err := h.PlaceReservation(ctx, placeCmd(f.kim, at(10, 0))); !errors.Is(err, errCrash) {
+		t.Fatalf("err = %v, want the crash", err)
+	}
+	evs := read(t, f.store, schedule.Stream(f.kim, day))
+	id := evs[len(evs)-1].(schedule.SlotBooked).ReservationID
+	if _, err := f.h.RepairReservation(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	wantTypes(t, f.store, medicalrecord.Stream(reservation.MedicalRecordID(id)), medicalrecord.TypeOpened)
+
+	crashAfterCancel := &faulty{Store: f.store}
+	crashAfterCancel.fail = func(string) bool { return crashAfterCancel.appends.Load() >= 1 }
+	h = commands.New(crashAfterCancel, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	if _, err := h.Cancel(ctx, commands.Cancel{ReservationID: id}); !errors.Is(err, errCrash) {
+		t.Fatalf("err = %v, want the crash", err)
+	}
+	for range 2 { // the second repair finds nothing to do
+		if _, err := f.h.RepairReservation(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantTypes(t, f.store, medicalrecord.Stream(reservation.MedicalRecordID(id)), medicalrecord.TypeOpened, medicalrecord.TypeVoided)
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked, schedule.TypeSlotReleased)
+	if _, err := f.h.RepairReservation(ctx, uuid.New()); !errors.Is(err, reservation.ErrNotFound) {
+		t.Fatalf("repair of an unknown reservation: %v", err)
+	}
+}
