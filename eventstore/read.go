@@ -1,15 +1,10 @@
 package eventstore
 
 import (
-	"encoding/binary"
-	"fmt"
 	"math"
-	"regexp"
-	"strings"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
-	"github.com/cockroachdb/pebble/v2"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -115,49 +110,6 @@ func visible(stream string, st *streamState) (lo, hi int64) {
 	return lo, hi
 }
 
-// A read step holds at most this much before it sends: the Pebble
-// iterator is closed before the first Send, so a client that stops reading
-// pins no memtables, and memory per reader stays bounded.
-const (
-	stepEvents = 256
-	stepBytes  = 1 << 20
-)
-
-// batchOut collects the messages of one read step.
-type batchOut struct {
-	msgs  []any
-	size  int
-	limit int // events still wanted
-	n     int // events collected
-}
-
-func (b *batchOut) reset(limit uint64) {
-	clear(b.msgs)
-	b.msgs, b.size, b.n = b.msgs[:0], 0, 0
-	b.limit = int(min(limit, stepEvents))
-}
-
-func (b *batchOut) full() bool { return b.n >= b.limit || b.size >= stepBytes }
-
-func (b *batchOut) addEvent(rec []byte, pos uint64, stringIDs bool) {
-	if stringIDs {
-		rec = withStringID(rec)
-	}
-	f := eventFrame(rec, pos)
-	b.msgs = append(b.msgs, f)
-	b.size += len(f.b)
-	b.n++
-}
-
-func (b *batchOut) send(srv streams.Streams_ReadServer) error {
-	for _, m := range b.msgs {
-		if err := srv.SendMsg(m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (h *streamsService) readStream(r *readSpec, srv streams.Streams_ReadServer) error {
 	st := h.s.state(r.stream)
 	if st != nil && st.tombstoned {
@@ -221,71 +173,6 @@ func (h *streamsService) readStream(r *readSpec, srv streams.Streams_ReadServer)
 	return nil
 }
 
-// scanStream calls fn for the records of stream from revision from, within
-// [lo, hi], in the given direction, until fn declines one. It then returns
-// that record's revision and more=true.
-func (s *store) scanStream(ctx interface{ Err() error }, stream string, from, lo, hi int64, back bool,
-	fn func(rec []byte, pos uint64) (bool, error)) (next int64, more bool, err error) {
-	if back {
-		from = min(from, hi)
-		if from < lo {
-			return 0, false, nil
-		}
-	} else {
-		from = max(from, lo)
-		if from > hi {
-			return 0, false, nil
-		}
-	}
-	prefix := appendIndexPrefix(nil, stream)
-	lower := binary.BigEndian.AppendUint64(prefix, uint64(lo))
-	upper := appendIndexKey(nil, stream, uint64(hi)+1)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
-	if err != nil {
-		return 0, false, err
-	}
-	defer it.Close()
-	var ok bool
-	if back {
-		ok = it.SeekLT(appendIndexKey(nil, stream, uint64(from)+1))
-	} else {
-		ok = it.SeekGE(appendIndexKey(nil, stream, uint64(from)))
-	}
-	var k [9]byte
-	for ; ok; ok = stepIter(it, back) {
-		if err := ctx.Err(); err != nil {
-			return 0, false, err
-		}
-		v := it.Value()
-		key := it.Key()
-		if len(v) != 8 || len(key) < 8 {
-			return 0, false, errBadRecord
-		}
-		rev := int64(binary.BigEndian.Uint64(key[len(key)-8:]))
-		pos := binary.BigEndian.Uint64(v)
-		rec, c, err := s.db.Get(appendAllKey(k[:0], pos))
-		if err != nil {
-			return 0, false, fmt.Errorf("eventstore: index points at missing position %d: %w", pos, err)
-		}
-		took, err := fn(rec, pos)
-		c.Close()
-		if err != nil {
-			return 0, false, err
-		}
-		if !took {
-			return rev, true, nil
-		}
-	}
-	return 0, false, it.Error()
-}
-
-func stepIter(it *pebble.Iterator, back bool) bool {
-	if back {
-		return it.Prev()
-	}
-	return it.Next()
-}
-
 func (h *streamsService) readAll(r *readSpec, srv streams.Streams_ReadServer) error {
 	head := h.s.head.Load()
 	var from uint64
@@ -340,101 +227,4 @@ func (h *streamsService) readAll(r *readSpec, srv streams.Streams_ReadServer) er
 		from = next
 	}
 	return nil
-}
-
-// scanAll calls fn for the records of $all from position from (inclusive)
-// towards head (forwards) or 1 (backwards) until fn declines one. It then
-// returns that record's position and more=true.
-func (s *store) scanAll(ctx interface{ Err() error }, from, head uint64, back bool,
-	fn func(rec []byte, pos uint64) (bool, error)) (next uint64, more bool, err error) {
-	if from == 0 || from > head {
-		return 0, false, nil
-	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: allKey(1), UpperBound: allKey(head + 1)})
-	if err != nil {
-		return 0, false, err
-	}
-	defer it.Close()
-	var ok bool
-	if back {
-		ok = it.SeekLT(allKey(from + 1))
-	} else {
-		ok = it.SeekGE(allKey(from))
-	}
-	for ; ok; ok = stepIter(it, back) {
-		if err := ctx.Err(); err != nil {
-			return 0, false, err
-		}
-		pos := binary.BigEndian.Uint64(it.Key()[1:])
-		took, err := fn(it.Value(), pos)
-		if err != nil {
-			return 0, false, err
-		}
-		if !took {
-			return pos, true, nil
-		}
-	}
-	return 0, false, it.Error()
-}
-
-// filter is a server-side filter of $all on stream names or event types.
-type filter struct {
-	onType   bool
-	prefixes []string
-	re       *regexp.Regexp
-	interval int // events scanned between checkpoints
-}
-
-func newFilter(f *streams.ReadReq_Options_FilterOptions) (*filter, error) {
-	var expr *streams.ReadReq_Options_FilterOptions_Expression
-	flt := &filter{}
-	switch x := f.Filter.(type) {
-	case *streams.ReadReq_Options_FilterOptions_StreamIdentifier:
-		expr = x.StreamIdentifier
-	case *streams.ReadReq_Options_FilterOptions_EventType:
-		expr = x.EventType
-		flt.onType = true
-	default:
-		return nil, status.Error(codes.InvalidArgument, "filter needs a stream or event type expression")
-	}
-	if expr.GetRegex() != "" {
-		re, err := regexp.Compile(expr.GetRegex())
-		if err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "filter regex: %v", err)
-		}
-		flt.re = re
-	}
-	flt.prefixes = expr.GetPrefix()
-	if flt.re == nil && len(flt.prefixes) == 0 {
-		return nil, status.Error(codes.InvalidArgument, "filter needs a regex or prefixes")
-	}
-	window := uint32(32)
-	if m, ok := f.Window.(*streams.ReadReq_Options_FilterOptions_Max); ok && m.Max > 0 {
-		window = m.Max
-	}
-	mult := f.GetCheckpointIntervalMultiplier()
-	if mult == 0 {
-		mult = 1
-	}
-	flt.interval = int(min(uint64(window)*uint64(mult), math.MaxInt32))
-	return flt, nil
-}
-
-func (f *filter) match(v recordView) bool {
-	s := v.stream
-	if f.onType {
-		s = v.eventType
-	}
-	if f.re != nil && !f.re.Match(s) {
-		return false
-	}
-	if len(f.prefixes) == 0 {
-		return true
-	}
-	for _, p := range f.prefixes {
-		if strings.HasPrefix(string(s), p) {
-			return true
-		}
-	}
-	return false
 }

@@ -1,0 +1,280 @@
+package eventstore
+
+// The writer's validation of one op against the stream states, and the
+// writes it adds to the batch being built.
+
+// apply validates o against the committed state plus this batch and adds
+// its writes to the batch.
+func (w *writer) apply(o *op) {
+	if w.failed != nil {
+		o.err = w.failed
+		o.done <- struct{}{}
+		return
+	}
+	w.pending = append(w.pending, o)
+	st := w.stateOf(o.stream)
+	if st != nil && st.tombstoned {
+		o.err = errStreamDeleted
+		return
+	}
+	if !w.check(o, st) {
+		return
+	}
+	switch o.kind {
+	case opAppend:
+		w.appendEvents(o, st)
+	case opDelete:
+		w.softDelete(o, st)
+	case opTombstone:
+		w.tombstone(o, st)
+	}
+}
+
+func (w *writer) stateOf(stream string) *streamState {
+	if st, ok := w.overlay[stream]; ok {
+		return st
+	}
+	if st, ok := w.view[stream]; ok {
+		return st
+	}
+	return w.s.state(stream)
+}
+
+// check applies the expected revision. It returns false when o is already
+// answered (a conflict, or an idempotent repeat of earlier events).
+func (w *writer) check(o *op, st *streamState) bool {
+	last := int64(-1)
+	if st != nil {
+		last = st.last
+	}
+	exists := st.exists()
+	ok := false
+	switch o.expect.kind {
+	case expectAny:
+		ok = true
+	case expectNoStream:
+		ok = !exists
+	case expectExists:
+		// a stream that has only metadata exists too, as in EventStoreDB
+		ok = exists || (st != nil && !st.deleted && w.stateOf("$$"+o.stream).exists())
+	case expectRevision:
+		ok = int64(o.expect.rev) == last && last >= 0
+	}
+	if o.kind == opAppend && len(o.events) > 0 {
+		if dup, done := w.idempotent(o, st, ok); done {
+			return dup
+		}
+	}
+	if ok {
+		return true
+	}
+	o.wrong = true
+	o.current = -1
+	if exists {
+		o.current = last
+	}
+	return false
+}
+
+// idempotent recognises a repeat of an append that is already stored (same
+// event IDs at the same revisions), as EventStoreDB does, and answers it with
+// the original result. It returns done=true when o is answered (or flushed
+// and re-checked); proceed reports whether o must still be written.
+func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool) {
+	if st == nil || st.last < 0 {
+		return false, false
+	}
+	k := int64(len(o.events))
+	var from int64 // first revision the repeat would occupy
+	switch {
+	case o.expect.kind == expectRevision && !ok && int64(o.expect.rev) < st.last:
+		from = int64(o.expect.rev) + 1
+	case o.expect.kind == expectNoStream && !ok:
+		from = 0
+	case (o.expect.kind == expectAny || o.expect.kind == expectExists) && st.lastID == o.events[k-1].id:
+		from = st.last - k + 1
+	default:
+		return false, false
+	}
+	if from < 0 || from+k-1 > st.last {
+		return false, false
+	}
+	if _, inBatch := w.overlay[o.stream]; inBatch {
+		// The events to compare may be in this uncommitted batch: commit it
+		// first, then compare against storage.
+		w.dispatchKeep()
+		if w.failed != nil {
+			o.err = w.failed
+			return false, true
+		}
+	}
+	var pos uint64
+	for i := int64(0); i < k; i++ {
+		p, found, err := w.s.positionOf(o.stream, uint64(from+i))
+		if err != nil || !found {
+			return false, false
+		}
+		rec, err := w.s.get(p)
+		if err != nil {
+			return false, false
+		}
+		v, err := parseRecord(rec)
+		if err != nil || v.eventID() != o.events[i].id {
+			return false, false
+		}
+		pos = p
+	}
+	o.current = from + k - 1
+	o.position = pos
+	return false, true
+}
+
+// put records a new state for stream in this batch.
+func (w *writer) put(stream string, st *streamState) {
+	w.overlay[stream] = st
+	w.view[stream] = st
+	w.buf = append(w.buf[:0], kindStream)
+	w.buf = append(w.buf, stream...)
+	w.batch.Set(w.buf, st.encode(), nil)
+}
+
+func (w *writer) writeEvent(stream string, rev uint64, e *event, created int64) uint64 {
+	pos := w.next
+	w.next++
+	w.buf = appendRecord(w.buf[:0], stream, rev, pos, created, e)
+	var k [9]byte
+	w.batch.Set(appendAllKey(k[:0], pos), w.buf, nil)
+	w.buf = appendIndexKey(w.buf[:0], stream, rev)
+	var v [8]byte
+	putUint64(v[:], pos)
+	w.batch.Set(w.buf, v[:], nil)
+	return pos
+}
+
+func putUint64(b []byte, x uint64) {
+	_ = b[7]
+	for i := 7; i >= 0; i-- {
+		b[i] = byte(x)
+		x >>= 8
+	}
+}
+
+func (w *writer) appendEvents(o *op, st *streamState) {
+	next := &streamState{last: -1}
+	if st != nil {
+		*next = *st
+	}
+	if len(o.events) == 0 {
+		o.current = -1
+		if st.exists() {
+			o.current = st.last
+		}
+		return
+	}
+	created := ticks(w.now())
+	for i := range o.events {
+		next.last++
+		next.lastPos = w.writeEvent(o.stream, uint64(next.last), &o.events[i], created)
+	}
+	next.lastID = o.events[len(o.events)-1].id
+	next.deleted = false
+	o.current = next.last
+	o.position = next.lastPos
+	w.put(o.stream, next)
+	if target, ok := metaTarget(o.stream); ok {
+		w.applyMetadata(target, o.events[len(o.events)-1].data)
+	}
+}
+
+// applyMetadata caches the metadata that reads honour in the state of
+// target, the stream a $$ stream describes.
+func (w *writer) applyMetadata(target string, data []byte) {
+	m := parseMeta(data)
+	next := &streamState{last: -1}
+	if st := w.stateOf(target); st != nil {
+		*next = *st
+	}
+	next.meta = m
+	w.put(target, next)
+}
+
+// softDelete marks the stream deleted and records the truncation in its
+// metadata stream, as EventStoreDB does: reads find no stream, and a later
+// append continues the revisions.
+func (w *writer) softDelete(o *op, st *streamState) {
+	if st != nil && st.deleted {
+		// Deleting again changes nothing; answer with the first delete.
+		o.current = -1
+		if mst := w.stateOf("$$" + o.stream); mst != nil {
+			o.position = mst.lastPos
+		}
+		return
+	}
+	if !st.exists() {
+		// EventStoreDB refuses to delete a stream that never existed with
+		// a wrong expected version, whatever was expected.
+		o.wrong, o.current = true, -1
+		return
+	}
+	metaStream := "$$" + o.stream
+	mst := w.stateOf(metaStream)
+	meta := st.meta
+	meta.tb = st.last + 1
+	data := encodeMeta(w.currentMetaJSON(metaStream, mst), meta.tb)
+	me := event{id: newUUID(), eventType: "$metadata", contentType: "application/json", data: data}
+	mnext := &streamState{last: -1}
+	if mst != nil {
+		*mnext = *mst
+	}
+	mnext.last++
+	mnext.lastPos = w.writeEvent(metaStream, uint64(mnext.last), &me, ticks(w.now()))
+	mnext.lastID = me.id
+	w.put(metaStream, mnext)
+
+	next := *st
+	next.deleted = true
+	next.meta = meta
+	w.put(o.stream, &next)
+	o.position = mnext.lastPos
+	o.current = st.last
+}
+
+// currentMetaJSON returns the newest metadata document of metaStream, so a
+// delete keeps the other metadata properties.
+func (w *writer) currentMetaJSON(metaStream string, mst *streamState) []byte {
+	if mst == nil || mst.last < 0 {
+		return nil
+	}
+	if _, inBatch := w.overlay[metaStream]; inBatch {
+		w.dispatchKeep()
+		if w.failed != nil {
+			return nil
+		}
+	}
+	p, ok, err := w.s.positionOf(metaStream, uint64(mst.last))
+	if err != nil || !ok {
+		return nil
+	}
+	rec, err := w.s.get(p)
+	if err != nil {
+		return nil
+	}
+	v, err := parseRecord(rec)
+	if err != nil {
+		return nil
+	}
+	return v.data
+}
+
+func (w *writer) tombstone(o *op, st *streamState) {
+	next := &streamState{last: -1}
+	if st != nil {
+		*next = *st
+	}
+	e := event{id: newUUID(), eventType: "$streamDeleted", contentType: "application/octet-stream"}
+	next.lastPos = w.writeEvent(o.stream, tombstoneRevision, &e, ticks(w.now()))
+	next.tombstoned = true
+	w.put(o.stream, next)
+	o.position = next.lastPos
+	o.current = next.last
+}
