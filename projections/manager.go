@@ -343,6 +343,7 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projection, report func(Progr
 	case <-ctx.Done():
 		stop()
 		<-done
+		b.release(context.WithoutCancel(ctx), name, owner)
 		return fmt.Errorf("rebuild %s: %w", name, context.Cause(ctx))
 	}
 	stop()
@@ -399,6 +400,19 @@ func (b *Rebuilder) claim(ctx context.Context, name, owner string) (gen int, res
 			return next.Building, resumed, nil
 		}
 	}
+}
+
+// release gives up an interrupted rebuild's claim at once (keeping its copy
+// and checkpoint), so the next rebuild resumes it without waiting out the
+// lease. A process that dies without releasing leaves the lease to expire.
+func (b *Rebuilder) release(ctx context.Context, name, owner string) {
+	g, err := b.Store.Generations(ctx, name)
+	if err != nil || g.Owner != owner {
+		return
+	}
+	next := g
+	next.Owner, next.Heartbeat = "", time.Time{}
+	b.Store.SwapGenerations(ctx, name, g, next)
 }
 
 // nextGen is a copy number above every one in use.

@@ -187,3 +187,34 @@ func TestRebuildRefusesASecondAndResumesAnAbandonedOne(t *testing.T) {
 		t.Errorf("resumed rebuild differs from a clean build (-want +got):\n%s", diff)
 	}
 }
+
+func TestInterruptedRebuildIsResumedAtOnce(t *testing.T) {
+	t.Parallel()
+	src, store := projections.NewMemorySource(), openStore(t)
+	appendMany(src, 40)
+	stopAt := src.Events()[15].Position
+	ctx, interrupt := context.WithCancel(context.Background())
+	sub := tallySub(func(ev projections.Event) error {
+		if ev.Position == stopAt {
+			interrupt() // Ctrl-C in the middle
+		}
+		return nil
+	})
+	p := projections.Projection{Subscriber: sub, Rebuildable: true}
+	rb := &projections.Rebuilder{Source: src, Store: store, BatchSize: 4, Grace: time.Millisecond}
+	if err := rb.Rebuild(ctx, p, nil); err == nil {
+		t.Fatal("interrupted rebuild reported success")
+	}
+	g, _ := store.Generations(context.Background(), "tally")
+	if g.Building == 0 || g.Owner != "" {
+		t.Fatalf("pointers after the interruption %+v: want the copy kept and the claim released", g)
+	}
+	var resumed bool
+	if err := rb.Rebuild(context.Background(), projections.Projection{Subscriber: tallySub(nil), Rebuildable: true},
+		func(pr projections.Progress) { resumed = resumed || pr.Resumed }); err != nil {
+		t.Fatalf("second rebuild right after: %v", err)
+	}
+	if g2, _ := store.Generations(context.Background(), "tally"); !resumed || g2.Live != g.Building {
+		t.Errorf("pointers %+v, resumed %v; want copy %d live", g2, resumed, g.Building)
+	}
+}
