@@ -106,6 +106,9 @@ func (s *Schedule) BookedAt(slot time.Time, reservationID uuid.UUID) time.Time {
 
 // Apply folds recorded events into s. Unknown events are ignored.
 func (s *Schedule) Apply(events ...domain.Event) {
+	if s.bookings == nil && len(events) > 1 {
+		s.bookings = make([]booking, 0, len(events)) // at most one booking per event
+	}
 	for _, e := range events {
 		s.apply(e)
 		s.version++
