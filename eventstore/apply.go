@@ -87,7 +87,7 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool
 	k := int64(len(o.events))
 	var from int64 // first revision the repeat would occupy
 	switch {
-	case o.expect.kind == expectRevision && !ok && int64(o.expect.rev) < st.last:
+	case o.expect.kind == expectRevision && !ok && o.expect.rev < uint64(st.last):
 		from = int64(o.expect.rev) + 1
 	case o.expect.kind == expectNoStream && !ok:
 		from = 0
