@@ -174,7 +174,7 @@ func TestPlaceIdempotent(t *testing.T) {
 	f := setup(t)
 	f.openDay(t, f.kim, 2)
 	cmd := placeCmd(f.kim, at(10, 0))
-	cmd.IdempotencyKey = "req-1"
+	cmd.IdempotencyKey = "req-1-" + f.kim // unique per run: a real server keeps old runs
 	first, err := f.h.PlaceReservation(context.Background(), cmd)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func TestPlaceIdempotent(t *testing.T) {
 	}
 	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked, schedule.TypeSlotReleased)
 	// Another key is another reservation.
-	cmd.IdempotencyKey = "req-2"
+	cmd.IdempotencyKey = "req-2-" + f.kim
 	other, err := f.h.PlaceReservation(context.Background(), cmd)
 	if err != nil || other.ReservationID == first.ReservationID {
 		t.Fatalf("other key: %+v, %v", other, err)
@@ -214,7 +214,7 @@ func TestPlaceCrashRepairedByRetry(t *testing.T) {
 	crashing.fail = func(string) bool { return crashing.appends.Load() >= 1 }
 	broken := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
 	cmd := placeCmd(f.kim, at(10, 0))
-	cmd.IdempotencyKey = "crash-1"
+	cmd.IdempotencyKey = "crash-1-" + f.kim
 	if _, err := broken.PlaceReservation(context.Background(), cmd); !errors.Is(err, errCrash) {
 		t.Fatalf("err = %v, want the crash", err)
 	}
@@ -481,7 +481,7 @@ func TestPlaceCrashBeforeRecord(t *testing.T) {
 	crashing := &faulty{Store: f.store, fail: func(stream string) bool { return strings.HasPrefix(stream, medicalrecord.StreamPrefix) }}
 	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
 	cmd := placeCmd(f.kim, at(10, 0))
-	cmd.IdempotencyKey = "crash-2"
+	cmd.IdempotencyKey = "crash-2-" + f.kim
 	if _, err := h.PlaceReservation(context.Background(), cmd); !errors.Is(err, errCrash) {
 		t.Fatalf("err = %v, want the crash", err)
 	}
