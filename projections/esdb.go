@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 )
@@ -13,6 +14,35 @@ import (
 // store) through the official client.
 type ESDBSource struct {
 	Client *esdb.Client
+}
+
+// callTimeout bounds how long a call into the client may take to start
+// answering. The official client can block a call forever, ignoring its
+// context, once its connection goroutine has given up on a server that
+// went away; guarded calls return instead (leaving that goroutine behind),
+// so runners keep retrying with backoff and shut down when told to.
+const callTimeout = 30 * time.Second
+
+// guard runs fn, giving up when ctx ends or callTimeout passes.
+func guard[T any](ctx context.Context, what string, fn func(ctx context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := fn(ctx)
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, fmt.Errorf("%s: the event store client did not answer: %w", what, ctx.Err())
+	}
 }
 
 var _ Source = ESDBSource{}
@@ -33,9 +63,29 @@ func (s ESDBSource) Subscribe(ctx context.Context, from Position, f Filter) (Str
 	if !from.IsZero() {
 		opts.From = esdb.Position{Commit: from.Commit, Prepare: from.Prepare}
 	}
-	sub, err := s.Client.SubscribeToAll(ctx, opts)
-	if err != nil {
+	type opened struct{ sub *esdb.Subscription }
+	ch := make(chan opened, 1)
+	errc := make(chan error, 1)
+	go func() {
+		sub, err := s.Client.SubscribeToAll(ctx, opts)
+		if err != nil {
+			errc <- err
+			return
+		}
+		ch <- opened{sub}
+	}()
+	timer := time.NewTimer(callTimeout)
+	defer timer.Stop()
+	var sub *esdb.Subscription
+	select {
+	case o := <-ch:
+		sub = o.sub
+	case err := <-errc:
 		return nil, fmt.Errorf("subscribe to $all after %v: %w", from, err)
+	case <-ctx.Done():
+		return nil, fmt.Errorf("subscribe to $all after %v: %w", from, ctx.Err())
+	case <-timer.C:
+		return nil, fmt.Errorf("subscribe to $all after %v: the event store client did not answer in %s", from, callTimeout)
 	}
 	return &esdbStream{sub: sub, filter: f}, nil
 }
@@ -87,6 +137,10 @@ const headWindow = 4096
 // event of $all stands in (the filter's head is at least that old); when
 // $all holds none at all, the zero Event.
 func (s ESDBSource) Head(ctx context.Context, f Filter) (Event, error) {
+	return guard(ctx, "read head of $all", func(ctx context.Context) (Event, error) { return s.head(ctx, f) })
+}
+
+func (s ESDBSource) head(ctx context.Context, f Filter) (Event, error) {
 	rs, err := s.Client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, headWindow)
 	if err != nil {
 		return Event{}, fmt.Errorf("read head of $all: %w", err)
@@ -119,6 +173,10 @@ func (s ESDBSource) Head(ctx context.Context, f Filter) (Event, error) {
 
 // Count implements Source by reading $all forwards from from.
 func (s ESDBSource) Count(ctx context.Context, from Position, f Filter, max int) (int, error) {
+	return guard(ctx, "count $all", func(ctx context.Context) (int, error) { return s.count(ctx, from, f, max) })
+}
+
+func (s ESDBSource) count(ctx context.Context, from Position, f Filter, max int) (int, error) {
 	opts := esdb.ReadAllOptions{Direction: esdb.Forwards, From: esdb.Start{}}
 	if !from.IsZero() {
 		opts.From = esdb.Position{Commit: from.Commit, Prepare: from.Prepare}
@@ -151,6 +209,10 @@ const anyUpToWindow = 4096
 
 // AnyUpTo implements Source by reading $all forwards from from.
 func (s ESDBSource) AnyUpTo(ctx context.Context, from Position, upTo uint64, f Filter) (bool, error) {
+	return guard(ctx, "read $all", func(ctx context.Context) (bool, error) { return s.anyUpTo(ctx, from, upTo, f) })
+}
+
+func (s ESDBSource) anyUpTo(ctx context.Context, from Position, upTo uint64, f Filter) (bool, error) {
 	opts := esdb.ReadAllOptions{Direction: esdb.Forwards, From: esdb.Start{}}
 	if !from.IsZero() {
 		opts.From = esdb.Position{Commit: from.Commit, Prepare: from.Prepare}
