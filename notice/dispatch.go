@@ -69,8 +69,9 @@ type Dispatcher struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	work chan string
-	wake chan struct{}
+	work  chan string
+	wake  chan struct{}
+	saves chan saveRequest // to the recorder, when the store saves in batches
 
 	mu       sync.Mutex
 	backlog  bool            // an offer found the queue full: poll again when there is room
@@ -164,6 +165,12 @@ func Requeue(ctx context.Context, s Store, f Filter, now time.Time) (int, error)
 // counted: the message stays pending, and goes out again after a restart
 // under the same ID, which receivers de-duplicate by.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	if bs, ok := d.store.(BatchSaver); ok {
+		d.saves = make(chan saveRequest, d.cfg.Workers)
+		recorded := make(chan struct{})
+		go func() { d.recorder(bs); close(recorded) }()
+		defer func() { close(d.saves); <-recorded }() // after the workers have returned
+	}
 	var wg sync.WaitGroup
 	for range d.cfg.Workers {
 		wg.Go(func() { d.worker(ctx) })
@@ -327,7 +334,7 @@ func (d *Dispatcher) attempt(ctx context.Context, id string) (retry bool, in tim
 	// the message, and forgetting that would send it again after a restart.
 	saveCtx, cancelSave := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.AttemptTimeout)
 	defer cancelSave()
-	if err := d.store.Save(saveCtx, m); err != nil {
+	if err := d.record(saveCtx, m); err != nil {
 		// A sent message stays pending and may go out again: at least once,
 		// and the receiver de-duplicates by its ID.
 		d.log.Error("notice: record attempt", "id", id, "err", err)
@@ -403,5 +410,58 @@ func (d *Dispatcher) logAttempt(ctx context.Context, m Message, a Attempt) {
 	default:
 		d.log.LogAttrs(ctx, slog.LevelWarn, "notice delivery failed", append(attrs,
 			slog.String("err", a.Error), slog.Time("next", m.NextAttemptAt))...)
+	}
+}
+
+// BatchSaver is a Store that can record many messages in one write (one
+// transaction, one sync), which the dispatcher uses to group the outcomes
+// of its workers' attempts. SaveAll need not check that the messages exist.
+type BatchSaver interface {
+	SaveAll(ctx context.Context, ms []Message) error
+}
+
+type saveRequest struct {
+	ctx  context.Context
+	m    Message
+	done chan error
+}
+
+// record saves the outcome of an attempt: through the recorder when the
+// store saves in batches, else directly.
+func (d *Dispatcher) record(ctx context.Context, m Message) error {
+	if d.saves == nil {
+		return d.store.Save(ctx, m)
+	}
+	req := saveRequest{ctx: ctx, m: m, done: make(chan error, 1)}
+	d.saves <- req
+	return <-req.done
+}
+
+// recorder writes the outcomes that arrive together in one batch: with a
+// store whose every write is a synced transaction, the workers would
+// otherwise queue behind each other's syncs.
+func (d *Dispatcher) recorder(bs BatchSaver) {
+	for req := range d.saves {
+		batch := []saveRequest{req}
+	more:
+		for len(batch) < 512 {
+			select {
+			case r, ok := <-d.saves:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+			default:
+				break more
+			}
+		}
+		ms := make([]Message, len(batch))
+		for i, r := range batch {
+			ms[i] = r.m
+		}
+		err := bs.SaveAll(batch[0].ctx, ms)
+		for _, r := range batch {
+			r.done <- err
+		}
 	}
 }

@@ -393,3 +393,61 @@ func TestDispatcherSendsTheBacklogOnceTheReceiverIsBack(t *testing.T) {
 		}
 	}
 }
+
+// batchStore is a memory store that saves in batches and counts the ways.
+type batchStore struct {
+	*MemoryStore
+	mu            sync.Mutex
+	singles, msgs int
+}
+
+func (s *batchStore) Save(ctx context.Context, m Message) error {
+	s.mu.Lock()
+	s.singles++
+	s.mu.Unlock()
+	return s.MemoryStore.Save(ctx, m)
+}
+
+func (s *batchStore) SaveAll(ctx context.Context, ms []Message) error {
+	s.mu.Lock()
+	s.msgs += len(ms)
+	s.mu.Unlock()
+	for _, m := range ms {
+		if err := s.MemoryStore.Save(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestDispatcherRecordsOutcomesInBatchesWhenTheStoreCan(t *testing.T) {
+	t.Parallel()
+	s := &batchStore{MemoryStore: NewMemoryStore()}
+	ch := newFuncChannel(func(context.Context, Message, int) error { return nil })
+	d := NewDispatcher(s, ch, fastRetries, nil, quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	const n = 100
+	for i := range n {
+		if _, err := d.Submit(context.Background(), msg(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every submitted message was sent; wait for the last outcomes to be
+	// recorded by stopping (Run returns after its recorder has finished).
+	for {
+		sent, _ := s.List(context.Background(), Filter{Status: StatusSent})
+		if len(sent) == n {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.singles != 0 || s.msgs != n {
+		t.Errorf("saved %d one by one and %d in batches; want all %d in batches", s.singles, s.msgs, n)
+	}
+}

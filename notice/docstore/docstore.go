@@ -39,6 +39,7 @@ type Store struct {
 var (
 	_ notice.Store      = (*Store)(nil)
 	_ notice.VisitStore = (*Store)(nil)
+	_ notice.BatchSaver = (*Store)(nil)
 )
 
 // New returns the notice store on rs.
@@ -93,6 +94,24 @@ func (s *Store) Save(ctx context.Context, m notice.Message) error {
 		return fmt.Errorf("message %s: %w", m.ID, notice.ErrNotFound)
 	}
 	return s.write(ctx, m, true)
+}
+
+// SaveAll replaces the messages in one commit (one transaction on bbolt),
+// without checking that they exist: the dispatcher saves only messages it
+// loaded.
+func (s *Store) SaveAll(ctx context.Context, ms []notice.Message) error {
+	writes := make([]projections.Write, 0, len(ms))
+	for _, m := range ms {
+		doc, err := messageDoc(m)
+		if err != nil {
+			return err
+		}
+		writes = append(writes, projections.Write{Coll: collMessages, Doc: doc, Force: true})
+	}
+	if err := s.rs.Commit(ctx, Namespace, writes, nil); err != nil {
+		return fmt.Errorf("save %d messages: %w", len(ms), err)
+	}
+	return nil
 }
 
 func (s *Store) write(ctx context.Context, m notice.Message, force bool) error {

@@ -146,6 +146,16 @@ func (s watchedStore) Save(ctx context.Context, m notice.Message) error {
 	return err
 }
 
+func (s watchedStore) SaveAll(ctx context.Context, ms []notice.Message) error {
+	err := s.Store.SaveAll(ctx, ms)
+	if err == nil {
+		for _, m := range ms {
+			s.saved <- m
+		}
+	}
+	return err
+}
+
 // waitSettled waits until the dispatcher has recorded a final outcome (sent
 // or dead) for every id.
 func (r *rig) waitSettled(ids []string) {
