@@ -303,3 +303,63 @@ func TestStreamNames(t *testing.T) {
 		checkSame(t, f.take(1, nil).events, s, 0, []esdb.EventData{ev})
 	}
 }
+
+// TestAppendIdempotentAfterLaterWrites retries an append after the stream
+// has moved on. With an explicit expected revision EventStoreDB compares the
+// retried IDs with the events stored right after that revision and, when
+// they match, acknowledges again with the original revision; with Any it
+// finds the first ID among the stream's recent events.
+func TestAppendIdempotentAfterLaterWrites(t *testing.T) {
+	t.Parallel()
+	if !esdbtest.External() {
+		t.Skip("eventstore-bugs.md #2")
+	}
+	ctx := testContext(t)
+	c := newClient(t)
+	s := newID("conf-idem-later")
+	a, b := newEvents("A", 0, 2), newEvents("B", 2, 2)
+	mustAppend(t, ctx, c, s, esdb.NoStream{}, a...)
+	mustAppend(t, ctx, c, s, esdb.Revision(1), b...)
+	for _, tc := range []struct {
+		name string
+		exp  esdb.ExpectedRevision
+		evs  []esdb.EventData
+		want uint64
+	}{
+		{"NoStream, first batch", esdb.NoStream{}, a, 1},
+		{"Revision, second batch", esdb.Revision(1), b, 3},
+		{"Any, first batch", esdb.Any{}, a, 1},
+		{"StreamExists, second batch", esdb.StreamExists{}, b, 3},
+	} {
+		res, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: tc.exp}, tc.evs...)
+		if err != nil {
+			t.Fatalf("%s: retry failed: %v", tc.name, err)
+		}
+		if res.NextExpectedVersion != tc.want {
+			t.Fatalf("%s: retry acknowledged at revision %d, want the original %d", tc.name, res.NextExpectedVersion, tc.want)
+		}
+	}
+	checkSame(t, readStream(t, ctx, c, s, esdb.ReadStreamOptions{}, 100), s, 0, append(a, b...))
+}
+
+// TestAppendPartialRetry: an append whose first IDs are stored but whose
+// later ones are new is neither new nor a retry; EventStoreDB reports it as
+// a wrong expected version ("corrupted idempotency") and writes nothing.
+func TestAppendPartialRetry(t *testing.T) {
+	t.Parallel()
+	if !esdbtest.External() {
+		t.Skip("eventstore-bugs.md #2")
+	}
+	ctx := testContext(t)
+	c := newClient(t)
+	s := newID("conf-partial")
+	a := newEvents("A", 0, 2)
+	mustAppend(t, ctx, c, s, esdb.NoStream{}, a...)
+	for _, exp := range []esdb.ExpectedRevision{esdb.NoStream{}, esdb.Any{}, esdb.StreamExists{}} {
+		_, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: exp}, a[0], newEvent("X", 9))
+		if errorCode(err) != esdb.ErrorCodeWrongExpectedVersion {
+			t.Errorf("%#v: got %v, want ErrorCodeWrongExpectedVersion", exp, err)
+		}
+	}
+	checkSame(t, readStream(t, ctx, c, s, esdb.ReadStreamOptions{}, 100), s, 0, a)
+}

@@ -266,3 +266,18 @@ func TestReadAllBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestReadStreamBackwardsPastEnd: a backwards read from a revision past the
+// end starts at the last event.
+func TestReadStreamBackwardsPastEnd(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := newClient(t)
+	s := newID("conf-pastend")
+	evs := newEvents("E", 0, 3)
+	mustAppend(t, ctx, c, s, esdb.NoStream{}, evs...)
+	got := readStream(t, ctx, c, s, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.Revision(100)}, 2)
+	if len(got) != 2 || got[0].EventID != evs[2].EventID || got[1].EventID != evs[1].EventID {
+		t.Fatalf("got %s, want revisions 2 and 1", revisions(got))
+	}
+}

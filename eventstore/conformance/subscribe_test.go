@@ -459,3 +459,33 @@ func TestSubscribeMany(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribeSystemEvents: $all carries the $metadata events of $$
+// streams, and the client's ExcludeSystemEventsFilter (event types not
+// starting with $) leaves them out.
+func TestSubscribeSystemEvents(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := newClient(t)
+	s := newID("conf-system")
+	from := marker(t, ctx, c)
+	ev := newEvent("Ordinary", 0)
+	mustAppend(t, ctx, c, s, esdb.NoStream{}, ev)
+	var m esdb.StreamMetadata
+	m.SetMaxCount(5)
+	if _, err := c.SetStreamMetadata(ctx, s, esdb.AppendToStreamOptions{}, m); err != nil {
+		t.Fatalf("set metadata: %v", err)
+	}
+	last := newEvent("Ordinary", 1)
+	mustAppend(t, ctx, c, s, esdb.Revision(0), last)
+
+	all := subscribeAll(t, ctx, c, esdb.SubscribeToAllOptions{From: from})
+	got := all.take(3, ofStreams(s, "$$"+s)).events
+	if got[0].EventID != ev.EventID || got[1].StreamID != "$$"+s || got[1].EventType != "$metadata" || got[2].EventID != last.EventID {
+		t.Fatalf("unfiltered $all: got %s (%s, %s), want the event, the $metadata event of $$%s, the event", revisions(got), got[1].StreamID, got[1].EventType, s)
+	}
+
+	user := subscribeAll(t, ctx, c, esdb.SubscribeToAllOptions{From: from, Filter: esdb.ExcludeSystemEventsFilter()})
+	got = user.take(2, ofStreams(s, "$$"+s)).events
+	checkSame(t, got, s, 0, []esdb.EventData{ev, last})
+}
