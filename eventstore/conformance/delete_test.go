@@ -7,6 +7,8 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"google.golang.org/grpc/codes"
+
+	"github.com/vetclinic/clinic/eventstore/esdbtest"
 )
 
 // TestDeleteStream: a soft delete hides the stream (reads say not found);
@@ -194,4 +196,58 @@ func deref[T any](p *T) any {
 		return nil
 	}
 	return *p
+}
+
+// TestDeleteStreamState: EventStoreDB marks a soft-deleted stream with
+// $tb = MaxInt64 in its metadata (the client decodes the JSON number through
+// a float64, so it reads back as 2^63). StreamExists then fails with
+// stream-deleted; the next Any append restores the metadata with $tb at the
+// new event's revision, keeping the other settings.
+func TestDeleteStreamState(t *testing.T) {
+	t.Parallel()
+	if !esdbtest.External() {
+		t.Skip("eventstore-bugs.md #3")
+	}
+	ctx := testContext(t)
+	c := newClient(t)
+	s := newID("conf-delstate")
+	mustAppend(t, ctx, c, s, esdb.NoStream{}, newEvents("Old", 0, 3)...)
+	var m esdb.StreamMetadata
+	m.SetMaxCount(50)
+	if _, err := c.SetStreamMetadata(ctx, s, esdb.AppendToStreamOptions{}, m); err != nil {
+		t.Fatalf("set metadata: %v", err)
+	}
+	if _, err := c.DeleteStream(ctx, s, esdb.DeleteStreamOptions{}); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	got, err := c.GetStreamMetadata(ctx, s, esdb.ReadStreamOptions{})
+	if err != nil {
+		t.Fatalf("metadata after delete: %v", err)
+	}
+	if tb := got.TruncateBefore(); tb == nil || *tb < math.MaxInt64 {
+		t.Errorf("$tb after delete: %v, want MaxInt64", deref(tb))
+	}
+	if mc := got.MaxCount(); mc == nil || *mc != 50 {
+		t.Errorf("$maxCount after delete: %v, want 50 kept", deref(mc))
+	}
+	_, err = c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: esdb.StreamExists{}}, newEvent("New", 3))
+	if errorCode(err) != esdb.ErrorCodeStreamDeleted {
+		t.Errorf("StreamExists append to a deleted stream: got %v, want ErrorCodeStreamDeleted", err)
+	}
+
+	ev := newEvent("New", 3)
+	if w := mustAppend(t, ctx, c, s, esdb.Any{}, ev); w.NextExpectedVersion != 3 {
+		t.Fatalf("append after delete: revision %d, want 3", w.NextExpectedVersion)
+	}
+	got, err = c.GetStreamMetadata(ctx, s, esdb.ReadStreamOptions{})
+	if err != nil {
+		t.Fatalf("metadata after the new append: %v", err)
+	}
+	if tb := got.TruncateBefore(); tb == nil || *tb != 3 {
+		t.Errorf("$tb after the new append: %v, want 3", deref(tb))
+	}
+	if mc := got.MaxCount(); mc == nil || *mc != 50 {
+		t.Errorf("$maxCount after the new append: %v, want 50 kept", deref(mc))
+	}
+	checkSame(t, readStream(t, ctx, c, s, esdb.ReadStreamOptions{}, 10), s, 3, []esdb.EventData{ev})
 }
