@@ -56,7 +56,9 @@ func TestRebuildWhileQueriesKeepAnswering(t *testing.T) {
 	src, store := projections.NewMemorySource(), openStore(t)
 	last := appendMany(src, 300)
 	sub := tallySub(nil)
-	m := &projections.Manager{Source: src, Store: store, PollInterval: 10 * time.Millisecond, BatchSize: 16, Grace: 50 * time.Millisecond,
+	// The grace outlasts any stall of a loaded machine between a reader
+	// resolving the live copy and reading it.
+	m := &projections.Manager{Source: src, Store: store, PollInterval: 10 * time.Millisecond, BatchSize: 16, Grace: time.Second,
 		Projections: []projections.Projection{{Subscriber: sub, Rebuildable: true}}}
 	runManager(t, m)
 	if ns := waitLive(t, m, store, "tally", last.Position); ns != "tally~1" {
@@ -88,7 +90,7 @@ func TestRebuildWhileQueriesKeepAnswering(t *testing.T) {
 
 	var reports []projections.Progress
 	var mu sync.Mutex
-	rb := &projections.Rebuilder{Source: src, Store: store, BatchSize: 8, Grace: 50 * time.Millisecond}
+	rb := &projections.Rebuilder{Source: src, Store: store, BatchSize: 8, Grace: time.Second}
 	err := rb.Rebuild(context.Background(), projections.Projection{Subscriber: sub, Rebuildable: true}, func(p projections.Progress) {
 		mu.Lock()
 		reports = append(reports, p)
@@ -146,7 +148,7 @@ func TestRebuildRefusesASecondAndResumesAnAbandonedOne(t *testing.T) {
 		return nil
 	})
 	p := projections.Projection{Subscriber: slow, Rebuildable: true}
-	first := &projections.Rebuilder{Source: src, Store: store, BatchSize: 4, Lease: 300 * time.Millisecond, Grace: time.Millisecond}
+	first := &projections.Rebuilder{Source: src, Store: store, BatchSize: 4, Lease: time.Minute, Grace: time.Millisecond}
 	ctx, crash := context.WithCancel(context.Background())
 	firstDone := make(chan error, 1)
 	go func() { firstDone <- first.Rebuild(ctx, p, nil) }()
@@ -154,7 +156,7 @@ func TestRebuildRefusesASecondAndResumesAnAbandonedOne(t *testing.T) {
 		time.Sleep(time.Millisecond) // polling a flag set by the handler, not timing
 	}
 
-	second := &projections.Rebuilder{Source: src, Store: store, Lease: 300 * time.Millisecond}
+	second := &projections.Rebuilder{Source: src, Store: store, Lease: time.Minute}
 	if err := second.Rebuild(context.Background(), p, nil); !errors.Is(err, projections.ErrRebuildRunning) {
 		t.Fatalf("second rebuild = %v, want ErrRebuildRunning", err)
 	}
@@ -170,8 +172,8 @@ func TestRebuildRefusesASecondAndResumesAnAbandonedOne(t *testing.T) {
 	}
 
 	// Once the lease has run out, the next rebuild resumes that copy.
-	third := &projections.Rebuilder{Source: src, Store: store, Lease: 300 * time.Millisecond, Grace: time.Millisecond,
-		Now: func() time.Time { return time.Now().Add(time.Second) }}
+	third := &projections.Rebuilder{Source: src, Store: store, Lease: time.Minute, Grace: time.Millisecond,
+		Now: func() time.Time { return time.Now().Add(2 * time.Minute) }}
 	var resumed bool
 	if err := third.Rebuild(context.Background(), p, func(pr projections.Progress) { resumed = resumed || pr.Resumed }); err != nil {
 		t.Fatalf("resumed rebuild: %v", err)
