@@ -84,6 +84,21 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool
 	if st == nil || st.last < 0 {
 		return false, false
 	}
+	if o.expect.kind == expectAny || o.expect.kind == expectExists {
+		last, repeat, corrupt := w.recent.repeatOf(o)
+		switch {
+		case repeat:
+			o.current, o.position = last.rev, last.pos
+			return false, true
+		case corrupt:
+			o.wrong, o.current = true, -1
+			if st.exists() {
+				o.current = st.last
+			}
+			return false, true
+		}
+		return false, false
+	}
 	k := int64(len(o.events))
 	var from int64 // first revision the repeat would occupy
 	switch {
@@ -91,8 +106,6 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool
 		from = int64(o.expect.rev) + 1
 	case o.expect.kind == expectNoStream && !ok:
 		from = 0
-	case (o.expect.kind == expectAny || o.expect.kind == expectExists) && st.lastID == o.events[k-1].id:
-		from = st.last - k + 1
 	default:
 		return false, false
 	}
@@ -141,6 +154,7 @@ func (w *writer) put(stream string, st *streamState) {
 func (w *writer) writeEvent(stream string, rev uint64, e *event, created int64) uint64 {
 	pos := w.next
 	w.next++
+	w.recent.add(e.id, idEntry{stream: stream, rev: int64(rev), pos: pos})
 	w.buf = appendRecord(w.buf[:0], stream, rev, pos, created, e)
 	var k [9]byte
 	w.batch.Set(appendAllKey(k[:0], pos), w.buf, nil)

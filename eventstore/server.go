@@ -47,6 +47,7 @@ type Server struct {
 	log    *slog.Logger
 	store  *store
 	writer *writer
+	mark   *marker
 	grpc   *grpc.Server
 	served chan struct{}
 
@@ -82,9 +83,15 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	mark, err := startMarker(st, opts.Dir)
+	if err != nil {
+		st.close()
+		return nil, err
+	}
 	var lc net.ListenConfig
 	lis, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
+		mark.close()
 		st.close()
 		return nil, fmt.Errorf("eventstore: listen on %s: %w", addr, err)
 	}
@@ -93,6 +100,7 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 		log:     log,
 		store:   st,
 		writer:  newWriter(st, now),
+		mark:    mark,
 		served:  make(chan struct{}),
 		closing: make(chan struct{}),
 	}
@@ -111,6 +119,7 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 	if err != nil {
 		lis.Close()
 		s.writer.stop()
+		mark.close()
 		st.close()
 		return nil, fmt.Errorf("eventstore: %w", err)
 	}
@@ -158,7 +167,7 @@ func (s *Server) Close() error {
 		}
 		<-s.served
 		s.writer.stop()
-		s.closeErr = s.store.close()
+		s.closeErr = errors.Join(s.mark.close(), s.store.close())
 	})
 	return s.closeErr
 }

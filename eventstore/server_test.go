@@ -334,3 +334,49 @@ func TestDiscoverURL(t *testing.T) {
 		t.Fatalf("append through gossip discovery: %v", err)
 	}
 }
+
+// A retry with any or stream_exists is recognised by its event IDs even
+// after the stream moved on; a partial repeat is a wrong expected version.
+func TestAppendIdempotentByEventID(t *testing.T) {
+	t.Parallel()
+	c := esdbtest.Client(t)
+	ctx := context.Background()
+	s := streamName(t)
+	a, b := events(2, "A"), events(2, "B")
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: esdb.NoStream{}}, a...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Revision(1)}, b...); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		exp  esdb.ExpectedRevision
+		evs  []esdb.EventData
+		want uint64
+	}{
+		{"any, first batch", esdb.Any{}, a, 1},
+		{"stream_exists, second batch", esdb.StreamExists{}, b, 3},
+		{"no_stream, first batch", esdb.NoStream{}, a, 1},
+		{"revision 1, second batch", esdb.Revision(1), b, 3},
+	} {
+		r, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: tc.exp}, tc.evs...)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if r.NextExpectedVersion != tc.want {
+			t.Errorf("%s: acknowledged at %d, want the original %d", tc.name, r.NextExpectedVersion, tc.want)
+		}
+	}
+	partial := append([]esdb.EventData{a[0]}, events(1, "New")...)
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, partial...); code(err) != esdb.ErrorCodeWrongExpectedVersion {
+		t.Errorf("partial repeat: got %v, want wrong expected version", err)
+	}
+	got, err := readAllOf(t, c, s, esdb.ReadStreamOptions{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 {
+		t.Fatalf("stream has %d events after the retries, want 4", len(got))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -144,6 +145,10 @@ func openStore(dir string, log *slog.Logger) (*store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.checkMark(dir); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -248,7 +253,13 @@ func (g *signal) fire() {
 type pebbleLogger struct{ log *slog.Logger }
 
 func (l pebbleLogger) Infof(format string, args ...any) {
-	l.log.Debug("pebble: " + fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if strings.Contains(msg, "WAL") {
+		// recovery: where the replay of each log stopped and what it kept
+		l.log.Info("pebble: " + msg)
+		return
+	}
+	l.log.Debug("pebble: " + msg)
 }
 
 func (l pebbleLogger) Errorf(format string, args ...any) {

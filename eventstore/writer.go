@@ -90,6 +90,7 @@ type writer struct {
 	next    uint64 // next position to assign
 	buf     []byte
 	failed  error
+	recent  *recentIDs
 	seq     uint64 // batches handed to the syncer
 
 	published atomic.Uint64 // batches the syncer finished
@@ -136,6 +137,10 @@ func newWriter(s *store, now func() time.Time) *writer {
 		caughtUp: make(chan struct{}, 1),
 	}
 	w.batch = s.db.NewBatch()
+	w.recent = newRecentIDs(recentCap)
+	if err := loadRecent(s, w.recent); err != nil {
+		s.log.Warn("eventstore: recent event IDs not loaded; retries of older appends will not be recognised", "err", err)
+	}
 	syncDone := make(chan struct{})
 	go w.syncer(syncDone)
 	go func() {

@@ -1,0 +1,98 @@
+package eventstore
+
+import (
+	"github.com/google/uuid"
+)
+
+// recentCap is how many of the newest events the writer remembers by ID,
+// like EventStoreDB's committed-events cache: a retry with expected
+// revision any or stream_exists is recognised while its events are among
+// the newest recentCap.
+const recentCap = 1 << 16
+
+// idEntry is where an event went.
+type idEntry struct {
+	stream string
+	rev    int64
+	pos    uint64
+}
+
+// recentIDs maps the IDs of the newest events to where they went; it is
+// owned by the writer goroutine.
+type recentIDs struct {
+	m    map[uuid.UUID]idEntry
+	ring []ringSlot // insertion order, for eviction
+	next int
+}
+
+type ringSlot struct {
+	id  uuid.UUID
+	pos uint64
+}
+
+func newRecentIDs(n int) *recentIDs {
+	return &recentIDs{m: make(map[uuid.UUID]idEntry, n), ring: make([]ringSlot, 0, n)}
+}
+
+func (r *recentIDs) add(id uuid.UUID, e idEntry) {
+	if len(r.ring) < cap(r.ring) {
+		r.ring = append(r.ring, ringSlot{id, e.pos})
+	} else {
+		old := r.ring[r.next]
+		if cur, ok := r.m[old.id]; ok && cur.pos == old.pos {
+			delete(r.m, old.id)
+		}
+		r.ring[r.next] = ringSlot{id, e.pos}
+		r.next = (r.next + 1) % len(r.ring)
+	}
+	r.m[id] = e
+}
+
+// noCtx is the context of reads the store makes for itself.
+type noCtx struct{}
+
+func (noCtx) Err() error { return nil }
+
+// loadRecent fills r with the newest events of the store, oldest first.
+func loadRecent(s *store, r *recentIDs) error {
+	head := s.head.Load()
+	var found []idEntry
+	var ids []uuid.UUID
+	_, _, err := s.scanAll(noCtx{}, head, head, true, func(rec []byte, pos uint64) (bool, error) {
+		if len(found) >= cap(r.ring) {
+			return false, nil
+		}
+		v, err := parseRecord(rec)
+		if err != nil {
+			return false, err
+		}
+		found = append(found, idEntry{stream: string(v.stream), rev: int64(v.revision), pos: pos})
+		ids = append(ids, v.eventID())
+		return true, nil
+	})
+	for i := len(found) - 1; i >= 0; i-- {
+		r.add(ids[i], found[i])
+	}
+	return err
+}
+
+// repeatOf looks the events of o up among the recent ones, as EventStoreDB
+// does for expected revision any and stream_exists: when the first is not
+// a recent event of this stream, o is new; when all are, in order, o is a
+// repeat ending at last; when only some are, o is corrupt (a partial
+// repeat), which EventStoreDB answers as a wrong expected version.
+func (r *recentIDs) repeatOf(o *op) (last idEntry, repeat, corrupt bool) {
+	first, ok := r.m[o.events[0].id]
+	if !ok || first.stream != o.stream {
+		return idEntry{}, false, false
+	}
+	last = first
+	for i := 1; i < len(o.events); i++ {
+		e, ok := r.m[o.events[i].id]
+		if !ok || e.stream != o.stream || e.rev != first.rev+int64(i) {
+			return idEntry{}, false, true
+		}
+		last = e
+	}
+	return last, true, false
+}
