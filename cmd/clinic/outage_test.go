@@ -27,18 +27,19 @@ func TestStoreOutage(t *testing.T) {
 	p := startClinic(t, "--esdb", store.URL())
 	staff := p.token(t, "staff", "nurse-kim")
 	day := workingDays(t, 1)[0]
-	open := map[string]any{"opens": "09:00", "closes": "18:00", "slotMinutes": 10, "capacity": 1}
+	open := map[string]any{"opens": "09:00", "closes": "18:00", "slotMinutes": 30, "capacity": 1000}
 	if code, _ := p.do(t, "PUT", "/api/v1/doctors/dr-kim/days/"+day, staff, open, nil); code != http.StatusOK {
 		t.Fatalf("open day = %d", code)
 	}
 	n := 0
+	var prob problemBody
 	place := func() (int, http.Header) {
 		t.Helper()
-		slot := time.Date(2000, 1, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(n) * 10 * time.Minute).Format("15:04")
+		prob = problemBody{}
 		n++
 		body := map[string]any{"customer": map[string]string{"name": "Jackson", "phone": "010-1234-5678"},
-			"pet": map[string]string{"name": "Coco", "species": "dog"}, "doctorId": "dr-kim", "slot": day + "T" + slot + ":00+09:00"}
-		return p.do(t, "POST", "/api/v1/reservations", staff, body, nil)
+			"pet": map[string]string{"name": "Coco", "species": "dog"}, "doctorId": "dr-kim", "slot": day + "T10:00:00+09:00"}
+		return p.do(t, "POST", "/api/v1/reservations", staff, body, &prob)
 	}
 	if code, _ := place(); code != http.StatusCreated {
 		t.Fatalf("place before the outage = %d", code)
@@ -74,7 +75,7 @@ func TestStoreOutage(t *testing.T) {
 			break
 		}
 		if code != http.StatusServiceUnavailable {
-			t.Fatalf("place while recovering = %d, want 503 or 201", code)
+			t.Fatalf("place #%d while recovering = %d %+v, want 503 or 201", n, code, prob)
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the clinic did not recover within a minute of the store's return")

@@ -290,8 +290,44 @@ func startCommand(ctx context.Context, e *serveEnv) error {
 		return err
 	}
 	e.closers = append(e.closers, store.Close)
-	e.api.Commands = cmds.New(store, e.clinic, cmds.Options{Clock: time.Now, Logger: log})
+	h := cmds.New(store, e.clinic, cmds.Options{Clock: time.Now, Logger: log})
+	e.api.Commands = h
 	e.api.RetryAfter = store.RetryAfter()
 	e.api.Ready = store.Ping
+	e.workers = append(e.workers, worker{"orphan sweep", func(ctx context.Context) error {
+		sweepOrphans(ctx, h, log, orphanSweepEvery)
+		return nil
+	}})
 	return nil
+}
+
+// Orphan sweep: how often, how far ahead, and how old a booking must be
+// before it counts as orphaned (a placement in flight is left alone).
+const (
+	orphanSweepEvery = 10 * time.Minute
+	orphanSweepDays  = 60
+	orphanGrace      = 2 * time.Minute
+)
+
+// sweepOrphans frees, at start and then every interval, slot bookings whose
+// placement crashed between booking the slot and placing the reservation
+// and was never retried. A failure waits for the next round: a store that
+// is down now will be swept later.
+func sweepOrphans(ctx context.Context, h *cmds.Handler, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		released, err := h.SweepOrphans(ctx, time.Now(), orphanSweepDays, orphanGrace)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("orphan sweep failed; trying again next round", "err", err, "released", released)
+		case released > 0:
+			log.Info("orphan sweep released slot bookings", "released", released)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
