@@ -301,22 +301,29 @@ func startCommand(ctx context.Context, e *serveEnv) error {
 	return nil
 }
 
-// Orphan sweep: how often, how far ahead, and how old a booking must be
-// before it counts as orphaned (a placement in flight is left alone).
+// Orphan sweep: when it first runs (the process serves first), how often
+// after that, how far ahead, and how old a booking must be before it counts
+// as orphaned (a placement in flight is left alone).
 const (
+	orphanSweepFirst = time.Minute
 	orphanSweepEvery = 10 * time.Minute
 	orphanSweepDays  = 60
 	orphanGrace      = 2 * time.Minute
 )
 
-// sweepOrphans frees, at start and then every interval, slot bookings whose
-// placement crashed between booking the slot and placing the reservation
-// and was never retried. A failure waits for the next round: a store that
-// is down now will be swept later.
+// sweepOrphans frees, a minute after start and then every interval, slot
+// bookings whose placement crashed between booking the slot and placing the
+// reservation and was never retried. A failure waits for the next round: a
+// store that is down now will be swept later.
 func sweepOrphans(ctx context.Context, h *cmds.Handler, log *slog.Logger, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
+	wait := time.NewTimer(orphanSweepFirst)
+	defer wait.Stop()
 	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-wait.C:
+		}
 		released, err := h.SweepOrphans(ctx, time.Now(), orphanSweepDays, orphanGrace)
 		switch {
 		case err != nil && ctx.Err() == nil:
@@ -324,10 +331,6 @@ func sweepOrphans(ctx context.Context, h *cmds.Handler, log *slog.Logger, every 
 		case released > 0:
 			log.Info("orphan sweep released slot bookings", "released", released)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+		wait.Reset(every)
 	}
 }
