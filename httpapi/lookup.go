@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -16,6 +18,8 @@ import (
 // LookupService answers the read side's queries; *queries.Service is one.
 type LookupService interface {
 	Reservation(ctx context.Context, v queries.Viewer, id string, minPosition uint64) (projections.Reservation, uint64, error)
+	// ReservationJSON is Reservation as the stored JSON object.
+	ReservationJSON(ctx context.Context, v queries.Viewer, id string, minPosition uint64) ([]byte, uint64, error)
 	Reservations(ctx context.Context, v queries.Viewer, phone string, minPosition uint64) ([]projections.Reservation, uint64, error)
 	DaySchedule(ctx context.Context, doctorID, day string, minPosition uint64) ([]projections.Reservation, uint64, error)
 	Invoice(ctx context.Context, invoiceID string, minPosition uint64) (projections.InvoiceAccount, uint64, error)
@@ -94,11 +98,6 @@ func setViewPosition(c *gin.Context, pos uint64) {
 	c.Header("X-View-Position", strconv.FormatUint(pos, 10))
 }
 
-type reservationResponse struct {
-	projections.Reservation
-	ViewPosition uint64 `json:"viewPosition"`
-}
-
 type reservationsResponse struct {
 	Reservations []projections.Reservation `json:"reservations"`
 	Position     uint64                    `json:"position"`
@@ -111,13 +110,26 @@ func (s *Server) lookupReservation(q LookupService) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		r, pos, err := q.Reservation(c.Request.Context(), viewerOf(c), c.Param("id"), minPos)
+		doc, pos, err := q.ReservationJSON(c.Request.Context(), viewerOf(c), c.Param("id"), minPos)
 		if err != nil {
 			s.queryError(c, err)
 			return
 		}
 		setViewPosition(c, pos)
-		respond(c, 200, reservationResponse{Reservation: r, ViewPosition: pos})
+		// The stored document goes out as it is, with the view's position
+		// added as its first member.
+		if len(doc) < 2 || doc[0] != '{' {
+			s.writeError(c, fmt.Errorf("lookup document %s is not a JSON object", c.Param("id")))
+			return
+		}
+		out := make([]byte, 0, len(doc)+40)
+		out = append(out, `{"viewPosition":`...)
+		out = strconv.AppendUint(out, pos, 10)
+		if rest := bytes.TrimSpace(doc[1:]); len(rest) > 0 && rest[0] != '}' {
+			out = append(out, ',')
+		}
+		out = append(out, doc[1:]...)
+		c.Data(200, "application/json; charset=utf-8", out)
 	}
 }
 

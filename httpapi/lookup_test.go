@@ -18,6 +18,13 @@ import (
 	"github.com/vetclinic/clinic/queries"
 )
 
+// reservationResponse is the body of GET /api/v1/lookup/reservations/{id}:
+// the lookup document with the view's position.
+type reservationResponse struct {
+	projections.Reservation
+	ViewPosition uint64 `json:"viewPosition"`
+}
+
 // lookupFixture is the API with the lookup routes over a read store that
 // the real lookup projection filled.
 type lookupFixture struct {

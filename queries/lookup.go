@@ -12,10 +12,15 @@ const maxList = 500
 
 // canSee reports whether v may read r.
 func (v Viewer) canSee(r projections.Reservation) bool {
+	return v.canSeePhone(projections.NormalizePhone(r.Customer.Phone))
+}
+
+// canSeePhone reports whether v may read a reservation booked with the
+// normalised phone number.
+func (v Viewer) canSeePhone(phone string) bool {
 	if v.Staff {
 		return true
 	}
-	phone := projections.NormalizePhone(r.Customer.Phone)
 	if phone == "" {
 		return false
 	}
@@ -46,6 +51,24 @@ func (s *Service) Reservation(ctx context.Context, v Viewer, id string, minPosit
 		return projections.Reservation{}, pos, ErrNotFound
 	}
 	return r, pos, nil
+}
+
+// ReservationJSON is Reservation as the stored JSON document, for callers
+// that pass it on as it is: the visibility check uses the document's index
+// keys, so nothing is decoded. Errors as Reservation.
+func (s *Service) ReservationJSON(ctx context.Context, v Viewer, id string, minPosition uint64) ([]byte, uint64, error) {
+	ns, pos, err := s.view(ctx, projections.LookupName, minPosition)
+	if err != nil {
+		return nil, pos, err
+	}
+	d, ok, err := s.store.Get(ctx, ns, projections.LookupColl, id)
+	if err != nil {
+		return nil, pos, err
+	}
+	if !ok || !v.canSeePhone(d.Keys[projections.KeyPhone]) {
+		return nil, pos, ErrNotFound
+	}
+	return d.Body, pos, nil
 }
 
 // Reservations lists the reservations booked with phone, latest slot
