@@ -363,3 +363,24 @@ func TestAppendPartialRetry(t *testing.T) {
 	}
 	checkSame(t, readStream(t, ctx, c, s, esdb.ReadStreamOptions{}, 100), s, 0, a)
 }
+
+// TestAppendNothing: an append with no events checks the expected revision
+// and writes nothing.
+func TestAppendNothing(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := newClient(t)
+	s := newID("conf-nothing")
+	evs := newEvents("E", 0, 3)
+	mustAppend(t, ctx, c, s, esdb.NoStream{}, evs...)
+	res, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Revision(2)})
+	if err != nil || res.NextExpectedVersion != 2 {
+		t.Fatalf("empty append at the current revision: %+v, %v; want success at revision 2", res, err)
+	}
+	for _, exp := range []esdb.ExpectedRevision{esdb.Revision(0), esdb.Revision(5), esdb.NoStream{}} {
+		if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: exp}); errorCode(err) != esdb.ErrorCodeWrongExpectedVersion {
+			t.Fatalf("empty append expecting %#v: got %v, want ErrorCodeWrongExpectedVersion", exp, err)
+		}
+	}
+	checkSame(t, readStream(t, ctx, c, s, esdb.ReadStreamOptions{}, 10), s, 0, evs)
+}

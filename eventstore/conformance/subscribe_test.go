@@ -2,11 +2,13 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"sync"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
 )
 
 // appendInBackground appends batches of per events to stream with exact
@@ -488,4 +490,82 @@ func TestSubscribeSystemEvents(t *testing.T) {
 	user := subscribeAll(t, ctx, c, esdb.SubscribeToAllOptions{From: from, Filter: esdb.ExcludeSystemEventsFilter()})
 	got = user.take(2, ofStreams(s, "$$"+s)).events
 	checkSame(t, got, s, 0, []esdb.EventData{ev, last})
+}
+
+// TestSubscribeAllConcurrentWriters: with many writers, appends share group
+// commits; $all subscriptions, one live from the start and one joining
+// half-way (catching up while appends go on), must each deliver every event
+// once, in strictly increasing position, each stream in revision order.
+func TestSubscribeAllConcurrentWriters(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	c := newClient(t)
+	p := newID("conf-concurrent") + "-"
+	from := marker(t, ctx, c)
+	opts := esdb.SubscribeToAllOptions{From: from, Filter: streamPrefix(p)}
+	early := subscribeAll(t, ctx, c, opts)
+
+	const writers, each = 8, 100
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := map[uuid.UUID]bool{}
+	var werr error
+	half := make(chan struct{})
+	for w := range writers {
+		wg.Go(func() {
+			s := fmt.Sprintf("%s%d", p, w)
+			for i := range each {
+				ev := newEvent("Concurrent", i)
+				_, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, ev)
+				mu.Lock()
+				if err != nil {
+					werr = cmpOr(werr, err)
+					mu.Unlock()
+					return
+				}
+				acked[ev.EventID] = true
+				if len(acked) == writers*each/2 {
+					close(half)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	select {
+	case <-half:
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	late := subscribeAll(t, ctx, c, opts)
+	check := func(name string, f *feed) {
+		got := f.take(writers*each, nil).events
+		next := map[string]uint64{}
+		seen := map[uuid.UUID]bool{}
+		for i, ev := range got {
+			if i > 0 && comparePositions(ev.Position, got[i-1].Position) <= 0 {
+				t.Fatalf("%s: event %d at %+v, not after %+v", name, i, ev.Position, got[i-1].Position)
+			}
+			if ev.EventNumber != next[ev.StreamID] {
+				t.Fatalf("%s: %s revision %d, want %d", name, ev.StreamID, ev.EventNumber, next[ev.StreamID])
+			}
+			next[ev.StreamID]++
+			if seen[ev.EventID] {
+				t.Fatalf("%s: event %s delivered twice", name, ev.EventID)
+			}
+			seen[ev.EventID] = true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for id := range acked {
+			if !seen[id] {
+				t.Fatalf("%s: acknowledged event %s not delivered", name, id)
+			}
+		}
+	}
+	wg.Wait()
+	if werr != nil {
+		t.Fatalf("append: %v", werr)
+	}
+	check("live from the start", early)
+	check("joined half-way", late)
 }
