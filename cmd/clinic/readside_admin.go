@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/vetclinic/clinic/projections"
@@ -78,6 +79,26 @@ func (a *localAdmin) Status(ctx context.Context) ([]projectionStatus, error) {
 	var out []projectionStatus
 	for _, p := range a.projs {
 		st, err := a.status(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	// Other subscribers on the same runtime (the notice service) keep one
+	// fixed namespace named after themselves: show them too, measured
+	// against all the clinic's events.
+	nss, err := a.rs.store.Namespaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, ns := range nss {
+		if strings.Contains(ns, "~") {
+			continue
+		}
+		if _, ok, err := a.rs.store.Checkpoint(ctx, ns); err != nil || !ok {
+			continue
+		}
+		st, err := a.status(ctx, projections.Projection{Subscriber: projections.Subscriber{Name: ns, Filter: projections.ClinicFilter()}})
 		if err != nil {
 			return nil, err
 		}

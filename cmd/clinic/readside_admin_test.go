@@ -40,6 +40,10 @@ func TestProjectionsCLIThroughTheAdminEndpoint(t *testing.T) {
 		src.Append("reservation-x", reservation.TypePlaced, b)
 	}
 	src.AppendWithID("poison-1", "reservation-y", reservation.TypePlaced, []byte(`{"slot": 42}`))
+	// Another subscriber on the same runtime, with its own namespace.
+	if err := store.Commit(context.Background(), "notice", nil, &projections.Checkpoint{Position: projections.Position{Commit: 100, Prepare: 100}}); err != nil {
+		t.Fatal(err)
+	}
 
 	rs := &readSide{store: store, source: src, loc: seoul}
 	rs.manager = &projections.Manager{Source: src, Store: store, Projections: readModels(seoul), PollInterval: 20 * time.Millisecond}
@@ -75,7 +79,7 @@ func TestProjectionsCLIThroughTheAdminEndpoint(t *testing.T) {
 		}
 	}
 	status := cli("status")
-	for _, want := range []string{"lookup", "ledger", "availability", "lookup~1"} {
+	for _, want := range []string{"lookup", "ledger", "availability", "lookup~1", "notice"} {
 		if !strings.Contains(status, want) {
 			t.Errorf("status lacks %q:\n%s", want, status)
 		}
