@@ -311,9 +311,6 @@ func TestStreamNames(t *testing.T) {
 // finds the first ID among the stream's recent events.
 func TestAppendIdempotentAfterLaterWrites(t *testing.T) {
 	t.Parallel()
-	if !esdbtest.External() {
-		t.Skip("eventstore-bugs.md #2")
-	}
 	ctx := testContext(t)
 	c := newClient(t)
 	s := newID("conf-idem-later")
@@ -347,9 +344,6 @@ func TestAppendIdempotentAfterLaterWrites(t *testing.T) {
 // a wrong expected version ("corrupted idempotency") and writes nothing.
 func TestAppendPartialRetry(t *testing.T) {
 	t.Parallel()
-	if !esdbtest.External() {
-		t.Skip("eventstore-bugs.md #2")
-	}
 	ctx := testContext(t)
 	c := newClient(t)
 	s := newID("conf-partial")
