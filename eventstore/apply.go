@@ -190,7 +190,6 @@ func (w *writer) appendEvents(o *op, st *streamState) {
 		next.last++
 		next.lastPos = w.writeEvent(o.stream, uint64(next.last), &o.events[i], created)
 	}
-	next.lastID = o.events[len(o.events)-1].id
 	next.deleted = false
 	o.current = next.last
 	o.position = next.lastPos
@@ -242,7 +241,6 @@ func (w *writer) softDelete(o *op, st *streamState) {
 	}
 	mnext.last++
 	mnext.lastPos = w.writeEvent(metaStream, uint64(mnext.last), &me, ticks(w.now()))
-	mnext.lastID = me.id
 	w.put(metaStream, mnext)
 
 	next := *st

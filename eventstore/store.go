@@ -66,8 +66,7 @@ type streamMeta struct {
 type streamState struct {
 	last       int64  // last revision, -1 when the stream has no event
 	lastPos    uint64 // position of the last event
-	lastID     [16]byte
-	deleted    bool // soft-deleted: reads as not found until the next append
+	deleted    bool   // soft-deleted: reads as not found until the next append
 	tombstoned bool
 	meta       streamMeta
 }
@@ -78,13 +77,12 @@ func (s *streamState) exists() bool {
 	return s != nil && s.last >= 0 && !s.deleted && !s.tombstoned
 }
 
-const stateLen = 8 + 8 + 16 + 1 + 8 + 8 + 8
+const stateLen = 8 + 8 + 1 + 8 + 8 + 8
 
 func (s *streamState) encode() []byte {
 	b := make([]byte, 0, stateLen)
 	b = binary.BigEndian.AppendUint64(b, uint64(s.last))
 	b = binary.BigEndian.AppendUint64(b, s.lastPos)
-	b = append(b, s.lastID[:]...)
 	var flags byte
 	if s.deleted {
 		flags |= 1
@@ -106,12 +104,11 @@ func decodeState(b []byte) (*streamState, error) {
 		last:    int64(binary.BigEndian.Uint64(b)),
 		lastPos: binary.BigEndian.Uint64(b[8:]),
 	}
-	copy(s.lastID[:], b[16:32])
-	s.deleted = b[32]&1 != 0
-	s.tombstoned = b[32]&2 != 0
-	s.meta.maxCount = int64(binary.BigEndian.Uint64(b[33:]))
-	s.meta.maxAge = time.Duration(binary.BigEndian.Uint64(b[41:]))
-	s.meta.tb = int64(binary.BigEndian.Uint64(b[49:]))
+	s.deleted = b[16]&1 != 0
+	s.tombstoned = b[16]&2 != 0
+	s.meta.maxCount = int64(binary.BigEndian.Uint64(b[17:]))
+	s.meta.maxAge = time.Duration(binary.BigEndian.Uint64(b[25:]))
+	s.meta.tb = int64(binary.BigEndian.Uint64(b[33:]))
 	return s, nil
 }
 
