@@ -7,7 +7,12 @@ import (
 
 	"github.com/vetclinic/clinic/commands"
 	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/invoice"
+	"github.com/vetclinic/clinic/domain/medicalrecord"
 	"github.com/vetclinic/clinic/domain/money"
+	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/domain/schedule"
 )
 
 // errorKind maps a store or command sentinel to its problem kind.
@@ -59,13 +64,33 @@ func domainProblem(err error) (problem, bool) {
 	return p, true
 }
 
-// allKinds lists the HTTP layer's problem kinds, for the /problems pages.
-// Domain problems are named by their code (see docs/events.md).
+// domainErrors lists the domain's errors a command can return, for the
+// /problems pages. Mapping does not depend on it: any *domain.Error maps by
+// its Kind and Code.
+func domainErrors() []*domain.Error {
+	return []*domain.Error{
+		clinic.ErrUnknownDoctor, clinic.ErrUnknownFee,
+		schedule.ErrDayNotOpen, schedule.ErrNotWorkingDay, schedule.ErrNoSuchSlot, schedule.ErrSlotTaken,
+		schedule.ErrSlotPast, schedule.ErrStrandBookings, schedule.ErrHasBookings,
+		reservation.ErrNotFound, reservation.ErrAlreadyPlaced, reservation.ErrCancelled, reservation.ErrCompleted,
+		reservation.ErrCheckedIn, reservation.ErrNoShow, reservation.ErrNotCheckedIn,
+		medicalrecord.ErrNotFound, medicalrecord.ErrAlreadyOpened, medicalrecord.ErrFinalized, medicalrecord.ErrVoided,
+		medicalrecord.ErrNoDiagnosis, medicalrecord.ErrNotStarted,
+		invoice.ErrNotFound, invoice.ErrAlreadyIssued, invoice.ErrOverpayment, invoice.ErrRefundTooLarge,
+	}
+}
+
+// allKinds lists every problem kind, for the /problems pages.
 func allKinds() []problemKind {
 	ks := []problemKind{kindMalformed, kindUnauthenticated, kindForbidden, kindNotFound, kindMethod, kindTooLarge,
 		kindMediaType, kindStale, kindValidation, kindUnavailable, kindInternal}
 	for _, m := range errorKinds() {
 		ks = append(ks, m.kind)
+	}
+	for _, e := range domainErrors() {
+		if p, ok := domainProblem(e); ok {
+			ks = append(ks, problemKind{slug: e.Code, status: p.Status, title: p.Title})
+		}
 	}
 	return ks
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -43,6 +44,23 @@ func TestProblemFor(t *testing.T) {
 		}
 		if p.Status == http.StatusInternalServerError && p.Detail != "" {
 			t.Errorf("%s: a 500 leaks its detail %q", name, p.Detail)
+		}
+	}
+}
+
+func TestProblemPagesForDomainErrors(t *testing.T) {
+	t.Parallel()
+	s := New(Config{})
+	seen := map[string]bool{}
+	for _, e := range domainErrors() {
+		if seen[e.Code] {
+			t.Errorf("code %s listed twice", e.Code)
+		}
+		seen[e.Code] = true
+		p := s.problemFor(fmt.Errorf("wrapped: %w", e))
+		code, _, body := call(t, s, "GET", p.Type, "", "")
+		if code != http.StatusOK || !strings.Contains(string(body), e.Message) {
+			t.Errorf("%s: page %s = %d %s", e.Code, p.Type, code, body)
 		}
 	}
 }
