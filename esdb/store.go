@@ -17,6 +17,8 @@ import (
 
 	client "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/sony/gobreaker/v2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/vetclinic/clinic/commands"
 )
@@ -259,7 +261,9 @@ func isInfrastructure(err error) bool {
 			return false
 		}
 	}
-	return true
+	// A request the server refused as malformed or too large is this
+	// process's fault, not the store's health.
+	return status.Code(err) != codes.InvalidArgument
 }
 
 func isClosed(err error) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,5 +177,31 @@ func TestBreakerStopRestart(t *testing.T) {
 	}
 	if _, err := s.Append(ctx, stream, 0, proposed(1)); err != nil {
 		t.Fatalf("append after recovery: %v", err)
+	}
+}
+
+// TestRefusedAppendIsNoOutage: an append the server refuses as too large is
+// an error of its own, neither ErrUnavailable nor a strike for the breaker.
+func TestRefusedAppendIsNoOutage(t *testing.T) {
+	if esdbtest.External() {
+		t.Skip("needs an embedded server with a small append limit")
+	}
+	t.Parallel()
+	srv, err := eventstore.Start(context.Background(), "127.0.0.1:0", eventstore.Options{Dir: t.TempDir(), MaxAppendSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	s := open(t, srv.URL(), Options{FailureThreshold: 1})
+	big := proposed(1)
+	big[0].Data = []byte(`{"x":"` + strings.Repeat("a", 2000) + `"}`)
+	for range 3 {
+		_, err := s.Append(context.Background(), "test-big", commands.NoStream, big)
+		if err == nil || errors.Is(err, commands.ErrUnavailable) {
+			t.Fatalf("oversize append: %v, want a plain error", err)
+		}
+	}
+	if st := s.BreakerState(); st != "closed" {
+		t.Fatalf("breaker %s after refused appends, want closed", st)
 	}
 }

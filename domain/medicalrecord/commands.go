@@ -15,6 +15,8 @@ import (
 const (
 	MaxText        = 10_000 // bytes of findings, diagnosis, an addendum
 	MaxItems       = 100    // items per command
+	MaxLines       = 500    // treatment lines per record (the finalised record carries them all)
+	MaxNotes       = 2_000  // bytes of a prescription's notes
 	MaxQuantity    = 1_000
 	MaxDays        = 365
 	maxFieldLength = 500
@@ -65,6 +67,7 @@ func (r *Record) AddTreatments(items []Treatment, fees clinic.FeeSchedule, at ti
 	v := domain.Validation()
 	v.Check(len(items) > 0, "items", "at least one")
 	v.Check(len(items) <= MaxItems, "items", fmt.Sprintf("at most %d", MaxItems))
+	v.Check(len(r.lines)+len(items) <= MaxLines, "items", fmt.Sprintf("a record holds at most %d lines", MaxLines))
 	lines := make([]Line, 0, len(items))
 	total := r.total
 	for i, it := range items {
@@ -111,7 +114,7 @@ func (r *Record) AddPrescriptions(items []Prescription, at time.Time, by string)
 		v.Check(strings.TrimSpace(p.Dosage) != "" && len(p.Dosage) <= maxFieldLength, f+".dosage", "required, at most 500 bytes")
 		v.Check(len(p.Frequency) <= maxFieldLength, f+".frequency", "at most 500 bytes")
 		v.Check(p.Days >= 0 && p.Days <= MaxDays, f+".days", fmt.Sprintf("must be 0 to %d", MaxDays))
-		v.Check(len(p.Notes) <= MaxText, f+".notes", fmt.Sprintf("at most %d bytes", MaxText))
+		v.Check(len(p.Notes) <= MaxNotes, f+".notes", fmt.Sprintf("at most %d bytes", MaxNotes))
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
