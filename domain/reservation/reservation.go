@@ -119,8 +119,11 @@ func checkText(v *domain.ValidationError, field, s string, max int) {
 }
 
 // ValidPhone reports whether s looks like a phone number: 7 to 15 digits,
-// optionally with '+', spaces, '-', '(' and ')'.
+// optionally with '+', spaces, '-', '(' and ')', at most 32 bytes in all.
 func ValidPhone(s string) bool {
+	if len(s) > 32 {
+		return false
+	}
 	digits := 0
 	for i, c := range s {
 		switch {
