@@ -195,29 +195,38 @@ func wireUUID(b []byte) (uuid.UUID, error) {
 }
 
 // successFrame encodes AppendResp{success: {current_revision | no_stream,
-// position | no_position}}.
+// position | no_position}} in one allocation.
 func successFrame(current int64, pos uint64) *frame {
-	var inner []byte
+	var posMsg int
+	if pos > 0 {
+		posMsg = 2*protowire.SizeTag(1) + 2*protowire.SizeVarint(pos)
+	}
+	inner := protowire.SizeTag(3) + protowire.SizeBytes(posMsg) // position or no_position
 	if current >= 0 {
-		inner = protowire.AppendTag(inner, 1, protowire.VarintType)
-		inner = protowire.AppendVarint(inner, uint64(current))
+		inner += protowire.SizeTag(1) + protowire.SizeVarint(uint64(current))
 	} else {
-		inner = protowire.AppendTag(inner, 2, protowire.BytesType)
-		inner = protowire.AppendVarint(inner, 0)
+		inner += protowire.SizeTag(2) + protowire.SizeBytes(0)
+	}
+	b := make([]byte, 0, protowire.SizeTag(1)+protowire.SizeBytes(inner))
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(inner))
+	if current >= 0 {
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(current))
+	} else {
+		b = protowire.AppendTag(b, 2, protowire.BytesType)
+		b = protowire.AppendVarint(b, 0)
 	}
 	if pos > 0 {
-		p := protowire.AppendTag(nil, 1, protowire.VarintType)
-		p = protowire.AppendVarint(p, pos)
-		p = protowire.AppendTag(p, 2, protowire.VarintType)
-		p = protowire.AppendVarint(p, pos)
-		inner = protowire.AppendTag(inner, 3, protowire.BytesType)
-		inner = protowire.AppendBytes(inner, p)
+		b = protowire.AppendTag(b, 3, protowire.BytesType)
+		b = protowire.AppendVarint(b, uint64(posMsg))
+		b = protowire.AppendTag(b, 1, protowire.VarintType)
+		b = protowire.AppendVarint(b, pos)
+		b = protowire.AppendTag(b, 2, protowire.VarintType)
+		b = protowire.AppendVarint(b, pos)
 	} else {
-		inner = protowire.AppendTag(inner, 4, protowire.BytesType)
-		inner = protowire.AppendVarint(inner, 0)
+		b = protowire.AppendTag(b, 4, protowire.BytesType)
+		b = protowire.AppendVarint(b, 0)
 	}
-	b := make([]byte, 0, len(inner)+4)
-	b = protowire.AppendTag(b, 1, protowire.BytesType)
-	b = protowire.AppendBytes(b, inner)
 	return &frame{b: b}
 }

@@ -148,7 +148,8 @@ func (w *writer) put(stream string, st *streamState) {
 	w.view[stream] = st
 	w.buf = append(w.buf[:0], kindStream)
 	w.buf = append(w.buf, stream...)
-	w.batch.Set(w.buf, st.encode(), nil)
+	var v [stateLen]byte
+	w.batch.Set(w.buf, st.appendEncoded(v[:0]), nil) // Set copies key and value
 }
 
 func (w *writer) writeEvent(stream string, rev uint64, e *event, created int64) uint64 {

@@ -79,8 +79,8 @@ func (s *streamState) exists() bool {
 
 const stateLen = 8 + 8 + 1 + 8 + 8 + 8
 
-func (s *streamState) encode() []byte {
-	b := make([]byte, 0, stateLen)
+// appendEncoded appends the stored form of s to b.
+func (s *streamState) appendEncoded(b []byte) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(s.last))
 	b = binary.BigEndian.AppendUint64(b, s.lastPos)
 	var flags byte
