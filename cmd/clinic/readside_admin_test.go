@@ -12,8 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
+
 	"github.com/vetclinic/clinic/bolt"
 	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/eventstore/esdbtest"
+	"github.com/vetclinic/clinic/mongodb/mongotest"
 	"github.com/vetclinic/clinic/projections"
 )
 
@@ -106,5 +111,46 @@ func TestProjectionsCLIThroughTheAdminEndpoint(t *testing.T) {
 	cancel()
 	if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
 		t.Errorf("admin endpoint: %v", err)
+	}
+}
+
+// TestProjectionsCLIOnRealServers works directly on an event store and a
+// MongoDB-wire server (--esdb, --mongo), as in production.
+func TestProjectionsCLIOnRealServers(t *testing.T) {
+	t.Parallel()
+	esdbURL := esdbtest.URL(t)
+	client := esdbtest.Connect(t, esdbURL)
+	mongoURL := mongotest.URL(t)
+	dbName := "cli" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	for i := 0; i < 3; i++ {
+		id := uuid.New()
+		b, _ := json.Marshal(reservation.Placed{Visit: reservation.Visit{ReservationID: id, Customer: reservation.Customer{Phone: "010-1111-2222"},
+			DoctorID: "dr-kim", Slot: time.Date(2026, 12, 1, 1, i, 0, 0, time.UTC), Status: reservation.StatusBooked}})
+		if _, err := client.AppendToStream(context.Background(), reservation.Stream(id), esdb.AppendToStreamOptions{},
+			esdb.EventData{EventType: reservation.TypePlaced, ContentType: esdb.ContentTypeJson, Data: b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cli := func(args ...string) string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		full := append([]string{"projections"}, append(args, "--esdb", esdbURL, "--mongo", mongoURL, "--mongo-db", dbName)...)
+		if err := run(context.Background(), full, func(string) string { return "" }, &out, &errOut); err != nil {
+			t.Fatalf("clinic %v: %v\n%s", full, err, errOut.String())
+		}
+		return out.String()
+	}
+	if out := cli("rebuild", "lookup"); !strings.Contains(out, "switched to lookup~2 after 3 events") {
+		t.Errorf("first build:\n%s", out)
+	}
+	if out := cli("rebuild", "lookup"); !strings.Contains(out, "switched to lookup~3 after 3 events") {
+		t.Errorf("rebuild:\n%s", out)
+	}
+	status := cli("status")
+	if !strings.Contains(status, "lookup~3") {
+		t.Errorf("status:\n%s", status)
+	}
+	if out := cli("parked"); !strings.Contains(out, "no parked events") {
+		t.Errorf("parked:\n%s", out)
 	}
 }
