@@ -67,11 +67,11 @@ func (h *streamsService) Append(srv streams.Streams_AppendServer) error {
 		if err := parseProposed(body, &e); err != nil {
 			return status.Error(codes.InvalidArgument, err.Error())
 		}
-		if e.eventType == "" {
+		if len(e.eventType) == 0 {
 			return status.Error(codes.InvalidArgument, "event type is empty")
 		}
-		if e.contentType == "" {
-			e.contentType = "application/octet-stream"
+		if len(e.contentType) == 0 {
+			e.contentType = octetStream
 		}
 		size += len(e.data) + len(e.customMD) + len(e.eventType)
 		if size > h.maxAppend {

@@ -147,9 +147,9 @@ func parseProposed(b []byte, e *event) error {
 			k, val := mapEntry(v)
 			switch string(k) {
 			case mdType:
-				e.eventType = string(val)
+				e.eventType = val
 			case mdContentType:
-				e.contentType = string(val)
+				e.contentType = val
 			}
 		case propCustomMD:
 			e.customMD = v

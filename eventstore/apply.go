@@ -235,7 +235,7 @@ func (w *writer) softDelete(o *op, st *streamState) {
 	meta := st.meta
 	meta.tb = st.last + 1
 	data := encodeMeta(w.currentMetaJSON(metaStream, mst), meta.tb)
-	me := event{id: newUUID(), eventType: "$metadata", contentType: "application/json", data: data}
+	me := event{id: newUUID(), eventType: []byte("$metadata"), contentType: []byte("application/json"), data: data}
 	mnext := &streamState{last: -1}
 	if mst != nil {
 		*mnext = *mst
@@ -284,7 +284,7 @@ func (w *writer) tombstone(o *op, st *streamState) {
 	if st != nil {
 		*next = *st
 	}
-	e := event{id: newUUID(), eventType: "$streamDeleted", contentType: "application/octet-stream"}
+	e := event{id: newUUID(), eventType: []byte("$streamDeleted"), contentType: octetStream}
 	next.lastPos = w.writeEvent(o.stream, tombstoneRevision, &e, ticks(w.now()))
 	next.tombstoned = true
 	w.put(o.stream, next)

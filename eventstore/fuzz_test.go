@@ -8,7 +8,7 @@ import "testing"
 //	go test -run '^$' -fuzz FuzzWire -fuzztime 30s ./eventstore/
 func FuzzWire(f *testing.F) {
 	f.Add([]byte{0x0a, 0x02, 0x0a, 0x00})
-	f.Add(appendRecord(nil, "s", 1, 2, 3, &event{eventType: "T", data: []byte("{}")}))
+	f.Add(appendRecord(nil, "s", 1, 2, 3, &event{eventType: []byte("T"), data: []byte("{}")}))
 	f.Add([]byte(`{"$maxCount":3,"$tb":2}`))
 	f.Add([]byte{0x12, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -35,11 +35,14 @@ const (
 	mdCreated     = "created"
 )
 
+// octetStream is the content type of events that name none; never modified.
+var octetStream = []byte("application/octet-stream")
+
 // event is one event as the writer stores it.
 type event struct {
 	id          uuid.UUID
-	eventType   string
-	contentType string
+	eventType   []byte // aliases the request it came in
+	contentType []byte
 	customMD    []byte
 	data        []byte
 }
@@ -78,7 +81,7 @@ func appendRecord(b []byte, stream string, rev, pos uint64, created int64, e *ev
 	b = appendMapEntry(b, mdType, e.eventType)
 	b = appendMapEntry(b, mdContentType, e.contentType)
 	var num [20]byte
-	b = appendMapEntry(b, mdCreated, string(strconv.AppendInt(num[:0], created, 10)))
+	b = appendMapEntry(b, mdCreated, strconv.AppendInt(num[:0], created, 10))
 
 	if len(e.customMD) > 0 {
 		b = protowire.AppendTag(b, recCustomMD, protowire.BytesType)
@@ -91,14 +94,14 @@ func appendRecord(b []byte, stream string, rev, pos uint64, created int64, e *ev
 	return b
 }
 
-func appendMapEntry(b []byte, k, v string) []byte {
+func appendMapEntry(b []byte, k string, v []byte) []byte {
 	n := protowire.SizeTag(1) + protowire.SizeBytes(len(k)) + protowire.SizeTag(2) + protowire.SizeBytes(len(v))
 	b = protowire.AppendTag(b, recMetadata, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(n))
 	b = protowire.AppendTag(b, 1, protowire.BytesType)
 	b = protowire.AppendString(b, k)
 	b = protowire.AppendTag(b, 2, protowire.BytesType)
-	return protowire.AppendString(b, v)
+	return protowire.AppendBytes(b, v)
 }
 
 // errBadRecord reports a stored record that does not parse; it means the

@@ -30,7 +30,7 @@ func appendN(t *testing.T, w *writer, stream string, n int) ack {
 	defer putOp(o)
 	o.kind, o.stream = opAppend, stream
 	for i := 0; i < n; i++ {
-		o.events = append(o.events, event{id: uuid.New(), eventType: "T", contentType: "application/json",
+		o.events = append(o.events, event{id: uuid.New(), eventType: []byte("T"), contentType: []byte("application/json"),
 			data: []byte(fmt.Sprintf(`{"i":%d,"pad":"%s"}`, i, strings.Repeat("x", 100)))})
 	}
 	w.submit(o)

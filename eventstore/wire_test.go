@@ -72,7 +72,7 @@ func TestAppendWireMatchesProto(t *testing.T) {
 		if err := parseProposed(body, &e); err != nil {
 			t.Fatal(err)
 		}
-		want := event{id: id, eventType: "Placed", contentType: "application/json", customMD: []byte(`{"c":1}`), data: []byte(`{"d":2}`)}
+		want := event{id: id, eventType: []byte("Placed"), contentType: []byte("application/json"), customMD: []byte(`{"c":1}`), data: []byte(`{"d":2}`)}
 		if diff := cmp.Diff(want, e, cmp.AllowUnexported(event{})); diff != "" {
 			t.Errorf("proposed (-want +got):\n%s", diff)
 		}
@@ -97,8 +97,8 @@ func TestFramesMatchProto(t *testing.T) {
 	}
 
 	id := uuid.New()
-	rec := appendRecord(nil, "pets-1", 3, 12, 638000000000000000, &event{id: id, eventType: "Placed",
-		contentType: "application/json", customMD: []byte("m"), data: []byte("d")})
+	rec := appendRecord(nil, "pets-1", 3, 12, 638000000000000000, &event{id: id, eventType: []byte("Placed"),
+		contentType: []byte("application/json"), customMD: []byte("m"), data: []byte("d")})
 	var resp streams.ReadResp
 	if err := proto.Unmarshal(eventFrame(rec, 12).b, &resp); err != nil {
 		t.Fatal(err)
