@@ -1,190 +1,89 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
+	"context"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
-	"sync"
-	"sync/atomic"
-	"syscall"
+	"strings"
 	"testing"
 	"time"
 )
 
 // Place-reservation load over HTTP on the embedded setup:
 //
-//	go test -run '^$' -bench PlaceReservation -benchtime 20000x ./cmd/clinic
+//	go test -run '^$' -bench PlaceReservation -benchtime 5000x ./cmd/clinic
 //
-// 64 clients (b.SetParallelism over GOMAXPROCS) each book their own doctor's
-// days, so bookings never contend for a slot: the benchmark measures the
-// whole path (HTTP, JSON, token check, load-decide-append of the schedule,
-// reservation and medical record) rather than conflict retries.
-const (
-	benchClients      = 64
-	benchSlotsPerDay  = 72 // 10-minute slots, 08:00-20:00
-	benchSlotMinutes  = 10
-	benchOpens        = "08:00"
-	benchCloses       = "20:00"
-	benchFirstDayFrom = 2 // days from today; tomorrow may already have begun in Seoul
-)
-
-// benchConfig writes a clinic with one doctor per client, working every day.
-func benchConfig(b *testing.B) string {
-	b.Helper()
-	type doctor struct {
-		ID          string   `json:"id"`
-		Name        string   `json:"name"`
-		WorkingDays []string `json:"workingDays"`
-	}
-	cfg := map[string]any{
-		"name": "Bench Clinic", "timeZone": "Asia/Seoul", "currency": "KRW",
-		"fees": []map[string]any{{"code": "CONSULT", "description": "Consultation", "price": 15000}},
-	}
-	var docs []doctor
-	for i := range benchClients {
-		docs = append(docs, doctor{fmt.Sprintf("bench-%02d", i), fmt.Sprintf("Dr. Bench %d", i),
-			[]string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}})
-	}
-	cfg["doctors"] = docs
-	path := filepath.Join(b.TempDir(), "bench-clinic.json")
-	data, _ := json.Marshal(cfg)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return path
-}
-
-// benchClient books doctor's days one slot after another.
-type benchClient struct {
-	doctor string
-	days   []time.Time // midnight of each opened day, Asia/Seoul
-	next   int
-}
-
-func (c *benchClient) slot() time.Time {
-	day := c.days[c.next/benchSlotsPerDay]
-	open, _ := time.Parse("15:04", benchOpens)
-	s := day.Add(time.Duration(open.Hour())*time.Hour + time.Duration(c.next%benchSlotsPerDay*benchSlotMinutes)*time.Minute)
-	c.next++
-	return s
-}
+// The same load as `clinic bench place`: 64 clients, each booking its own
+// doctor's days slot after slot (see loadgen.go), against the whole program
+// started through run with the embedded event store.
+const benchClients = 64
 
 func BenchmarkPlaceReservation(b *testing.B) {
-	p := startClinic(b, "--config", benchConfig(b))
-	token := p.token(b, "staff", "bench")
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients, MaxConnsPerHost: benchClients}}
-	seoul, err := time.LoadLocation("Asia/Seoul")
+	cfg := filepath.Join(b.TempDir(), "bench-clinic.json")
+	if err := os.WriteFile(cfg, benchClinicJSON(benchClients), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	p := startClinic(b, "--config", cfg)
+	l := &placeLoad{base: p.base, token: p.token(b, "staff", "bench"), clients: benchClients,
+		from: time.Now().AddDate(0, 0, 2), hc: loadHTTPClient(benchClients)}
+	ctx := context.Background()
+	lanes, err := l.lanes(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
-	perClient := b.N/benchClients + 1
-	daysPerClient := perClient/benchSlotsPerDay + 1
-	today := time.Now().In(seoul)
-	clients := make(chan *benchClient, benchClients)
-	var wg sync.WaitGroup
-	var openErr atomic.Value
-	for i := range benchClients {
-		wg.Go(func() {
-			c := &benchClient{doctor: fmt.Sprintf("bench-%02d", i)}
-			for d := range daysPerClient {
-				day := time.Date(today.Year(), today.Month(), today.Day()+benchFirstDayFrom+d, 0, 0, 0, 0, seoul)
-				body := fmt.Sprintf(`{"opens":%q,"closes":%q,"slotMinutes":%d,"capacity":1}`, benchOpens, benchCloses, benchSlotMinutes)
-				code, resp := benchDo(hc, "PUT", p.base+"/api/v1/doctors/"+c.doctor+"/days/"+day.Format(time.DateOnly), token, body)
-				if code != http.StatusOK && code != http.StatusCreated {
-					openErr.Store(fmt.Errorf("open day: %d %s", code, resp))
-					return
-				}
-				c.days = append(c.days, day)
-			}
-			clients <- c
-		})
-	}
-	wg.Wait()
-	if err, _ := openErr.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-
-	var mu sync.Mutex
-	var lat []time.Duration
-	var errs atomic.Int64
-	var firstErr atomic.Value
-	b.SetParallelism((benchClients + 1) / max(1, runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
 	cpu0 := processCPU()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		c := <-clients
-		defer func() { clients <- c }()
-		mine := make([]time.Duration, 0, perClient)
-		for pb.Next() {
-			body := fmt.Sprintf(`{"customer":{"name":"Bench","phone":"010-0000-%04d"},"pet":{"name":"Coco","species":"dog"},"doctorId":%q,"slot":%q,"reason":"checkup"}`,
-				c.next%10000, c.doctor, c.slot().Format(time.RFC3339))
-			t0 := time.Now()
-			code, resp := benchDo(hc, "POST", p.base+"/api/v1/reservations", token, body)
-			mine = append(mine, time.Since(t0))
-			if code != http.StatusCreated {
-				errs.Add(1)
-				firstErr.CompareAndSwap(nil, fmt.Sprintf("%d %s", code, resp))
-			}
-		}
-		mu.Lock()
-		lat = append(lat, mine...)
-		mu.Unlock()
-	})
-	elapsed := time.Since(start)
+	res := l.run(ctx, lanes, b.N, 0)
 	cpu := processCPU() - cpu0
 	b.StopTimer()
-	slices.Sort(lat)
-	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "reservations/s")
-	b.ReportMetric(ms(percentile(lat, 0.50)), "p50-ms")
-	b.ReportMetric(ms(percentile(lat, 0.99)), "p99-ms")
-	b.ReportMetric(float64(errs.Load()), "errors")
+	b.ReportMetric(res.rate(), "reservations/s")
+	b.ReportMetric(ms(res.percentile(0.50)), "p50-ms")
+	b.ReportMetric(ms(res.percentile(0.99)), "p99-ms")
+	b.ReportMetric(float64(res.errors), "errors")
 	// CPU of the whole process (clients, server and store) per booking: on a
 	// shared machine the rate depends on the neighbours, this much less.
-	// Two idle cores could do at most 2s / cpu-ms-per-op bookings a second.
-	b.ReportMetric(ms(cpu)/float64(len(lat)), "cpu-ms/op")
+	b.ReportMetric(ms(cpu)/float64(max(1, len(res.latencies))), "cpu-ms/op")
 	b.ReportMetric(0, "ns/op") // wall time per op over 64 clients says little; the rate above is the figure
-	if e := firstErr.Load(); e != nil {
-		b.Logf("first error: %v", e)
+	if res.firstErr != "" {
+		b.Logf("first error: %s", res.firstErr)
 	}
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func percentile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	return sorted[min(len(sorted)-1, int(q*float64(len(sorted))))]
-}
-
-func benchDo(hc *http.Client, method, url, token, body string) (int, []byte) {
-	req, err := http.NewRequest(method, url, bytes.NewBufferString(body))
+// TestPlaceLoad runs the load briefly, so the generator is checked in every
+// test run: clients never collide and every booking gets its 201.
+func TestPlaceLoad(t *testing.T) {
+	t.Parallel()
+	p := startClinic(t) // the example clinic: 3 doctors, so lanes share doctors by day
+	l := &placeLoad{base: p.base, token: p.token(t, "staff", "load"), clients: 8,
+		from: time.Now().AddDate(0, 0, 2), hc: loadHTTPClient(8)}
+	ctx := context.Background()
+	lanes, err := l.lanes(ctx)
 	if err != nil {
-		return 0, []byte(err.Error())
+		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return 0, []byte(err.Error())
+	res := l.run(ctx, lanes, 200, 0)
+	if len(res.latencies) != 200 || res.errors != 0 {
+		t.Fatalf("%v", res)
 	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, data
+	if res.daysOpen < 8 {
+		t.Errorf("opened %d days for 8 clients", res.daysOpen)
+	}
 }
 
-// processCPU is the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+func TestBenchCommand(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	err := run(context.Background(), []string{"bench", "place", "--clients", "4", "--requests", "40"}, noEnv, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	if !strings.Contains(out.String(), "40 reservations in") || !strings.Contains(out.String(), " 0 errors") {
+		t.Errorf("output:\n%s", out.String())
+	}
+	for _, args := range [][]string{{"bench"}, {"bench", "place", "--clients", "0"}, {"bench", "place", "--from", "someday"}} {
+		if err := run(context.Background(), args, noEnv, io.Discard, io.Discard); err == nil {
+			t.Errorf("%v succeeded", args)
+		}
+	}
 }

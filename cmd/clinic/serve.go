@@ -35,6 +35,9 @@ type serveConfig struct {
 	audience   string
 	roles      []string
 	logLevel   slog.Level
+	// onListen, when set, learns the HTTP address once it listens (for
+	// callers in this process, such as clinic bench).
+	onListen func(addr string)
 	// For the query, projector and notice roles.
 	mongoURL      string
 	mongoDB       string
@@ -125,6 +128,11 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	return serve(ctx, cfg, stderr)
+}
+
+// serve runs the clinic configured by cfg, logging to stderr.
+func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
 	e := &serveEnv{cfg: cfg, log: log}
 	defer e.close()
@@ -259,6 +267,9 @@ func (e *serveEnv) serve(ctx context.Context) error {
 		})
 	}
 	e.log.Info("clinic serving", "addr", ln.Addr().String(), "roles", strings.Join(e.cfg.roles, ","))
+	if e.cfg.onListen != nil {
+		e.cfg.onListen(ln.Addr().String())
+	}
 	<-ctx.Done()
 	e.log.Info("shutting down")
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
