@@ -2,13 +2,11 @@ package notice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
-
-	"github.com/cenkalti/backoff/v5"
 )
 
 // DeliveryConfig bounds the delivery of messages.
@@ -20,7 +18,8 @@ type DeliveryConfig struct {
 	MaxInterval     time.Duration // longest retry delay before jitter; default 1m
 	Multiplier      float64       // growth of the delay per attempt; default 2
 	Jitter          float64       // randomisation factor of the delay in [0,1); default 0.5
-	PollInterval    time.Duration // how often the store is searched for due messages; default 1s
+	PollInterval    time.Duration // how often due retries are queued; default 200ms
+	RescanInterval  time.Duration // how often the store is searched for pending messages; default 1m
 	KeepAttempts    int           // attempts kept per message; default 20
 	ShutdownGrace   time.Duration // how long a send under way may finish after shutdown begins; default 2s
 }
@@ -49,17 +48,21 @@ func (c DeliveryConfig) withDefaults() DeliveryConfig {
 	def(&c.AttemptTimeout, 10*time.Second)
 	def(&c.InitialInterval, time.Second)
 	def(&c.MaxInterval, time.Minute)
-	def(&c.PollInterval, time.Second)
+	def(&c.PollInterval, 200*time.Millisecond)
+	def(&c.RescanInterval, time.Minute)
 	def(&c.ShutdownGrace, 2*time.Second)
 	return c
 }
 
-// Dispatcher delivers recorded messages through a channel, at least once:
-// a bounded pool of workers sends them; a failed send is retried on its own
-// timer with exponential backoff and jitter, so it holds back no other
-// message; after MaxAttempts (or at once when the receiver rejects it for
-// good) a message is dead with its last error, until it is re-queued. A
-// poller finds messages whose timers were lost (a restart, a full queue).
+// Dispatcher delivers recorded messages through a channel, at least once.
+// A bounded pool of workers sends them. A failed send is retried after its
+// own backoff (exponential, with jitter) so it holds back no other message;
+// after MaxAttempts (or at once when the receiver rejects it for good) the
+// message is dead with its last error, until it is re-queued. The store is
+// the truth: the dispatcher keeps in memory only when each pending message
+// is due, learnt from what it is handed and from a scan of the store at
+// start and every RescanInterval (which finds messages re-queued by another
+// process, or recorded while its queue was full).
 //
 // One Dispatcher at a time should deliver from one Store.
 type Dispatcher struct {
@@ -74,12 +77,11 @@ type Dispatcher struct {
 	saves chan saveRequest // to the recorder, when the store saves in batches
 
 	mu       sync.Mutex
-	backlog  bool            // an offer found the queue full: poll again when there is room
-	failing  bool            // the last send failed temporarily: the receiver may be down
-	catchUp  bool            // the receiver is back: send what waits for a retry now, not at its time
-	inflight map[string]bool // queued or being sent
-	timers   map[string]*time.Timer
-	stopped  bool
+	pending  map[string]time.Time // pending messages known here, and when each is due
+	inflight map[string]bool      // queued or being sent
+	backlog  bool                 // an offer found the queue full: poll again when there is room
+	failing  bool                 // the last send failed temporarily: the receiver may be down
+	rescan   bool                 // scan the store at the next poll
 }
 
 // NewDispatcher returns a dispatcher; now is its clock (time.Now when nil).
@@ -92,8 +94,8 @@ func NewDispatcher(store Store, ch Channel, cfg DeliveryConfig, now func() time.
 		store: store, ch: ch, cfg: cfg, now: now, log: log,
 		work:     make(chan string, max(1024, 4*cfg.Workers)),
 		wake:     make(chan struct{}, 1),
+		pending:  map[string]time.Time{},
 		inflight: map[string]bool{},
-		timers:   map[string]*time.Timer{},
 	}
 }
 
@@ -115,18 +117,26 @@ func (d *Dispatcher) Submit(ctx context.Context, m Message) (bool, error) {
 		return false, fmt.Errorf("record message %s: %w", m.ID, err)
 	}
 	if added {
-		d.offer(m.ID)
+		d.Queue(m.ID)
 	}
 	return added, nil
 }
 
 // Queue asks for an immediate attempt at messages already recorded pending
 // (by a subscriber that writes them in its own unit of work). IDs that are
-// not recorded, or not pending, are skipped when their turn comes.
+// not recorded, or not pending, are dropped when their turn comes.
 func (d *Dispatcher) Queue(ids ...string) {
+	now := d.now()
+	d.mu.Lock()
+	for _, id := range ids {
+		if _, ok := d.pending[id]; !ok {
+			d.pending[id] = now
+		}
+	}
+	d.mu.Unlock()
 	for _, id := range ids {
 		if !d.offer(id) {
-			return // the rest are pending in the store: the poller gets them
+			return // the queue is full: the next poll continues
 		}
 	}
 }
@@ -136,6 +146,9 @@ func (d *Dispatcher) Queue(ids ...string) {
 func (d *Dispatcher) RetryDead(ctx context.Context, f Filter) (int, error) {
 	n, err := Requeue(ctx, d.store, f, d.now())
 	if n > 0 {
+		d.mu.Lock()
+		d.rescan = true
+		d.mu.Unlock()
 		d.poke()
 	}
 	return n, err
@@ -175,25 +188,22 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	for range d.cfg.Workers {
 		wg.Go(func() { d.worker(ctx) })
 	}
-	d.poll(ctx)
-	ticker := time.NewTicker(d.cfg.PollInterval)
-	defer ticker.Stop()
+	d.scan(ctx)
+	poll := time.NewTicker(d.cfg.PollInterval)
+	defer poll.Stop()
+	rescan := time.NewTicker(d.cfg.RescanInterval)
+	defer rescan.Stop()
 	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
-		case <-ticker.C:
+		case <-rescan.C:
+			d.scan(ctx)
+		case <-poll.C:
 			d.poll(ctx)
 		case <-d.wake:
 			d.poll(ctx)
 		}
 	}
-	d.mu.Lock()
-	d.stopped = true
-	for id, t := range d.timers {
-		t.Stop()
-		delete(d.timers, id)
-	}
-	d.mu.Unlock()
 	wg.Wait()
 	return nil
 }
@@ -205,35 +215,52 @@ func (d *Dispatcher) poke() {
 	}
 }
 
-// poll queues the due messages that are not already queued or being sent.
-// After an outage (a send succeeds after failures) it also queues those
-// still waiting for a retry, so a receiver that comes back gets its backlog
-// now rather than when each backoff ends.
-func (d *Dispatcher) poll(ctx context.Context) {
-	d.mu.Lock()
-	catchUp := d.catchUp
-	d.mu.Unlock()
-	horizon := d.now()
-	if catchUp {
-		horizon = horizon.Add(2 * d.cfg.MaxInterval) // beyond any backoff with jitter
-	}
-	limit := cap(d.work) + d.cfg.Workers
-	due, err := d.store.Due(ctx, horizon, limit)
+// scan learns every pending message in the store and when it is due.
+func (d *Dispatcher) scan(ctx context.Context) {
+	all, err := d.store.Due(ctx, d.now().AddDate(100, 0, 0), 0)
 	if err != nil {
 		if ctx.Err() == nil {
-			d.log.Warn("notice: find due messages", "err", err)
+			d.log.Warn("notice: find pending messages", "err", err)
 		}
 		return
 	}
-	for _, m := range due {
-		if !d.offer(m.ID) {
-			return // the queue is full; polled again as soon as it has room
+	d.mu.Lock()
+	for _, m := range all {
+		if !d.inflight[m.ID] {
+			d.pending[m.ID] = m.NextAttemptAt
 		}
 	}
-	if catchUp && len(due) < limit {
-		d.mu.Lock()
-		d.catchUp = false
+	d.mu.Unlock()
+	d.poll(ctx)
+}
+
+// poll queues the due messages that are not queued or being sent already,
+// the longest waiting first.
+func (d *Dispatcher) poll(ctx context.Context) {
+	d.mu.Lock()
+	if d.rescan {
+		d.rescan = false
 		d.mu.Unlock()
+		d.scan(ctx)
+		return
+	}
+	now := d.now()
+	type due struct {
+		id string
+		at time.Time
+	}
+	var ready []due
+	for id, at := range d.pending {
+		if !d.inflight[id] && !at.After(now) {
+			ready = append(ready, due{id, at})
+		}
+	}
+	d.mu.Unlock()
+	slices.SortFunc(ready, func(a, b due) int { return a.at.Compare(b.at) })
+	for _, r := range ready {
+		if !d.offer(r.id) {
+			return // the queue is full; polled again as soon as it has room
+		}
 	}
 }
 
@@ -242,7 +269,7 @@ func (d *Dispatcher) poll(ctx context.Context) {
 func (d *Dispatcher) offer(id string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.inflight[id] || d.stopped {
+	if d.inflight[id] {
 		return true
 	}
 	select {
@@ -251,217 +278,6 @@ func (d *Dispatcher) offer(id string) bool {
 		return true
 	default:
 		d.backlog = true
-		return false // the poller finds it later: it is pending in the store
-	}
-}
-
-func (d *Dispatcher) worker(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case id := <-d.work:
-			retry, in := d.attempt(ctx, id)
-			d.mu.Lock()
-			delete(d.inflight, id)
-			backlog := d.backlog && len(d.work) < cap(d.work)/2
-			if backlog {
-				d.backlog = false
-			}
-			d.mu.Unlock()
-			if backlog {
-				d.poke() // refill the queue from the store now, not at the next tick
-			}
-			if retry {
-				d.retryAfter(id, in)
-			}
-		}
-	}
-}
-
-// attempt sends the message id once and records how it went. It returns
-// whether and when to try again.
-func (d *Dispatcher) attempt(ctx context.Context, id string) (retry bool, in time.Duration) {
-	m, err := d.store.Get(ctx, id)
-	if err != nil {
-		// Not found: queued from a subscriber batch that was not committed.
-		if ctx.Err() == nil && !errors.Is(err, ErrNotFound) {
-			d.log.Warn("notice: load message", "id", id, "err", err)
-		}
-		return false, 0
-	}
-	if m.Status != StatusPending {
-		return false, 0
-	}
-	// A send under way when shutdown begins gets a grace period to finish:
-	// cutting it short could leave the receiver with a message whose
-	// delivery is not recorded, to be sent again after the restart.
-	sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.AttemptTimeout)
-	stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(d.cfg.ShutdownGrace, cancel) })
-	start := d.now()
-	sendErr := d.ch.Send(sendCtx, m)
-	stopGrace()
-	cancel()
-	if sendErr != nil && ctx.Err() != nil {
-		return false, 0 // shutting down: not the receiver's fault; try again after the restart
-	}
-	end := d.now()
-	d.noteHealth(sendErr)
-	a := Attempt{At: start.UTC(), Channel: d.ch.Name(), Duration: end.Sub(start)}
-	var retryIn time.Duration
-	switch {
-	case sendErr == nil:
-		m.Status, m.SentAt, m.LastError = StatusSent, end.UTC(), ""
-	case errors.Is(sendErr, ErrRejected):
-		a.Error = sendErr.Error()
-		m.Status, m.LastError = StatusDead, a.Error
-	default:
-		a.Error = sendErr.Error()
-		m.LastError = a.Error
-		if m.Tries+1 >= d.cfg.MaxAttempts {
-			m.Status = StatusDead
-		} else {
-			retryIn = max(d.delay(m.Tries+1), RetryAfter(sendErr))
-			m.NextAttemptAt = end.Add(retryIn).UTC()
-		}
-	}
-	m.Tries++
-	m.Attempts = append(m.Attempts, a)
-	if over := len(m.Attempts) - d.cfg.KeepAttempts; over > 0 {
-		m.Attempts = m.Attempts[over:]
-	}
-	// Record the outcome even when shutdown has begun: the receiver may have
-	// the message, and forgetting that would send it again after a restart.
-	saveCtx, cancelSave := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.AttemptTimeout)
-	defer cancelSave()
-	if err := d.record(saveCtx, m); err != nil {
-		// A sent message stays pending and may go out again: at least once,
-		// and the receiver de-duplicates by its ID.
-		d.log.Error("notice: record attempt", "id", id, "err", err)
-		retryIn = d.cfg.PollInterval
-	}
-	d.logAttempt(ctx, m, a)
-	return m.Status == StatusPending, retryIn
-}
-
-// noteHealth follows whether the receiver seems up; the first success after
-// a temporary failure starts a catch-up poll.
-func (d *Dispatcher) noteHealth(sendErr error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	switch {
-	case sendErr == nil:
-		if d.failing {
-			d.failing, d.catchUp = false, true
-			defer d.poke()
-		}
-	case errors.Is(sendErr, ErrRejected), RetryAfter(sendErr) > 0:
-		// The receiver is up: it refused one message, or asked to slow down
-		// (pulling its backlog forward would defeat that).
-	default:
-		d.failing = true
-	}
-}
-
-// delay returns the backoff before retry number n (1 for the first retry).
-func (d *Dispatcher) delay(n int) time.Duration {
-	b := &backoff.ExponentialBackOff{
-		InitialInterval:     d.cfg.InitialInterval,
-		RandomizationFactor: d.cfg.Jitter,
-		Multiplier:          d.cfg.Multiplier,
-		MaxInterval:         d.cfg.MaxInterval,
-	}
-	b.Reset()
-	var next time.Duration
-	for range n {
-		next = b.NextBackOff()
-	}
-	return next
-}
-
-// retryAfter offers id again after delay, on a timer of its own.
-func (d *Dispatcher) retryAfter(id string, delay time.Duration) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.stopped {
-		return
-	}
-	if old := d.timers[id]; old != nil {
-		old.Stop()
-	}
-	d.timers[id] = time.AfterFunc(delay, func() {
-		d.mu.Lock()
-		delete(d.timers, id)
-		d.mu.Unlock()
-		d.offer(id)
-	})
-}
-
-func (d *Dispatcher) logAttempt(ctx context.Context, m Message, a Attempt) {
-	attrs := []slog.Attr{
-		slog.String("id", m.ID), slog.String("kind", string(m.Kind)),
-		slog.String("channel", a.Channel), slog.Int("try", m.Tries), slog.String("status", string(m.Status)),
-	}
-	switch {
-	case a.Error == "":
-		d.log.LogAttrs(ctx, slog.LevelDebug, "notice delivered", attrs...)
-	case m.Status == StatusDead:
-		d.log.LogAttrs(ctx, slog.LevelError, "notice dead", append(attrs, slog.String("err", a.Error))...)
-	default:
-		d.log.LogAttrs(ctx, slog.LevelWarn, "notice delivery failed", append(attrs,
-			slog.String("err", a.Error), slog.Time("next", m.NextAttemptAt))...)
-	}
-}
-
-// BatchSaver is a Store that can record many messages in one write (one
-// transaction, one sync), which the dispatcher uses to group the outcomes
-// of its workers' attempts. SaveAll need not check that the messages exist.
-type BatchSaver interface {
-	SaveAll(ctx context.Context, ms []Message) error
-}
-
-type saveRequest struct {
-	ctx  context.Context
-	m    Message
-	done chan error
-}
-
-// record saves the outcome of an attempt: through the recorder when the
-// store saves in batches, else directly.
-func (d *Dispatcher) record(ctx context.Context, m Message) error {
-	if d.saves == nil {
-		return d.store.Save(ctx, m)
-	}
-	req := saveRequest{ctx: ctx, m: m, done: make(chan error, 1)}
-	d.saves <- req
-	return <-req.done
-}
-
-// recorder writes the outcomes that arrive together in one batch: with a
-// store whose every write is a synced transaction, the workers would
-// otherwise queue behind each other's syncs.
-func (d *Dispatcher) recorder(bs BatchSaver) {
-	for req := range d.saves {
-		batch := []saveRequest{req}
-	more:
-		for len(batch) < 512 {
-			select {
-			case r, ok := <-d.saves:
-				if !ok {
-					break more
-				}
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
-		ms := make([]Message, len(batch))
-		for i, r := range batch {
-			ms[i] = r.m
-		}
-		err := bs.SaveAll(batch[0].ctx, ms)
-		for _, r := range batch {
-			r.done <- err
-		}
+		return false
 	}
 }
