@@ -9,8 +9,8 @@ import (
 // Records answers staff's questions about messages (what was sent to whom,
 // what died and why) and re-queues dead ones. It needs only the store, so
 // a process that does not deliver can serve it too; a re-queued message is
-// then picked up by the dispatcher's poller, or at once when Dispatcher is
-// set.
+// then found by the dispatcher's next scan of the store (within a minute),
+// or at once when Dispatcher is set.
 type Records struct {
 	Store      Store
 	Dispatcher *Dispatcher      // optional: the local dispatcher, woken by RetryDead
