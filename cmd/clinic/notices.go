@@ -216,7 +216,7 @@ func (c noticesCLI) direct(ctx context.Context, rs projections.Store, stdout io.
 		if err != nil {
 			return fmt.Errorf("notices: %w", err)
 		}
-		_, err = fmt.Fprintf(stdout, "re-queued %d dead messages; a running notice role sends them within its poll interval\n", n)
+		_, err = fmt.Fprintf(stdout, "re-queued %d dead messages; a running notice role finds them within a minute\n", n)
 		return err
 	}
 	ms, err := rec.List(ctx, f)
