@@ -149,3 +149,43 @@ func TestSlowSubscriber(t *testing.T) {
 		})
 	})
 }
+
+// TestServerShutdownDropsSubscriptions: closing the embedded server ends its
+// subscriptions with gRPC Unavailable, the status a client takes as "resubscribe
+// elsewhere or later", not with a silent end or an unknown error.
+func TestServerShutdownDropsSubscriptions(t *testing.T) {
+	if esdbtest.External() {
+		t.Skip("stops its own server")
+	}
+	t.Parallel()
+	ctx := testContext(t)
+	url, stop, err := esdbtest.Serve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := esdbtest.Connect(t, url)
+	s := newID("conf-shutdown")
+	mustAppend(t, ctx, c, s, esdb.NoStream{}, newEvent("E", 0))
+	feeds := []*feed{
+		subscribeStream(t, ctx, c, s, esdb.Start{}),
+		subscribeAll(t, ctx, c, esdb.SubscribeToAllOptions{From: esdb.Start{}}),
+	}
+	for _, f := range feeds {
+		f.take(1, ofStreams(s))
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	for i, f := range feeds {
+		for {
+			m := f.next()
+			if m.SubscriptionDropped == nil {
+				continue
+			}
+			if code := grpcCode(m.SubscriptionDropped.Error); code != codes.Unavailable {
+				t.Errorf("subscription %d dropped with %v (%v), want Unavailable", i, code, m.SubscriptionDropped.Error)
+			}
+			break
+		}
+	}
+}
