@@ -9,7 +9,6 @@ import (
 
 	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/clinic"
-	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/domain/schedule"
 )
 
@@ -95,61 +94,4 @@ func (h *Handler) release(ctx context.Context, c *command, stepName, doctorID st
 	_, err := update(ctx, h, c, h.scheduleStep(stepName, doctorID, h.day(slot), nil,
 		func(s *schedule.Schedule) ([]domain.Event, error) { return s.Release(slot, id, reason, h.now(), c.by) }))
 	return err
-}
-
-// ReleaseOrphans repairs a doctor's day after crashes: it releases every
-// place held by a reservation that does not hold it (the reservation was
-// never placed, was moved elsewhere, cancelled or missed), once the booking
-// is older than grace (so a placement in flight is left alone). It returns
-// how many places it released.
-func (h *Handler) ReleaseOrphans(ctx context.Context, doctorID, date string, grace time.Duration) (int, error) {
-	c := h.begin("release-orphans", Meta{By: "system"})
-	o, err := update(ctx, h, c, h.scheduleStep("inspect", doctorID, date, nil,
-		func(*schedule.Schedule) ([]domain.Event, error) { return nil, nil }))
-	if err != nil {
-		return 0, err
-	}
-	released := 0
-	for slot, ids := range o.agg.Bookings() {
-		for _, id := range ids {
-			if h.now().Sub(o.agg.BookedAt(slot, id)) < grace {
-				continue
-			}
-			r, err := h.loadReservation(ctx, id)
-			if err != nil {
-				return released, err
-			}
-			v := r.Visit()
-			if r.Placed() && v.Status != reservation.StatusCancelled && v.Status != reservation.StatusNoShow &&
-				v.DoctorID == doctorID && v.Slot.Equal(slot) {
-				continue
-			}
-			if err := h.release(ctx, c, "release-"+id.String(), doctorID, slot, id, schedule.ReasonOrphaned); err != nil {
-				return released, err
-			}
-			h.log.Info("released orphaned booking", "doctor", doctorID, "slot", slot, "reservation", id)
-			released++
-		}
-	}
-	return released, nil
-}
-
-// SweepOrphans runs ReleaseOrphans on every doctor's days from the day of
-// from (clinic time) for days days; serve runs it now and then so that a
-// booking whose placement crashed and was never retried is freed. It
-// returns how many places it released; it stops at the first error.
-func (h *Handler) SweepOrphans(ctx context.Context, from time.Time, days int, grace time.Duration) (int, error) {
-	start := from.In(h.clinic.Location)
-	released := 0
-	for _, d := range h.clinic.Doctors {
-		for i := range days {
-			date := time.Date(start.Year(), start.Month(), start.Day()+i, 0, 0, 0, 0, h.clinic.Location).Format(time.DateOnly)
-			n, err := h.ReleaseOrphans(ctx, d.ID, date, grace)
-			released += n
-			if err != nil {
-				return released, fmt.Errorf("sweep %s on %s: %w", d.ID, date, err)
-			}
-		}
-	}
-	return released, nil
 }
