@@ -85,19 +85,26 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool
 		return false, false
 	}
 	if o.expect.kind == expectAny || o.expect.kind == expectExists {
-		last, repeat, corrupt := w.recent.repeatOf(o)
-		switch {
-		case repeat:
+		first, known := w.recent.m[o.events[0].id]
+		if !known || first.stream != o.stream {
+			return false, false // new events
+		}
+		last, repeat := w.storedRun(o, first.rev, first.pos)
+		if repeat {
 			o.current, o.position = last.rev, last.pos
 			return false, true
-		case corrupt:
-			o.wrong, o.current = true, -1
-			if st.exists() {
-				o.current = st.last
-			}
+		}
+		if w.failed != nil {
+			o.err = w.failed
 			return false, true
 		}
-		return false, false
+		// The first event is stored but a later one is not: EventStoreDB
+		// calls this corrupted idempotency and answers wrong version.
+		o.wrong, o.current = true, -1
+		if st.exists() {
+			o.current = st.last
+		}
+		return false, true
 	}
 	k := int64(len(o.events))
 	var from int64 // first revision the repeat would occupy
@@ -142,6 +149,39 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool
 	return false, true
 }
 
+// storedRun reports whether the events of o are stored in o.stream from
+// revision from on (the first one, at pos, is known to be), and where the
+// last of them is.
+func (w *writer) storedRun(o *op, from int64, pos uint64) (idEntry, bool) {
+	last := idEntry{stream: o.stream, rev: from, pos: pos}
+	if len(o.events) == 1 {
+		return last, true
+	}
+	if _, inBatch := w.overlay[o.stream]; inBatch {
+		w.dispatchKeep() // the events to compare may be in this batch
+		if w.failed != nil {
+			return last, false
+		}
+	}
+	for i := 1; i < len(o.events); i++ {
+		rev := from + int64(i)
+		p, found, err := w.s.positionOf(o.stream, uint64(rev))
+		if err != nil || !found {
+			return last, false
+		}
+		rec, err := w.s.get(p)
+		if err != nil {
+			return last, false
+		}
+		v, err := parseRecord(rec)
+		if err != nil || v.eventID() != o.events[i].id {
+			return last, false
+		}
+		last = idEntry{stream: o.stream, rev: rev, pos: p}
+	}
+	return last, true
+}
+
 // put records a new state for stream in this batch.
 func (w *writer) put(stream string, st *streamState) {
 	w.overlay[stream] = st
@@ -155,7 +195,6 @@ func (w *writer) put(stream string, st *streamState) {
 func (w *writer) writeEvent(stream string, rev uint64, e *event, created int64) uint64 {
 	pos := w.next
 	w.next++
-	w.recent.add(e.id, idEntry{stream: stream, rev: int64(rev), pos: pos})
 	w.buf = appendRecord(w.buf[:0], stream, rev, pos, created, e)
 	var k [9]byte
 	w.batch.Set(appendAllKey(k[:0], pos), w.buf, nil)
@@ -190,6 +229,9 @@ func (w *writer) appendEvents(o *op, st *streamState) {
 	for i := range o.events {
 		next.last++
 		next.lastPos = w.writeEvent(o.stream, uint64(next.last), &o.events[i], created)
+		if i == 0 {
+			w.recent.add(o.events[0].id, idEntry{stream: o.stream, rev: next.last, pos: next.lastPos})
+		}
 	}
 	next.deleted = false
 	o.current = next.last

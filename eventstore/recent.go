@@ -4,10 +4,12 @@ import (
 	"github.com/google/uuid"
 )
 
-// recentCap is how many of the newest events the writer remembers by ID,
-// like EventStoreDB's committed-events cache: a retry with expected
-// revision any or stream_exists is recognised while its events are among
-// the newest recentCap.
+// recentCap is how many recent appends the writer remembers by the ID of
+// their first event, like EventStoreDB's committed-events cache: a retry
+// with expected revision any or stream_exists is recognised while the
+// original is among the newest recentCap appends. Keying appends rather
+// than events keeps the map small and one update per append; the rest of a
+// retry is compared with the stored events.
 const recentCap = 1 << 16
 
 // idEntry is where an event went.
@@ -54,6 +56,7 @@ type noCtx struct{}
 func (noCtx) Err() error { return nil }
 
 // loadRecent fills r with the newest events of the store, oldest first.
+// The log does not record where appends began, so every event is keyed.
 func loadRecent(s *store, r *recentIDs) error {
 	head := s.head.Load()
 	var found []idEntry
@@ -74,25 +77,4 @@ func loadRecent(s *store, r *recentIDs) error {
 		r.add(ids[i], found[i])
 	}
 	return err
-}
-
-// repeatOf looks the events of o up among the recent ones, as EventStoreDB
-// does for expected revision any and stream_exists: when the first is not
-// a recent event of this stream, o is new; when all are, in order, o is a
-// repeat ending at last; when only some are, o is corrupt (a partial
-// repeat), which EventStoreDB answers as a wrong expected version.
-func (r *recentIDs) repeatOf(o *op) (last idEntry, repeat, corrupt bool) {
-	first, ok := r.m[o.events[0].id]
-	if !ok || first.stream != o.stream {
-		return idEntry{}, false, false
-	}
-	last = first
-	for i := 1; i < len(o.events); i++ {
-		e, ok := r.m[o.events[i].id]
-		if !ok || e.stream != o.stream || e.rev != first.rev+int64(i) {
-			return idEntry{}, false, true
-		}
-		last = e
-	}
-	return last, true, false
 }
