@@ -8,6 +8,7 @@
 package commands
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"strconv"
@@ -73,41 +74,46 @@ func New(store Store, c *clinic.Clinic, opts Options) *Handler {
 	return h
 }
 
-func (h *Handler) lock(stream string) func() { return h.locks.lock(stream) }
-
-// streamLocks is one mutex per stream in use, so that only commands on the
+// streamLocks is one lock per stream in use, so that only commands on the
 // same stream queue behind each other (a stripe shared by unrelated streams
-// made them wait for each other's appends).
+// made them wait for each other's appends). Waiting ends with the caller's
+// context: queued commands do not pile up behind a slow store.
 type streamLocks struct {
 	mu sync.Mutex
 	m  map[string]*streamLock
 }
 
 type streamLock struct {
-	sync.Mutex
-	refs int // holders and waiters; the entry goes when it drops to 0
+	held chan struct{} // capacity 1: full while held
+	refs int           // holders and waiters; the entry goes when it drops to 0
 }
 
-func (l *streamLocks) lock(stream string) func() {
+// lock takes stream's lock, or returns ctx's error.
+func (l *streamLocks) lock(ctx context.Context, stream string) (unlock func(), err error) {
 	l.mu.Lock()
 	if l.m == nil {
 		l.m = map[string]*streamLock{}
 	}
 	sl := l.m[stream]
 	if sl == nil {
-		sl = &streamLock{}
+		sl = &streamLock{held: make(chan struct{}, 1)}
 		l.m[stream] = sl
 	}
 	sl.refs++
 	l.mu.Unlock()
-	sl.Lock()
-	return func() {
-		sl.Unlock()
+	release := func() {
 		l.mu.Lock()
 		if sl.refs--; sl.refs == 0 {
 			delete(l.m, stream)
 		}
 		l.mu.Unlock()
+	}
+	select {
+	case sl.held <- struct{}{}:
+		return func() { <-sl.held; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
 	}
 }
 

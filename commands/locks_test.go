@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"testing"
 )
@@ -13,7 +15,11 @@ func TestStreamLocks(t *testing.T) {
 	for i := range 200 {
 		stream := []string{"a", "b", "c"}[i%3]
 		wg.Go(func() {
-			unlock := l.lock(stream)
+			unlock, err := l.lock(context.Background(), stream)
+			if err != nil {
+				t.Error(err)
+				return
+			}
 			*counts[stream]++ // the race detector flags this if one stream's holders overlap
 			unlock()
 		})
@@ -24,5 +30,23 @@ func TestStreamLocks(t *testing.T) {
 	}
 	if len(l.m) != 0 {
 		t.Fatalf("%d locks left after all were released", len(l.m))
+	}
+}
+
+func TestStreamLockWaitEndsWithContext(t *testing.T) {
+	t.Parallel()
+	var l streamLocks
+	unlock, err := l.lock(context.Background(), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.lock(ctx, "a"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("waiting on a held lock with a done context: %v", err)
+	}
+	unlock()
+	if len(l.m) != 0 {
+		t.Fatalf("%d locks left", len(l.m))
 	}
 }

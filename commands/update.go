@@ -57,7 +57,10 @@ func (o outcome[A]) result(c *command) Result {
 // append proves a cached history current, so a refusal, a no-op or a
 // conflict decided on it is decided again after catching up with the store.
 func update[A aggregate](ctx context.Context, h *Handler, c *command, s step[A]) (outcome[A], error) {
-	unlock := h.lock(s.stream)
+	unlock, err := h.locks.lock(ctx, s.stream)
+	if err != nil {
+		return outcome[A]{revision: NoStream, agg: s.new()}, fmt.Errorf("%s: %w", s.stream, err)
+	}
 	defer unlock()
 	hist, verified := h.cache.get(s.stream), false
 	if hist == nil {
