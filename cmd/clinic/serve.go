@@ -177,7 +177,7 @@ func (e *serveEnv) open(ctx context.Context) error {
 		e.log.Info("embedded event store started", "dir", dir, "addr", srv.Addr())
 	}
 	e.esdbURL = url
-	if e.esdb, err = connectESDB(url); err != nil {
+	if e.esdb, err = connectESDBLogged(url, e.log.With("component", "esdb-client")); err != nil {
 		return err
 	}
 	e.closers = append(e.closers, e.esdb.Close)
@@ -195,10 +195,22 @@ func (e *serveEnv) open(ctx context.Context) error {
 	return nil
 }
 
-func connectESDB(url string) (*esdbclient.Client, error) {
+// connectESDB returns an official client for url that logs as the client does.
+func connectESDB(url string) (*esdbclient.Client, error) { return connectESDBLogged(url, nil) }
+
+// connectESDBLogged returns an official client for url. With a logger, the
+// client's own lines (discovery attempts, subscription drops that the
+// projector reports and handles itself) go to it at debug level instead of
+// plain stderr.
+func connectESDBLogged(url string, log *slog.Logger) (*esdbclient.Client, error) {
 	cfg, err := esdbclient.ParseConnectionString(url)
 	if err != nil {
 		return nil, fmt.Errorf("serve: --esdb: %w", err)
+	}
+	if log != nil {
+		cfg.Logger = func(level esdbclient.LogLevel, format string, args ...any) {
+			log.Debug(fmt.Sprintf(format, args...), "level", level)
+		}
 	}
 	c, err := esdbclient.NewClient(cfg)
 	if err != nil {
