@@ -131,7 +131,7 @@ type store struct {
 func openStore(dir string, log *slog.Logger) (*store, error) {
 	db, err := pebble.Open(dir, &pebble.Options{
 		Logger:       pebbleLogger{log},
-		MemTableSize: 32 << 20,
+		MemTableSize: 64 << 20,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
