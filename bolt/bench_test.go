@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/bolt"
 	"github.com/vetclinic/clinic/projections"
@@ -146,3 +147,67 @@ type quiet struct{}
 func (quiet) Infof(string, ...any)              {}
 func (quiet) Errorf(string, ...any)             {}
 func (quiet) Fatalf(format string, args ...any) { panic(fmt.Sprintf(format, args...)) }
+
+// BenchmarkCommitBoltRandomIDs commits batches of documents with random
+// (UUID) ids into a growing file, as a rebuild of the lookup does; each op
+// is one batch of 1,000.
+func BenchmarkCommitBoltRandomIDs(b *testing.B) {
+	for _, size := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) { commitRandom(b, size) })
+	}
+}
+
+func commitRandom(b *testing.B, size int) {
+	s, err := bolt.Open(filepath.Join(b.TempDir(), "read.db"), time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var pos uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ws := docs(size, i)
+		for j := range ws {
+			pos++
+			ws[j].Doc.ID = uuid.NewString()
+			ws[j].Doc.Position = projections.Position{Commit: pos, Prepare: pos}
+			ws[j].Doc.Keys["phone"] = uuid.NewString()[:11]
+		}
+		cp := &projections.Checkpoint{Position: ws[len(ws)-1].Doc.Position}
+		if err := s.Commit(context.Background(), "lookup~1", ws, cp); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "docs/s")
+}
+
+// BenchmarkCommitPebbleRandomIDs is BenchmarkCommitBoltRandomIDs on Pebble.
+func BenchmarkCommitPebbleRandomIDs(b *testing.B) {
+	db, err := pebble.Open(filepath.Join(b.TempDir(), "pebble"), &pebble.Options{Logger: quiet{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var pos uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		wb := db.NewIndexedBatch()
+		for _, w := range docs(batch, i) {
+			pos++
+			w.Doc.ID = uuid.NewString()
+			key := []byte("d/lookup~1/reservations/" + w.Doc.ID)
+			if v, closer, err := wb.Get(key); err == nil {
+				_ = v
+				closer.Close()
+			}
+			wb.Set(key, append([]byte(projections.Position{Commit: pos}.Key()), w.Doc.Body...), nil)
+			wb.Set([]byte("i/lookup~1/reservations/phone/"+uuid.NewString()[:11]+"\x00"+w.Doc.ID), nil, nil)
+			wb.Set([]byte("i/lookup~1/reservations/doctorDay/dr-kim|2026-12-01\x00"+w.Doc.ID), nil, nil)
+		}
+		wb.Set([]byte("c/lookup~1"), []byte("checkpoint"), nil)
+		if err := wb.Commit(pebble.Sync); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "docs/s")
+}

@@ -106,7 +106,7 @@ func BenchmarkCatchUpESDB(b *testing.B) {
 func catchUp(b *testing.B, src projections.Source, store projections.Store, last projections.Position) {
 	done := make(chan struct{})
 	var once sync.Once
-	r := &projections.Runner{Source: src, Store: store, Subscriber: projections.Lookup(seoul), Namespace: "lookup~1", BatchSize: 2000,
+	r := &projections.Runner{Source: src, Store: store, Subscriber: projections.Lookup(seoul), Namespace: "lookup~1",
 		OnCommit: func(cp projections.Checkpoint) {
 			if !cp.Position.Less(last) {
 				once.Do(func() { close(done) })

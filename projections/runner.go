@@ -39,7 +39,7 @@ type Runner struct {
 	Namespace  string
 	Logger     *slog.Logger
 	Now        func() time.Time
-	BatchSize  int           // events per catch-up commit; default 1000
+	BatchSize  int           // events per catch-up commit; default 5000
 	Attempts   int           // tries before an event is parked; default 3
 	MaxBackoff time.Duration // between resubscriptions; default 10s
 	// OnCommit, if set, is called after every commit with the new checkpoint.
@@ -85,7 +85,7 @@ func (r *Runner) defaults() {
 		r.Now = time.Now
 	}
 	if r.BatchSize <= 0 {
-		r.BatchSize = 1000
+		r.BatchSize = 5000
 	}
 	if r.Attempts <= 0 {
 		r.Attempts = 3
