@@ -93,6 +93,10 @@ func TestPlaceReservationRefused(t *testing.T) {
 	f := setup(t)
 	f.openDay(t, f.kim, 1)
 	f.place(t, f.kim, at(10, 0))
+	if _, err := f.h.OpenDay(context.Background(), commands.OpenDay{DoctorID: f.kim, Date: "2026-11-24", Opens: "09:00",
+		Closes: "18:00", SlotMinutes: 30, Capacity: 1}); err != nil {
+		t.Fatal(err)
+	}
 	bad := placeCmd(f.kim, at(11, 0))
 	bad.Customer.Phone = "call me"
 	tests := []struct {
@@ -106,6 +110,7 @@ func TestPlaceReservationRefused(t *testing.T) {
 		{"after hours", placeCmd(f.kim, at(18, 0)), schedule.ErrNoSuchSlot},
 		{"unknown doctor", placeCmd("dr-who", at(10, 0)), clinic.ErrUnknownDoctor},
 		{"bad phone", bad, domain.ErrValidation},
+		{"in the past", placeCmd(f.kim, time.Date(2026, 11, 24, 10, 0, 0, 0, seoul)), schedule.ErrSlotPast},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -231,6 +236,10 @@ func TestReschedule(t *testing.T) {
 	// Both old slots are free again.
 	f.place(t, f.kim, at(10, 0))
 	f.place(t, f.kim, at(11, 0))
+	// To an unknown doctor: refused.
+	if _, err := f.h.Reschedule(context.Background(), commands.Reschedule{ReservationID: res.ReservationID, DoctorID: "dr-who", Slot: at(15, 0)}); !errors.Is(err, clinic.ErrUnknownDoctor) {
+		t.Fatalf("reschedule to an unknown doctor: %v", err)
+	}
 	// To a taken slot: refused, nothing moves.
 	other := f.place(t, f.lee, at(15, 0))
 	_, err = f.h.Reschedule(context.Background(), commands.Reschedule{ReservationID: other.ReservationID, Slot: at(14, 0)})
