@@ -1,5 +1,7 @@
 package eventstore
 
+import "math"
+
 // The writer's validation of one op against the stream states, and the
 // writes it adds to the batch being built.
 
@@ -55,6 +57,10 @@ func (w *writer) check(o *op, st *streamState) bool {
 	case expectNoStream:
 		ok = !exists
 	case expectExists:
+		if o.kind == opAppend && st != nil && st.deleted {
+			o.err = errStreamDeleted // as EventStoreDB answers
+			return false
+		}
 		// a stream that has only metadata exists too, as in EventStoreDB
 		ok = exists || (st != nil && !st.deleted && w.stateOf("$$"+o.stream).exists())
 	case expectRevision:
@@ -225,6 +231,14 @@ func (w *writer) appendEvents(o *op, st *streamState) {
 		}
 		return
 	}
+	var undelete []byte // metadata document to restore, for a soft-deleted stream
+	if st != nil && st.deleted {
+		undelete = w.currentMetaJSON(o.stream)
+		if w.failed != nil {
+			o.err = w.failed
+			return
+		}
+	}
 	created := ticks(w.now())
 	for i := range o.events {
 		next.last++
@@ -233,7 +247,14 @@ func (w *writer) appendEvents(o *op, st *streamState) {
 			w.recent.add(o.events[0].id, idEntry{stream: o.stream, rev: next.last, pos: next.lastPos})
 		}
 	}
-	next.deleted = false
+	if st != nil && st.deleted {
+		// Writing to a soft-deleted stream undeletes it: the metadata keeps
+		// everything but $tb, which now hides only the events of before.
+		tb := st.last + 1
+		w.writeMeta(o.stream, encodeMeta(undelete, tb))
+		next.deleted = false
+		next.meta = parseMeta(encodeMeta(undelete, tb))
+	}
 	o.current = next.last
 	o.position = next.lastPos
 	w.put(o.stream, next)
@@ -251,6 +272,7 @@ func (w *writer) applyMetadata(target string, data []byte) {
 		*next = *st
 	}
 	next.meta = m
+	next.deleted = m.tb == deletedTB
 	w.put(target, next)
 }
 
@@ -272,31 +294,40 @@ func (w *writer) softDelete(o *op, st *streamState) {
 		o.wrong, o.current = true, -1
 		return
 	}
-	metaStream := "$$" + o.stream
-	mst := w.stateOf(metaStream)
-	meta := st.meta
-	meta.tb = st.last + 1
-	data := encodeMeta(w.currentMetaJSON(metaStream, mst), meta.tb)
-	me := event{id: newUUID(), eventType: []byte("$metadata"), contentType: []byte("application/json"), data: data}
+	doc := w.currentMetaJSON(o.stream)
+	next := *st
+	next.deleted = true
+	next.meta.tb = deletedTB
+	o.position = w.writeMeta(o.stream, encodeMeta(doc, deletedTB))
+	w.put(o.stream, &next)
+	o.current = st.last
+}
+
+// deletedTB is the truncate-before of a soft-deleted stream, as in
+// EventStoreDB, where a stream is soft-deleted exactly when its $tb is this.
+const deletedTB = math.MaxInt64
+
+// writeMeta appends a $metadata event with doc to stream's metadata stream
+// and returns its position.
+func (w *writer) writeMeta(stream string, doc []byte) uint64 {
+	metaStream := "$$" + stream
+	me := event{id: newUUID(), eventType: []byte("$metadata"), contentType: []byte("application/json"), data: doc}
 	mnext := &streamState{last: -1}
-	if mst != nil {
+	if mst := w.stateOf(metaStream); mst != nil {
 		*mnext = *mst
 	}
 	mnext.last++
 	mnext.lastPos = w.writeEvent(metaStream, uint64(mnext.last), &me, ticks(w.now()))
 	w.put(metaStream, mnext)
-
-	next := *st
-	next.deleted = true
-	next.meta = meta
-	w.put(o.stream, &next)
-	o.position = mnext.lastPos
-	o.current = st.last
+	return mnext.lastPos
 }
 
-// currentMetaJSON returns the newest metadata document of metaStream, so a
-// delete keeps the other metadata properties.
-func (w *writer) currentMetaJSON(metaStream string, mst *streamState) []byte {
+// currentMetaJSON returns the newest metadata document of stream, so a
+// delete or undelete keeps the other metadata properties. It may hand off
+// the batch being built, so call it before writing anything for the op.
+func (w *writer) currentMetaJSON(stream string) []byte {
+	metaStream := "$$" + stream
+	mst := w.stateOf(metaStream)
 	if mst == nil || mst.last < 0 {
 		return nil
 	}
