@@ -20,6 +20,8 @@ import (
 
 	"github.com/vetclinic/clinic/auth"
 	"github.com/vetclinic/clinic/bolt"
+	"github.com/vetclinic/clinic/mongodb"
+	"github.com/vetclinic/clinic/mongodb/mongotest"
 	"github.com/vetclinic/clinic/notice"
 	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/notice/webhook"
@@ -334,5 +336,33 @@ func TestCommandsDoNotWaitForADownReceiver(t *testing.T) {
 		if c != 1 {
 			t.Errorf("message %s accepted %d times", id, c)
 		}
+	}
+}
+
+func TestNoticesReadMongoDirectly(t *testing.T) {
+	t.Parallel()
+	url := mongotest.URL(t)
+	ctx := context.Background()
+	name := "notices_" + strings.ReplaceAll(t.Name(), "/", "_")
+	rs, disconnect, err := mongodb.Connect(ctx, url, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { disconnect(ctx) })
+	s := docstore.New(rs)
+	if _, err := s.Add(ctx, notice.Message{ID: "m-dead", Kind: notice.KindPlaced, ReservationID: "r1", To: "010-1234-5678",
+		Status: notice.StatusDead, Tries: 3, LastError: "400", CreatedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, "notices", "retry-dead", "--mongo", url, "--mongo-db", name)
+	if err != nil || !strings.Contains(out, "re-queued 1 dead") {
+		t.Fatalf("retry-dead --mongo = %q, %v", out, err)
+	}
+	out, err = runCLI(t, "notices", "list", "--mongo", url, "--mongo-db", name)
+	if err != nil || !strings.Contains(out, "pending") {
+		t.Fatalf("list --mongo = %q, %v", out, err)
+	}
+	if !strings.Contains(out, "r1") {
+		t.Errorf("list --mongo printed %q, want the message", out)
 	}
 }
