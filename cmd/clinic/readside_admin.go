@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vetclinic/clinic/notice"
+	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/projections"
 )
 
@@ -34,6 +36,12 @@ type projectionStatus struct {
 	Drops      int     `json:"drops"`
 	Running    bool    `json:"running"`
 	LastError  string  `json:"lastError,omitempty"`
+}
+
+// otherFilters are the filters of the subscribers that share the runtime
+// with the projections, by namespace, so their lag counts only their events.
+func otherFilters() map[string]projections.Filter {
+	return map[string]projections.Filter{docstore.Namespace: {EventTypePrefixes: notice.Types()}}
 }
 
 // maxLagCount bounds the events counted for the lag.
@@ -98,7 +106,11 @@ func (a *localAdmin) Status(ctx context.Context) ([]projectionStatus, error) {
 		if _, ok, err := a.rs.store.Checkpoint(ctx, ns); err != nil || !ok {
 			continue
 		}
-		st, err := a.status(ctx, projections.Projection{Subscriber: projections.Subscriber{Name: ns, Filter: projections.ClinicFilter()}})
+		f, ok := otherFilters()[ns]
+		if !ok {
+			f = projections.ClinicFilter()
+		}
+		st, err := a.status(ctx, projections.Projection{Subscriber: projections.Subscriber{Name: ns, Filter: f}})
 		if err != nil {
 			return nil, err
 		}
