@@ -19,7 +19,13 @@ func commandMeta(c *gin.Context) (commands.Meta, error) {
 	if err != nil {
 		return commands.Meta{}, err
 	}
-	return commands.Meta{By: principal(c).Subject, IdempotencyKey: key, IfMatch: rev}, nil
+	by := principal(c).Subject
+	if key != "" {
+		// Keys are the caller's own: two callers who happen to pick the same
+		// key must not get each other's results.
+		key = by + "\x00" + key
+	}
+	return commands.Meta{By: by, IdempotencyKey: key, IfMatch: rev}, nil
 }
 
 // written answers a command with status, the body fields and the revision

@@ -18,6 +18,7 @@ import (
 // token.
 type apiFixture struct {
 	s     *Server
+	auth  testAuth
 	staff string
 	day   string // a day ahead, YYYY-MM-DD in Seoul
 }
@@ -33,7 +34,7 @@ func newAPIFixture(t *testing.T) apiFixture {
 	a := newTestAuth(t)
 	s := New(Config{Verifier: a.verifier, Clinic: cl, Commands: commands.New(store, cl, commands.Options{}), RetryAfter: store.RetryAfter()})
 	day := time.Now().In(cl.Location).AddDate(0, 0, 10).Format(time.DateOnly)
-	return apiFixture{s: s, staff: a.token(t, "nurse-kim", auth.RoleStaff), day: day}
+	return apiFixture{s: s, auth: a, staff: a.token(t, "nurse-kim", auth.RoleStaff), day: day}
 }
 
 // slot is the RFC 3339 time of hh:mm on the fixture's day in Seoul.

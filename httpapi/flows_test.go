@@ -30,6 +30,13 @@ func TestIdempotentPlace(t *testing.T) {
 	if code != http.StatusConflict || !strings.Contains(string(body), "schedule.slot_taken") {
 		t.Errorf("another booking of the full slot: %d %s", code, body)
 	}
+	// Keys are per caller: another nurse using the same key books anew.
+	other := f.auth.token(t, "nurse-lee", auth.RoleStaff)
+	code, _, body = call(t, f.s, "POST", "/api/v1/reservations", other, placeBody("dr-kim", f.slot("11:30")), "Idempotency-Key", "booking-42")
+	var p placeResponse
+	if err := json.Unmarshal(body, &p); code != http.StatusCreated || err != nil || p.ID == first.ID {
+		t.Errorf("same key, another caller: %d %s", code, body)
+	}
 }
 
 func TestIfMatch(t *testing.T) {
