@@ -366,3 +366,95 @@ func TestNoticesReadMongoDirectly(t *testing.T) {
 		t.Errorf("list --mongo printed %q, want the message", out)
 	}
 }
+
+// TestNoticeAndProjectorRolesCatchUpAfterBeingStopped: reservations placed
+// while only the command role runs are all told to the customer, once each,
+// and all visible in the lookup, once the notice and projector roles start
+// on the same data folder.
+func TestNoticeAndProjectorRolesCatchUpAfterBeingStopped(t *testing.T) {
+	t.Parallel()
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	var (
+		mu       sync.Mutex
+		accepted = map[string]int{} // per webhook-id
+		byRes    = map[string]int{} // placements per reservation
+	)
+	arrived := make(chan struct{}, 100)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var d struct {
+			Type string
+			Data struct{ ReservationID string }
+		}
+		body, _ := io.ReadAll(r.Body)
+		json.Unmarshal(body, &d)
+		mu.Lock()
+		defer mu.Unlock()
+		id := r.Header.Get("webhook-id")
+		accepted[id]++
+		if accepted[id] == 1 && d.Type == "reservation.placed" {
+			byRes[d.Data.ReservationID]++
+			arrived <- struct{}{}
+		}
+	}))
+	t.Cleanup(recv.Close)
+
+	first := startClinic(t, "--roles", "command")
+	staff := first.token(t, "staff", "nurse-kim")
+	day := workingDays(t, 1)[0]
+	if code, _ := first.do(t, "PUT", "/api/v1/doctors/dr-kim/days/"+day, staff,
+		map[string]any{"opens": "09:00", "closes": "18:00", "slotMinutes": 30, "capacity": 1}, nil); code != http.StatusOK {
+		t.Fatalf("open day = %d", code)
+	}
+	const n = 8
+	var ids []string
+	for i := range n {
+		var placed struct{ ID string }
+		slot := fmt.Sprintf("%sT%02d:%02d:00+09:00", day, 9+i/2, 30*(i%2))
+		if code, _ := first.do(t, "POST", "/api/v1/reservations", staff, map[string]any{
+			"customer": map[string]string{"name": "N", "phone": "010-1234-5678"},
+			"pet":      map[string]string{"name": "Coco", "species": "dog"},
+			"doctorId": "dr-kim", "slot": slot,
+		}, &placed); code != http.StatusCreated {
+			t.Fatalf("place %d = %d", i, code)
+		}
+		ids = append(ids, placed.ID)
+	}
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := startClinic(t, "--data", first.data, "--roles", "command,query,projector,notice",
+		"--notify", "webhook", "--webhook-url", recv.URL, "--webhook-secret", secret)
+	for range n {
+		select {
+		case <-arrived:
+		case <-time.After(30 * time.Second): // a hang guard
+			t.Fatal("not every placement was told after the notice role started")
+		}
+	}
+	for _, id := range ids {
+		var got struct{ Status string }
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			var raw json.RawMessage // a 404 (not projected yet) is a problem document
+			code, _ := second.do(t, "GET", "/api/v1/lookup/reservations/"+id, staff, nil, &raw)
+			if code == http.StatusOK && json.Unmarshal(raw, &got) == nil && got.Status == "booked" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("lookup of %s = %d %+v after the projector started", id, code, got)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range ids {
+		if byRes[id] != 1 {
+			t.Errorf("reservation %s told %d times, want once", id, byRes[id])
+		}
+	}
+	for id, c := range accepted {
+		if c != 1 {
+			t.Errorf("message %s accepted %d times", id, c)
+		}
+	}
+}
