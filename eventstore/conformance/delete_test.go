@@ -7,8 +7,6 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"google.golang.org/grpc/codes"
-
-	"github.com/vetclinic/clinic/eventstore/esdbtest"
 )
 
 // TestDeleteStream: a soft delete hides the stream (reads say not found);
@@ -208,9 +206,6 @@ func deref[T any](p *T) any {
 // new event's revision, keeping the other settings.
 func TestDeleteStreamState(t *testing.T) {
 	t.Parallel()
-	if !esdbtest.External() {
-		t.Skip("eventstore-bugs.md #3")
-	}
 	ctx := testContext(t)
 	c := newClient(t)
 	s := newID("conf-delstate")
