@@ -341,9 +341,11 @@ func TestCommandsDoNotWaitForADownReceiver(t *testing.T) {
 
 func TestNoticesReadMongoDirectly(t *testing.T) {
 	t.Parallel()
-	url := mongotest.URL(t)
+	// A fresh database each run: the test binary's MongoDB-wire server (or a
+	// real MongoDB) keeps databases across -count runs.
+	db := mongotest.Database(t)
+	url, name := mongotest.URL(t), db.Name()
 	ctx := context.Background()
-	name := "notices_" + strings.ReplaceAll(t.Name(), "/", "_")
 	rs, disconnect, err := mongodb.Connect(ctx, url, name)
 	if err != nil {
 		t.Fatal(err)
