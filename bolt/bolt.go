@@ -1,7 +1,13 @@
 // Package bolt is the embedded read store: projections.Store on bbolt, a
-// pure-Go B+tree in one file. One write transaction holds a batch of
-// documents, their index entries and the checkpoint, so the checkpoint can
-// never be ahead of the documents, and a crash loses a whole batch or none.
+// pure-Go B+tree. One write transaction holds a batch of documents, their
+// index entries and the checkpoint, so the checkpoint can never be ahead of
+// the documents, and a crash loses a whole batch or none.
+//
+// The main file holds the fixed namespaces (the notice service's), the
+// generation pointers and the parked events; each numbered copy of a
+// projection ("lookup~2") has a file of its own beside it, so a copy being
+// rebuilt can be bulk-loaded without a sync per batch, and dropping a copy
+// gives its disk space back.
 package bolt
 
 import (
@@ -11,6 +17,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -25,10 +32,15 @@ var (
 	keyCP        = []byte("checkpoint")
 )
 
-// Store is a projections.Store in one bbolt file. It is safe for concurrent
-// use; write transactions are serialised by bbolt.
+// Store is a projections.Store in bbolt files. It is safe for concurrent
+// use; write transactions are serialised by bbolt, per file.
 type Store struct {
-	db *bbolt.DB
+	db      *bbolt.DB // the main file
+	path    string
+	timeout time.Duration
+
+	mu     sync.Mutex
+	copies map[string]*bbolt.DB // open copy files by namespace
 }
 
 var _ projections.Store = (*Store)(nil)
@@ -52,11 +64,25 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open read store %s: %w", path, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db, path: path, timeout: timeout, copies: map[string]*bbolt.DB{}}
+	if err := s.discardTornBulkLoads(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the files.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	errs := []error{}
+	for ns, db := range s.copies {
+		errs = append(errs, db.Close())
+		delete(s.copies, ns)
+	}
+	return errors.Join(append(errs, s.db.Close())...)
+}
 
 func docsName(coll string) []byte     { return []byte("d:" + coll) }
 func idxName(coll, key string) []byte { return []byte("i:" + coll + ":" + key) }
@@ -66,7 +92,11 @@ func idxKey(value, id string) []byte  { return []byte(value + "\x00" + id) }
 func (s *Store) Get(ctx context.Context, ns, coll, id string) (projections.Doc, bool, error) {
 	var d projections.Doc
 	var ok bool
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	db, err := s.dbFor(ns, false)
+	if err != nil || db == nil {
+		return d, false, err
+	}
+	err = db.View(func(tx *bbolt.Tx) error {
 		b := docsBucket(tx, ns, coll)
 		if b == nil {
 			return nil
@@ -89,7 +119,11 @@ func (s *Store) Get(ctx context.Context, ns, coll, id string) (projections.Doc, 
 // Find implements projections.Store.
 func (s *Store) Find(ctx context.Context, ns, coll, key, value string, limit int) ([]projections.Doc, error) {
 	var out []projections.Doc
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	db, err := s.dbFor(ns, false)
+	if err != nil || db == nil {
+		return nil, err
+	}
+	err = db.View(func(tx *bbolt.Tx) error {
 		nsb := tx.Bucket(bucketNS).Bucket([]byte(ns))
 		if nsb == nil {
 			return nil
@@ -133,7 +167,11 @@ func (s *Store) Commit(ctx context.Context, ns string, writes []projections.Writ
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	db, err := s.dbFor(ns, true)
+	if err != nil {
+		return err
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
 		nsb, err := tx.Bucket(bucketNS).CreateBucketIfNotExists([]byte(ns))
 		if err != nil {
 			return err
@@ -204,7 +242,11 @@ func put(nsb *bbolt.Bucket, w projections.Write) error {
 func (s *Store) Checkpoint(ctx context.Context, ns string) (projections.Checkpoint, bool, error) {
 	var cp projections.Checkpoint
 	var ok bool
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	db, err := s.dbFor(ns, false)
+	if err != nil || db == nil {
+		return cp, false, err
+	}
+	err = db.View(func(tx *bbolt.Tx) error {
 		nsb := tx.Bucket(bucketNS).Bucket([]byte(ns))
 		if nsb == nil {
 			return nil
@@ -222,8 +264,11 @@ func (s *Store) Checkpoint(ctx context.Context, ns string) (projections.Checkpoi
 	return cp, ok, nil
 }
 
-// Drop implements projections.Store.
+// Drop implements projections.Store: a copy's file is removed.
 func (s *Store) Drop(ctx context.Context, ns string) error {
+	if isCopy(ns) {
+		return s.dropCopy(ns)
+	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		err := tx.Bucket(bucketNS).DeleteBucket([]byte(ns))
 		if errors.Is(err, bbolt.ErrBucketNotFound) {
@@ -246,7 +291,11 @@ func (s *Store) Namespaces(ctx context.Context) ([]string, error) {
 			return nil
 		})
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	copies, err := s.copyFiles()
+	return append(out, copies...), err
 }
 
 // Generations implements projections.Store.

@@ -22,9 +22,15 @@ type Progress struct {
 	Projection string
 	Namespace  string
 	Done       uint64 // events folded into the new copy
-	Total      int    // events to fold at the start (-1 while unknown)
-	Resumed    bool
-	Switched   bool
+	// Position is the $all commit position the copy has reached, Head the
+	// last one of interest when the rebuild started: Position/Head is the
+	// fraction done (positions count events on the embedded store and
+	// bytes on EventStoreDB; both grow with the log). Counting the events
+	// instead would read $all a second time beside the rebuild.
+	Position uint64
+	Head     uint64
+	Resumed  bool
+	Switched bool
 }
 
 // Rebuilder builds a fresh copy of a projection from the start of $all
@@ -75,19 +81,29 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projection, report func(Progr
 	ns := Namespace(name, gen)
 	log := b.Logger.With("projection", name, "namespace", ns)
 	log.Info("rebuild started", "resumed", resumed)
+	bulk, _ := b.Store.(BulkLoader)
+	if bulk != nil {
+		if err := bulk.BulkLoad(ns, true); err != nil {
+			b.release(context.WithoutCancel(ctx), name, owner)
+			return fmt.Errorf("rebuild %s: %w", name, err)
+		}
+	}
+	// endBulk makes what the copy holds durable: before the switch, and on
+	// the way out of an interrupted rebuild so the next one resumes it.
+	endBulk := func() error {
+		if bulk == nil {
+			return nil
+		}
+		return bulk.BulkLoad(ns, false)
+	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	prog := Progress{Projection: name, Namespace: ns, Total: -1, Resumed: resumed}
+	prog := Progress{Projection: name, Namespace: ns, Resumed: resumed}
+	if head, err := b.Source.Head(ctx, p.Subscriber.Filter); err == nil {
+		prog.Head = head.Position.Commit
+	}
 	var mu sync.Mutex
-	go func() {
-		n, err := b.Source.Count(ctx, Position{}, p.Subscriber.Filter, 1<<31-1)
-		if err == nil {
-			mu.Lock()
-			prog.Total = n
-			mu.Unlock()
-		}
-	}()
 	go b.heartbeat(ctx, cancel, name, owner)
 
 	caughtUp := make(chan Checkpoint, 1)
@@ -95,7 +111,7 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projection, report func(Progr
 		BatchSize: b.BatchSize,
 		OnCommit: func(cp Checkpoint) {
 			mu.Lock()
-			prog.Done = cp.Events
+			prog.Done, prog.Position = cp.Events, cp.Position.Commit
 			cur := prog
 			mu.Unlock()
 			report(cur)
@@ -117,11 +133,18 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projection, report func(Progr
 	case <-ctx.Done():
 		stop()
 		<-done
+		if err := endBulk(); err != nil {
+			log.Warn("sync an interrupted rebuild's copy", "err", err)
+		}
 		b.release(context.WithoutCancel(ctx), name, owner)
 		return fmt.Errorf("rebuild %s: %w", name, context.Cause(ctx))
 	}
 	stop()
 	<-done
+	if err := endBulk(); err != nil {
+		b.release(context.WithoutCancel(ctx), name, owner)
+		return fmt.Errorf("rebuild %s: %w", name, err)
+	}
 	old, err := b.switchTo(ctx, name, owner, gen)
 	if err != nil {
 		return err

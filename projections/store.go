@@ -136,3 +136,11 @@ type Store interface {
 	// Unpark removes a parked event.
 	Unpark(ctx context.Context, subscriber, eventID string) error
 }
+
+// BulkLoader is implemented by stores that can fill a fresh copy faster
+// when each batch need not be durable on its own (bbolt: no sync per
+// commit). Rebuild turns it on for the copy it builds and off (which makes
+// everything written durable) before it switches to the copy or gives up.
+type BulkLoader interface {
+	BulkLoad(ns string, on bool) error
+}

@@ -196,10 +196,11 @@ func rebuild(ctx context.Context, a projectionAdmin, name string, w io.Writer, p
 			switched = time.Since(start)
 		}
 		if bar != nil {
-			if p.Total >= 0 && bar.GetMax64() != int64(p.Total) {
-				bar.ChangeMax64(int64(max(p.Total, int(p.Done))))
+			if p.Head > 0 && bar.GetMax64() != int64(p.Head) {
+				bar.ChangeMax64(int64(p.Head))
 			}
-			bar.Set64(int64(p.Done))
+			bar.Describe(fmt.Sprintf("rebuild %s: %d events folded, $all position", name, p.Done))
+			bar.Set64(int64(min(p.Position, max(p.Head, p.Position))))
 			return
 		}
 		if time.Since(lastLine) >= 2*time.Second || p.Switched {
@@ -219,11 +220,11 @@ func rebuild(ctx context.Context, a projectionAdmin, name string, w io.Writer, p
 
 func progressLine(name string, p projections.Progress, elapsed time.Duration) string {
 	rate := float64(p.Done) / max(elapsed.Seconds(), 0.001)
-	if p.Total <= 0 {
+	if p.Head == 0 || p.Position >= p.Head {
 		return fmt.Sprintf("rebuild %s: %d events, %.0f events/s", name, p.Done, rate)
 	}
-	left := max(float64(p.Total)-float64(p.Done), 0)
-	eta := time.Duration(left / max(rate, 1) * float64(time.Second)).Round(time.Second)
-	return fmt.Sprintf("rebuild %s: %d/%d events (%.0f%%), %.0f events/s, eta %s", name, p.Done, p.Total,
-		100*float64(p.Done)/float64(p.Total), rate, eta)
+	frac := float64(p.Position) / float64(p.Head)
+	eta := time.Duration(elapsed.Seconds() * (1 - frac) / max(frac, 0.0001) * float64(time.Second)).Round(time.Second)
+	return fmt.Sprintf("rebuild %s: %d events, $all position %d of %d (%.0f%%), %.0f events/s, eta %s", name, p.Done,
+		p.Position, p.Head, 100*frac, rate, eta)
 }
