@@ -261,7 +261,10 @@ func (r *Runner) collect(ctx context.Context, msgs <-chan Message) (batch []Even
 // process handles a batch and commits it with the checkpoint. An event
 // whose handler fails is retried (the batch re-run from its start, since a
 // failed handler may have left half its writes in the unit of work); after
-// Attempts failures it is parked and the batch goes on without it.
+// Attempts failures it is parked and the batch goes on without it. A
+// failure to read the store is no fault of the event: it ends the
+// subscription (resumed from the checkpoint after a backoff) and parks
+// nothing.
 func (r *Runner) process(ctx context.Context, cp Checkpoint, batch []Event, mark *Position) (Checkpoint, error) {
 	skip := map[int]bool{}
 	failures := map[int]int{}
@@ -276,6 +279,11 @@ func (r *Runner) process(ctx context.Context, cp Checkpoint, batch []Event, mark
 			if err := r.Subscriber.Handle(ctx, tx, ev); err != nil {
 				if ctx.Err() != nil {
 					return cp, ctx.Err()
+				}
+				if tx.readErr != nil {
+					// The store, not the event, failed: nothing is committed,
+					// and the subscription resumes from the checkpoint.
+					return cp, fmt.Errorf("read store for event %s: %w", ev.ID, tx.readErr)
 				}
 				failed, ferr = i, err
 				break

@@ -277,3 +277,50 @@ func TestPoisonEventIsParkedAndReplayed(t *testing.T) {
 		t.Errorf("t-1 after replay: %+v, want 2 events", got["t-1"])
 	}
 }
+
+// flakyStore fails every read until healed, like a read store that is
+// briefly unreachable.
+type flakyStore struct {
+	projections.Store
+	mu     sync.Mutex
+	fails  int
+	healed bool
+}
+
+var errUnreachable = errors.New("read store unreachable")
+
+func (s *flakyStore) Get(ctx context.Context, ns, coll, id string) (projections.Doc, bool, error) {
+	s.mu.Lock()
+	if !s.healed {
+		s.fails++
+		if s.fails >= 10 {
+			s.healed = true
+		}
+		s.mu.Unlock()
+		return projections.Doc{}, false, errUnreachable
+	}
+	s.mu.Unlock()
+	return s.Store.Get(ctx, ns, coll, id)
+}
+
+func TestUnreachableStoreParksNothing(t *testing.T) {
+	t.Parallel()
+	src, inner := projections.NewMemorySource(), openStore(t)
+	last := appendMany(src, 20)
+	store := &flakyStore{Store: inner}
+	r := start(t, src, store, tallySub(nil), 4)
+	r.waitFor(t, last.Position)
+	if parked, err := inner.ParkedEvents(context.Background(), "tally"); err != nil || len(parked) != 0 {
+		t.Fatalf("parked = %+v, %v; want nothing parked for a store failure", parked, err)
+	}
+	total := 0
+	for _, v := range snapshot(t, inner, "tally~1") {
+		total += v.Count
+	}
+	if total != 20 {
+		t.Errorf("folded %d events, want 20", total)
+	}
+	if st := r.r.Status(); st.Drops < 1 || st.Parked != 0 {
+		t.Errorf("status %+v, want the store failure counted as a drop, nothing parked", st)
+	}
+}

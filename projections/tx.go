@@ -18,6 +18,10 @@ type Tx struct {
 	force bool // replaying parked events: no position guard
 	docs  map[txKey]*txEntry
 	order []txKey
+	// readErr is the first failure to read the store. A handler that fails
+	// because of it is not at fault: the runner resubscribes instead of
+	// counting the failure towards parking the event.
+	readErr error
 }
 
 type txKey struct{ coll, id string }
@@ -47,6 +51,9 @@ func (tx *Tx) entry(coll, id string) (*txEntry, error) {
 	}
 	d, ok, err := tx.store.Get(tx.ctx, tx.ns, coll, id)
 	if err != nil {
+		if tx.readErr == nil {
+			tx.readErr = err
+		}
 		return nil, err
 	}
 	if !ok {
