@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,47 @@ func TestCancelCrashRepaired(t *testing.T) {
 	}
 	wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened, medicalrecord.TypeVoided)
 	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked, schedule.TypeSlotReleased)
+}
+
+// lostReply stores appends to the streams fail names but reports them as
+// failed, as a call whose reply was lost to a timeout.
+type lostReply struct {
+	commands.Store
+	fail func(stream string) bool
+}
+
+func (s *lostReply) Append(ctx context.Context, stream string, expected int64, events []commands.Proposed) (commands.Written, error) {
+	w, err := s.Store.Append(ctx, stream, expected, events)
+	if err == nil && s.fail(stream) {
+		return commands.Written{}, fmt.Errorf("%w: reply lost", commands.ErrUnavailable)
+	}
+	return w, err
+}
+
+// TestPlaceLostReplyKeepsBooking: the placement is stored but its reply is
+// lost; the booking the reservation holds must not be released (that would
+// let a second visit into the slot), and the retry completes the command.
+func TestPlaceLostReplyKeepsBooking(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.openDay(t, f.kim, 1)
+	lost := &lostReply{Store: f.store, fail: func(stream string) bool { return strings.HasPrefix(stream, reservation.StreamPrefix) }}
+	h := commands.New(lost, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	cmd := placeCmd(f.kim, at(10, 0))
+	cmd.IdempotencyKey = "lost-1-" + f.kim
+	if _, err := h.PlaceReservation(context.Background(), cmd); !errors.Is(err, commands.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	wantTypes(t, f.store, schedule.Stream(f.kim, day), schedule.TypeDayOpened, schedule.TypeSlotBooked)
+	if _, err := f.h.PlaceReservation(context.Background(), placeCmd(f.kim, at(10, 0))); !errors.Is(err, schedule.ErrSlotTaken) {
+		t.Fatalf("second visit: err = %v, want ErrSlotTaken", err)
+	}
+	res, err := f.h.PlaceReservation(context.Background(), cmd)
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	wantTypes(t, f.store, reservation.Stream(res.ReservationID), reservation.TypePlaced)
+	wantTypes(t, f.store, medicalrecord.Stream(res.MedicalRecordID), medicalrecord.TypeOpened)
 }
 
 // TestPlaceCrashBeforeRecord: the reservation is placed but its record is

@@ -135,10 +135,16 @@ func (h *Handler) PlaceReservation(ctx context.Context, cmd PlaceReservation) (P
 	return res, nil
 }
 
-// compensate releases a booking whose reservation could not be placed. If
-// the store is unreachable this fails too; the booking then waits for a
-// retry of the command or for ReleaseOrphans.
+// compensate releases a booking whose reservation could not be placed (or
+// moved there). When the failed append may have been stored after all, the
+// reservation may hold the booking, so it is kept; so it is when the store
+// is unreachable. Such a booking waits for a retry of the command or for
+// ReleaseOrphans, which checks the reservation first.
 func (h *Handler) compensate(ctx context.Context, c *command, doctorID string, slot time.Time, id uuid.UUID, cause error) {
+	if errors.Is(cause, errMaybeAppended) {
+		h.log.Warn("booking left for repair", "doctor", doctorID, "slot", slot, "reservation", id, "cause", cause)
+		return
+	}
 	ctx = context.WithoutCancel(ctx)
 	if err := h.release(ctx, c, "compensate", doctorID, slot, id, schedule.ReasonOrphaned); err != nil {
 		h.log.Warn("booking left for repair", "doctor", doctorID, "slot", slot, "reservation", id, "cause", cause, "err", err)

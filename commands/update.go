@@ -45,6 +45,12 @@ func (o outcome[A]) result(c *command) Result {
 	return Result{Revision: uint64(max(o.revision, 0)), Position: c.position.Load()}
 }
 
+// errMaybeAppended marks a failed append whose outcome is unknown: the
+// store may have taken the events all the same (a reply lost to a timeout,
+// a call abandoned when its caller left). Nothing may be undone on the
+// assumption that such a step did not happen.
+var errMaybeAppended = errors.New("the append may have been stored")
+
 // update is the one load-decide-append path: load the stream, fold it,
 // decide, append with the expected revision; on a concurrent update catch
 // up and decide again (at most maxRetries times), so a decision that no
@@ -105,7 +111,7 @@ func update[A aggregate](ctx context.Context, h *Handler, c *command, s step[A])
 		}
 		if err != nil {
 			h.cache.drop(s.stream) // the append may or may not have happened
-			return o, fmt.Errorf("append to %s: %w", s.stream, err)
+			return o, fmt.Errorf("append to %s: %w (%w)", s.stream, err, errMaybeAppended)
 		}
 		o.agg.Apply(o.appended...)
 		o.revision, o.position = int64(w.Revision), w.Position
