@@ -67,8 +67,8 @@ func (w *writer) check(o *op, st *streamState) bool {
 		ok = int64(o.expect.rev) == last && last >= 0
 	}
 	if o.kind == opAppend && len(o.events) > 0 {
-		if dup, done := w.idempotent(o, st, ok); done {
-			return dup
+		if w.idempotent(o, st, ok) {
+			return false
 		}
 	}
 	if ok {
@@ -84,25 +84,29 @@ func (w *writer) check(o *op, st *streamState) bool {
 
 // idempotent recognises a repeat of an append that is already stored (same
 // event IDs at the same revisions), as EventStoreDB does, and answers it with
-// the original result. It returns done=true when o is answered (or flushed
-// and re-checked); proceed reports whether o must still be written.
-func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool) {
+// the original result. It reports whether o is answered (a repeat, a
+// conflict or a failure); false means o is new and the expected revision
+// decides.
+func (w *writer) idempotent(o *op, st *streamState, ok bool) bool {
 	if st == nil || st.last < 0 {
-		return false, false
+		return false
 	}
 	if o.expect.kind == expectAny || o.expect.kind == expectExists {
 		first, known := w.recent.m[o.events[0].id]
 		if !known || first.stream != o.stream {
-			return false, false // new events
+			return false // new events
 		}
-		last, repeat := w.storedRun(o, first.rev, first.pos)
+		pos, repeat := first.pos, true
+		if len(o.events) > 1 {
+			pos, repeat = w.storedRun(o, first.rev, 1)
+		}
 		if repeat {
-			o.current, o.position = last.rev, last.pos
-			return false, true
+			o.current, o.position = first.rev+int64(len(o.events))-1, pos
+			return true
 		}
 		if w.failed != nil {
 			o.err = w.failed
-			return false, true
+			return true
 		}
 		// The first event is stored but a later one is not: EventStoreDB
 		// calls this corrupted idempotency and answers wrong version.
@@ -110,7 +114,7 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool
 		if st.exists() {
 			o.current = st.last
 		}
-		return false, true
+		return true
 	}
 	k := int64(len(o.events))
 	var from int64 // first revision the repeat would occupy
@@ -120,72 +124,50 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) (proceed, done bool
 	case o.expect.kind == expectNoStream && !ok:
 		from = 0
 	default:
-		return false, false
+		return false
 	}
 	if from < 0 || from+k-1 > st.last {
-		return false, false
+		return false
 	}
-	if _, inBatch := w.overlay[o.stream]; inBatch {
-		// The events to compare may be in this uncommitted batch: commit it
-		// first, then compare against storage.
-		w.dispatchKeep()
-		if w.failed != nil {
-			o.err = w.failed
-			return false, true
-		}
+	pos, repeat := w.storedRun(o, from, 0)
+	if w.failed != nil {
+		o.err = w.failed
+		return true
 	}
-	var pos uint64
-	for i := int64(0); i < k; i++ {
-		p, found, err := w.s.positionOf(o.stream, uint64(from+i))
-		if err != nil || !found {
-			return false, false
-		}
-		rec, err := w.s.get(p)
-		if err != nil {
-			return false, false
-		}
-		v, err := parseRecord(rec)
-		if err != nil || v.eventID() != o.events[i].id {
-			return false, false
-		}
-		pos = p
+	if !repeat {
+		return false
 	}
 	o.current = from + k - 1
 	o.position = pos
-	return false, true
+	return true
 }
 
-// storedRun reports whether the events of o are stored in o.stream from
-// revision from on (the first one, at pos, is known to be), and where the
-// last of them is.
-func (w *writer) storedRun(o *op, from int64, pos uint64) (idEntry, bool) {
-	last := idEntry{stream: o.stream, rev: from, pos: pos}
-	if len(o.events) == 1 {
-		return last, true
-	}
+// storedRun reports whether o.events[skip:] are stored in o.stream at
+// revisions from+skip on, and the position of the last of them. The events
+// to compare may be in the batch being built: it is handed off first.
+func (w *writer) storedRun(o *op, from int64, skip int) (pos uint64, ok bool) {
 	if _, inBatch := w.overlay[o.stream]; inBatch {
-		w.dispatchKeep() // the events to compare may be in this batch
+		w.dispatchKeep()
 		if w.failed != nil {
-			return last, false
+			return 0, false
 		}
 	}
-	for i := 1; i < len(o.events); i++ {
-		rev := from + int64(i)
-		p, found, err := w.s.positionOf(o.stream, uint64(rev))
+	for i := skip; i < len(o.events); i++ {
+		p, found, err := w.s.positionOf(o.stream, uint64(from+int64(i)))
 		if err != nil || !found {
-			return last, false
+			return 0, false
 		}
 		rec, err := w.s.get(p)
 		if err != nil {
-			return last, false
+			return 0, false
 		}
 		v, err := parseRecord(rec)
 		if err != nil || v.eventID() != o.events[i].id {
-			return last, false
+			return 0, false
 		}
-		last = idEntry{stream: o.stream, rev: rev, pos: p}
+		pos = p
 	}
-	return last, true
+	return pos, true
 }
 
 // put records a new state for stream in this batch.
