@@ -220,3 +220,45 @@ func TestInterruptedRebuildIsResumedAtOnce(t *testing.T) {
 		t.Errorf("pointers %+v, resumed %v; want copy %d live", g2, resumed, g.Building)
 	}
 }
+
+func TestRebuildKeepsTheOldCopyForItsGrace(t *testing.T) {
+	t.Parallel()
+	src, store := projections.NewMemorySource(), openStore(t)
+	last := appendMany(src, 30)
+	sub := tallySub(nil)
+	r := start(t, src, store, sub, 16)
+	r.waitFor(t, last.Position)
+	r.stop()
+
+	// A short lease makes the heartbeat tick every few milliseconds, well
+	// inside the grace.
+	rb := &projections.Rebuilder{Source: src, Store: store, BatchSize: 8, Grace: time.Minute, Lease: 25 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	switched, done := make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	go func() {
+		done <- rb.Rebuild(ctx, projections.Projection{Subscriber: sub, Rebuildable: true}, func(p projections.Progress) {
+			if p.Switched {
+				once.Do(func() { close(switched) })
+			}
+		})
+	}()
+	select {
+	case <-switched:
+	case err := <-done:
+		t.Fatalf("Rebuild ended before switching: %v", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Rebuild returned during the old copy's grace (%v)", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if _, ok, err := store.Checkpoint(context.Background(), "tally~1"); err != nil || !ok {
+		t.Errorf("old copy gone during its grace (%v)", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Rebuild: %v", err)
+	}
+}

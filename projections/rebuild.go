@@ -104,7 +104,13 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projection, report func(Progr
 		prog.Head = head.Position.Commit
 	}
 	var mu sync.Mutex
-	go b.heartbeat(ctx, cancel, name, owner)
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	defer stopHeartbeat()
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		b.heartbeat(hbCtx, cancel, name, owner)
+	}()
 
 	caughtUp := make(chan Checkpoint, 1)
 	r := &Runner{Source: b.Source, Store: b.Store, Subscriber: p.Subscriber, Namespace: ns, Logger: b.Logger, Now: b.Now,
@@ -145,6 +151,10 @@ func (b *Rebuilder) Rebuild(ctx context.Context, p Projection, report func(Progr
 		b.release(context.WithoutCancel(ctx), name, owner)
 		return fmt.Errorf("rebuild %s: %w", name, err)
 	}
+	// The switch gives up the claim, which the heartbeat would take for a
+	// lost one and cancel ctx, cutting the old copy's grace short.
+	stopHeartbeat()
+	<-hbDone
 	old, err := b.switchTo(ctx, name, owner, gen)
 	if err != nil {
 		return err
