@@ -17,7 +17,7 @@ func NormalizePhone(s string) string {
 		}
 	}
 	d := b.String()
-	if international {
+	if international && d != "" {
 		d = strings.TrimPrefix(d, "00")
 		if strings.HasPrefix(d, "82") {
 			d = d[2:]
