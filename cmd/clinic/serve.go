@@ -77,6 +77,11 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("serve: --log-level: %w", err)
 	}
+	// The JWT library skips the iss or aud check when the expected value is
+	// empty: an empty flag would quietly accept any provider's tokens.
+	if strings.TrimSpace(c.issuer) == "" || strings.TrimSpace(c.audience) == "" {
+		return c, errors.New("serve: --issuer and --audience must not be empty")
+	}
 	for _, r := range strings.Split(*roles, ",") {
 		r = strings.TrimSpace(r)
 		if !slices.Contains(allRoles, r) {

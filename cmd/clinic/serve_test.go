@@ -182,6 +182,11 @@ func TestServeFlagErrors(t *testing.T) {
 			t.Errorf("%v succeeded", args)
 		}
 	}
+	for _, args := range [][]string{{"--issuer", ""}, {"--audience", " "}} {
+		if _, err := parseServe(args, noEnv, io.Discard); err == nil {
+			t.Errorf("%v parsed: an empty issuer or audience would turn its check off", args)
+		}
+	}
 	env := func(k string) string {
 		return map[string]string{"CLINIC_LISTEN": "127.0.0.1:9", "CLINIC_ROLES": "command"}[k]
 	}
