@@ -57,12 +57,18 @@ func esdbFilter(f Filter) *esdb.SubscriptionFilter {
 	return esdb.ExcludeSystemEventsFilter()
 }
 
+// allAfter is where in $all to start for a caller that has seen up to
+// from: the beginning when from is zero.
+func allAfter(from Position) esdb.AllPosition {
+	if from.IsZero() {
+		return esdb.Start{}
+	}
+	return esdb.Position{Commit: from.Commit, Prepare: from.Prepare}
+}
+
 // Subscribe implements Source with SubscribeToAll and a server-side filter.
 func (s ESDBSource) Subscribe(ctx context.Context, from Position, f Filter) (Stream, error) {
-	opts := esdb.SubscribeToAllOptions{From: esdb.Start{}, Filter: esdbFilter(f)}
-	if !from.IsZero() {
-		opts.From = esdb.Position{Commit: from.Commit, Prepare: from.Prepare}
-	}
+	opts := esdb.SubscribeToAllOptions{From: allAfter(from), Filter: esdbFilter(f)}
 	type opened struct{ sub *esdb.Subscription }
 	ch := make(chan opened, 1)
 	errc := make(chan error, 1)
@@ -177,10 +183,7 @@ func (s ESDBSource) Count(ctx context.Context, from Position, f Filter, max int)
 }
 
 func (s ESDBSource) count(ctx context.Context, from Position, f Filter, max int) (int, error) {
-	opts := esdb.ReadAllOptions{Direction: esdb.Forwards, From: esdb.Start{}}
-	if !from.IsZero() {
-		opts.From = esdb.Position{Commit: from.Commit, Prepare: from.Prepare}
-	}
+	opts := esdb.ReadAllOptions{Direction: esdb.Forwards, From: allAfter(from)}
 	rs, err := s.Client.ReadAll(ctx, opts, uint64(max)+1)
 	if err != nil {
 		return 0, fmt.Errorf("count $all after %v: %w", from, err)
@@ -213,10 +216,7 @@ func (s ESDBSource) AnyUpTo(ctx context.Context, from Position, upTo uint64, f F
 }
 
 func (s ESDBSource) anyUpTo(ctx context.Context, from Position, upTo uint64, f Filter) (bool, error) {
-	opts := esdb.ReadAllOptions{Direction: esdb.Forwards, From: esdb.Start{}}
-	if !from.IsZero() {
-		opts.From = esdb.Position{Commit: from.Commit, Prepare: from.Prepare}
-	}
+	opts := esdb.ReadAllOptions{Direction: esdb.Forwards, From: allAfter(from)}
 	rs, err := s.Client.ReadAll(ctx, opts, anyUpToWindow)
 	if err != nil {
 		return false, fmt.Errorf("read $all after %v: %w", from, err)
