@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -344,9 +343,6 @@ func (r *Runner) park(ctx context.Context, ev Event, cause error, attempts int) 
 		"stream", ev.Stream, "position", ev.Position.Key(), "attempts", attempts, "err", cause)
 	return nil
 }
-
-// ErrNotParked is returned by ReplayParked for an event id that is not parked.
-var ErrNotParked = errors.New("projections: no such parked event")
 
 // ReplayParked runs a subscriber's parked events through its handler again,
 // in position order, into namespace ns, without the position guard (later
