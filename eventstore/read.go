@@ -138,39 +138,26 @@ func (h *streamsService) readStream(r *readSpec, srv streams.Streams_ReadServer)
 	if st.meta.maxAge > 0 {
 		cutoff = ticks(h.now().Add(-st.meta.maxAge))
 	}
-	remaining := r.count
 	var out batchOut
-	for remaining > 0 {
-		out.reset(remaining)
-		next, more, err := h.s.scanStream(srv.Context(), r.stream, from, lo, hi, r.back, func(rec []byte, pos uint64) (bool, error) {
-			if out.full() {
-				return false, nil
+	take := func(rec []byte, pos uint64) (bool, error) {
+		if out.full() {
+			return false, nil
+		}
+		if cutoff > 0 {
+			v, err := parseRecord(rec)
+			if err != nil {
+				return false, err
 			}
-			if cutoff > 0 {
-				v, err := parseRecord(rec)
-				if err != nil {
-					return false, err
-				}
-				if v.created < cutoff {
-					return true, nil
-				}
+			if v.created < cutoff {
+				return true, nil
 			}
-			out.addEvent(rec, pos, r.stringIDs)
-			return true, nil
-		})
-		if err != nil {
-			return err
 		}
-		if err := out.send(srv); err != nil {
-			return err
-		}
-		remaining -= uint64(out.n)
-		if !more {
-			return nil
-		}
-		from = next
+		out.addEvent(rec, pos, r.stringIDs)
+		return true, nil
 	}
-	return nil
+	return sendSteps(srv, &out, r.count, from, func(from int64) (int64, bool, error) {
+		return h.s.scanStream(srv.Context(), r.stream, from, lo, hi, r.back, take)
+	})
 }
 
 func (h *streamsService) readAll(r *readSpec, srv streams.Streams_ReadServer) error {
@@ -194,37 +181,24 @@ func (h *streamsService) readAll(r *readSpec, srv streams.Streams_ReadServer) er
 	default:
 		from = max(r.pos, 1)
 	}
-	remaining := r.count
 	var out batchOut
-	for remaining > 0 {
-		out.reset(remaining)
-		next, more, err := h.s.scanAll(srv.Context(), from, head, r.back, func(rec []byte, pos uint64) (bool, error) {
-			if out.full() {
-				return false, nil
+	take := func(rec []byte, pos uint64) (bool, error) {
+		if out.full() {
+			return false, nil
+		}
+		if r.filter != nil {
+			v, err := parseRecord(rec)
+			if err != nil {
+				return false, err
 			}
-			if r.filter != nil {
-				v, err := parseRecord(rec)
-				if err != nil {
-					return false, err
-				}
-				if !r.filter.match(v) {
-					return true, nil
-				}
+			if !r.filter.match(v) {
+				return true, nil
 			}
-			out.addEvent(rec, pos, r.stringIDs)
-			return true, nil
-		})
-		if err != nil {
-			return err
 		}
-		if err := out.send(srv); err != nil {
-			return err
-		}
-		remaining -= uint64(out.n)
-		if !more {
-			return nil
-		}
-		from = next
+		out.addEvent(rec, pos, r.stringIDs)
+		return true, nil
 	}
-	return nil
+	return sendSteps(srv, &out, r.count, from, func(from uint64) (uint64, bool, error) {
+		return h.s.scanAll(srv.Context(), from, head, r.back, take)
+	})
 }

@@ -51,6 +51,29 @@ func (b *batchOut) send(srv streams.Streams_ReadServer) error {
 	return nil
 }
 
+// sendSteps sends up to count events a step at a time, so no Pebble
+// iterator is open during a Send: fill adds the events from from on to out
+// (through the scan it runs) and says where the next step resumes.
+func sendSteps[P int64 | uint64](srv streams.Streams_ReadServer, out *batchOut, count uint64, from P,
+	fill func(from P) (next P, more bool, err error)) error {
+	for count > 0 {
+		out.reset(count)
+		next, more, err := fill(from)
+		if err != nil {
+			return err
+		}
+		if err := out.send(srv); err != nil {
+			return err
+		}
+		count -= uint64(out.n)
+		if !more {
+			return nil
+		}
+		from = next
+	}
+	return nil
+}
+
 // scanStream calls fn for the records of stream from revision from, within
 // [lo, hi], in the given direction, until fn declines one. It then returns
 // that record's revision and more=true.

@@ -75,45 +75,40 @@ func (h *streamsService) subscribeAll(r *readSpec, srv streams.Streams_ReadServe
 	scanned := 0           // events looked at since the last checkpoint
 	var lastScanned uint64 // position of the newest event looked at
 	var out batchOut
+	take := func(rec []byte, pos uint64) (bool, error) {
+		if out.full() {
+			return false, nil
+		}
+		lastScanned = pos
+		if r.filter == nil {
+			out.addEvent(rec, pos, r.stringIDs)
+			return true, nil
+		}
+		scanned++
+		v, err := parseRecord(rec)
+		if err != nil {
+			return false, err
+		}
+		if r.filter.match(v) {
+			out.addEvent(rec, pos, r.stringIDs)
+		}
+		if scanned >= r.filter.interval {
+			scanned = 0
+			out.msgs = append(out.msgs, checkpointMsg(pos))
+		}
+		return true, nil
+	}
 	for {
 		ch := h.s.sig.wait()
 		head := h.s.head.Load()
 		if next <= head {
-			out.reset(math.MaxUint64)
-			resume, more, err := h.s.scanAll(srv.Context(), next, head, false, func(rec []byte, pos uint64) (bool, error) {
-				if out.full() {
-					return false, nil
-				}
-				lastScanned = pos
-				if r.filter != nil {
-					scanned++
-					v, err := parseRecord(rec)
-					if err != nil {
-						return false, err
-					}
-					if r.filter.match(v) {
-						out.addEvent(rec, pos, r.stringIDs)
-					}
-					if scanned >= r.filter.interval {
-						scanned = 0
-						out.msgs = append(out.msgs, checkpointMsg(pos))
-					}
-					return true, nil
-				}
-				out.addEvent(rec, pos, r.stringIDs)
-				return true, nil
+			err := sendSteps(srv, &out, math.MaxUint64, next, func(from uint64) (uint64, bool, error) {
+				return h.s.scanAll(srv.Context(), from, head, false, take)
 			})
 			if err != nil {
 				return err
 			}
-			if err := out.send(srv); err != nil {
-				return err
-			}
-			if more {
-				next = resume
-			} else {
-				next = head + 1
-			}
+			next = head + 1
 			continue
 		}
 		if !caughtUp {
@@ -150,6 +145,13 @@ func (h *streamsService) subscribeStream(r *readSpec, srv streams.Streams_ReadSe
 	}
 	caughtUp := false
 	var out batchOut
+	take := func(rec []byte, pos uint64) (bool, error) {
+		if out.full() {
+			return false, nil
+		}
+		out.addEvent(rec, pos, r.stringIDs)
+		return true, nil
+	}
 	for {
 		ch := h.s.sig.wait()
 		st := h.s.state(r.stream)
@@ -158,25 +160,13 @@ func (h *streamsService) subscribeStream(r *readSpec, srv streams.Streams_ReadSe
 		}
 		if st != nil && st.last >= next {
 			lo, hi := visible(r.stream, st)
-			out.reset(math.MaxUint64)
-			resume, more, err := h.s.scanStream(srv.Context(), r.stream, next, lo, hi, false, func(rec []byte, pos uint64) (bool, error) {
-				if out.full() {
-					return false, nil
-				}
-				out.addEvent(rec, pos, r.stringIDs)
-				return true, nil
+			err := sendSteps(srv, &out, math.MaxUint64, next, func(from int64) (int64, bool, error) {
+				return h.s.scanStream(srv.Context(), r.stream, from, lo, hi, false, take)
 			})
 			if err != nil {
 				return err
 			}
-			if err := out.send(srv); err != nil {
-				return err
-			}
-			if more {
-				next = resume
-			} else {
-				next = st.last + 1
-			}
+			next = st.last + 1
 			continue
 		}
 		if !caughtUp {
