@@ -1,15 +1,13 @@
 package invoice
 
 import (
-	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/domaintest"
 	"github.com/vetclinic/clinic/domain/medicalrecord"
 	"github.com/vetclinic/clinic/domain/money"
 	"github.com/vetclinic/clinic/domain/reservation"
@@ -53,136 +51,117 @@ func paid(id uuid.UUID, amount, total int64) PaymentRecorded {
 
 func TestInvoice(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		given   []domain.Event
-		when    func(i *Invoice) ([]domain.Event, error)
-		then    []domain.Event
-		wantErr error
-	}{
+	tests := []domaintest.Case[*Invoice]{
 		{
-			name: "issue from a finalised record",
-			when: func(i *Invoice) ([]domain.Event, error) { return i.Issue(finalized(), now, "clerk") },
-			then: []domain.Event{issued()},
+			Name: "issue from a finalised record",
+			When: func(i *Invoice) ([]domain.Event, error) { return i.Issue(finalized(), now, "clerk") },
+			Then: []domain.Event{issued()},
 		},
 		{
-			name:    "issue twice",
-			given:   []domain.Event{issued()},
-			when:    func(i *Invoice) ([]domain.Event, error) { return i.Issue(finalized(), now, "clerk") },
-			wantErr: ErrAlreadyIssued,
+			Name:    "issue twice",
+			Given:   []domain.Event{issued()},
+			When:    func(i *Invoice) ([]domain.Event, error) { return i.Issue(finalized(), now, "clerk") },
+			WantErr: ErrAlreadyIssued,
 		},
 		{
-			name: "issue for another invoice's record",
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name: "issue for another invoice's record",
+			When: func(i *Invoice) ([]domain.Event, error) {
 				f := finalized()
 				f.InvoiceID = uuid.New()
 				return i.Issue(f, now, "clerk")
 			},
-			wantErr: domain.ErrValidation,
+			WantErr: domain.ErrValidation,
 		},
 		{
-			name:  "partial payment",
-			given: []domain.Event{issued()},
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name:  "partial payment",
+			Given: []domain.Event{issued()},
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Pay(pay1, money.KRW(10000), MethodCard, now, "clerk")
 			},
-			then: []domain.Event{paid(pay1, 10000, 10000)},
+			Then: []domain.Event{paid(pay1, 10000, 10000)},
 		},
 		{
-			name:  "payment of the balance",
-			given: []domain.Event{issued(), paid(pay1, 10000, 10000)},
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name:  "payment of the balance",
+			Given: []domain.Event{issued(), paid(pay1, 10000, 10000)},
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Pay(pay2, money.KRW(20000), MethodCard, now, "clerk")
 			},
-			then: []domain.Event{paid(pay2, 20000, 30000)},
+			Then: []domain.Event{paid(pay2, 20000, 30000)},
 		},
 		{
-			name:  "payment beyond the balance",
-			given: []domain.Event{issued(), paid(pay1, 10000, 10000)},
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name:  "payment beyond the balance",
+			Given: []domain.Event{issued(), paid(pay1, 10000, 10000)},
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Pay(pay2, money.KRW(20001), MethodCash, now, "clerk")
 			},
-			wantErr: ErrOverpayment,
+			WantErr: ErrOverpayment,
 		},
 		{
-			name:  "the same payment twice is taken once",
-			given: []domain.Event{issued(), paid(pay1, 10000, 10000)},
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name:  "the same payment twice is taken once",
+			Given: []domain.Event{issued(), paid(pay1, 10000, 10000)},
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Pay(pay1, money.KRW(10000), MethodCard, now, "clerk")
 			},
 		},
 		{
-			name:  "payment in another currency",
-			given: []domain.Event{issued()},
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name:  "payment in another currency",
+			Given: []domain.Event{issued()},
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Pay(pay1, money.Money{Amount: 10, Currency: "USD"}, MethodCard, now, "clerk")
 			},
-			wantErr: domain.ErrValidation,
+			WantErr: domain.ErrValidation,
 		},
 		{
-			name:  "payment by an unknown method or of nothing",
-			given: []domain.Event{issued()},
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name:  "payment by an unknown method or of nothing",
+			Given: []domain.Event{issued()},
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Pay(pay1, money.KRW(0), "gold", now, "clerk")
 			},
-			wantErr: domain.ErrValidation,
+			WantErr: domain.ErrValidation,
 		},
 		{
-			name: "payment of an unknown invoice",
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name: "payment of an unknown invoice",
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Pay(pay1, money.KRW(10), MethodCard, now, "clerk")
 			},
-			wantErr: ErrNotFound,
+			WantErr: ErrNotFound,
 		},
 		{
-			name:  "refund part of what was paid",
-			given: []domain.Event{issued(), paid(pay1, 30000, 30000)},
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name:  "refund part of what was paid",
+			Given: []domain.Event{issued(), paid(pay1, 30000, 30000)},
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Refund(ref1, money.KRW(5000), MethodCard, "overcharged", now, "clerk")
 			},
-			then: []domain.Event{PaymentRefunded{Bill: bill(25000, 5000, StatusPartiallyPaid), RefundID: ref1,
+			Then: []domain.Event{PaymentRefunded{Bill: bill(25000, 5000, StatusPartiallyPaid), RefundID: ref1,
 				Amount: money.KRW(5000), Method: MethodCard, Reason: "overcharged"}},
 		},
 		{
-			name:  "refund everything",
-			given: []domain.Event{issued(), paid(pay1, 10000, 10000)},
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name:  "refund everything",
+			Given: []domain.Event{issued(), paid(pay1, 10000, 10000)},
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Refund(ref1, money.KRW(10000), MethodCard, "", now, "clerk")
 			},
-			then: []domain.Event{PaymentRefunded{Bill: bill(0, 10000, StatusRefunded), RefundID: ref1,
+			Then: []domain.Event{PaymentRefunded{Bill: bill(0, 10000, StatusRefunded), RefundID: ref1,
 				Amount: money.KRW(10000), Method: MethodCard}},
 		},
 		{
-			name:  "refund more than was paid",
-			given: []domain.Event{issued(), paid(pay1, 10000, 10000)},
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name:  "refund more than was paid",
+			Given: []domain.Event{issued(), paid(pay1, 10000, 10000)},
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Refund(ref1, money.KRW(10001), MethodCard, "", now, "clerk")
 			},
-			wantErr: ErrRefundTooLarge,
+			WantErr: ErrRefundTooLarge,
 		},
 		{
-			name:  "refund before any payment",
-			given: []domain.Event{issued()},
-			when: func(i *Invoice) ([]domain.Event, error) {
+			Name:  "refund before any payment",
+			Given: []domain.Event{issued()},
+			When: func(i *Invoice) ([]domain.Event, error) {
 				return i.Refund(ref1, money.KRW(1), MethodCash, "", now, "clerk")
 			},
-			wantErr: ErrRefundTooLarge,
+			WantErr: ErrRefundTooLarge,
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			i := New(invID)
-			i.Apply(tt.given...)
-			got, err := tt.when(i)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if diff := cmp.Diff(tt.then, got); diff != "" {
-				t.Fatalf("events (-want +got):\n%s", diff)
-			}
-		})
-	}
+	domaintest.Run(t, func() *Invoice { return New(invID) }, tests)
 }
 
 func TestZeroInvoiceIsPaid(t *testing.T) {
@@ -200,18 +179,6 @@ func TestZeroInvoiceIsPaid(t *testing.T) {
 
 func TestDecodeRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, e := range []domain.Event{issued(), paid(pay1, 10, 10),
-		PaymentRefunded{Bill: bill(0, 10, StatusRefunded), RefundID: ref1, Amount: money.KRW(10), Method: MethodCash, Reason: "r"}} {
-		data, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := Decode(e.EventType(), data)
-		if err != nil {
-			t.Fatalf("Decode(%s): %v", e.EventType(), err)
-		}
-		if diff := cmp.Diff(e, got); diff != "" {
-			t.Errorf("%s round trip (-want +got):\n%s", e.EventType(), diff)
-		}
-	}
+	domaintest.RoundTrip(t, Decode, issued(), paid(pay1, 10, 10),
+		PaymentRefunded{Bill: bill(0, 10, StatusRefunded), RefundID: ref1, Amount: money.KRW(10), Method: MethodCash, Reason: "r"})
 }

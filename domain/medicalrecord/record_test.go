@@ -1,16 +1,15 @@
 package medicalrecord
 
 import (
-	"encoding/json"
 	"errors"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/domaintest"
 	"github.com/vetclinic/clinic/domain/money"
 	"github.com/vetclinic/clinic/domain/reservation"
 )
@@ -56,185 +55,166 @@ func voided() Voided {
 
 func TestRecord(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name    string
-		given   []domain.Event
-		when    func(r *Record) ([]domain.Event, error)
-		then    []domain.Event
-		wantErr error
-	}{
+	tests := []domaintest.Case[*Record]{
 		{
-			name: "open",
-			when: func(r *Record) ([]domain.Event, error) {
+			Name: "open",
+			When: func(r *Record) ([]domain.Event, error) {
 				return r.Open(reservation.Visit{ReservationID: resID, DoctorID: "dr-kim", Customer: cust, Pet: coco, Slot: slot}, "vaccination", now, "nurse")
 			},
-			then: []domain.Event{opened()},
+			Then: []domain.Event{opened()},
 		},
 		{
-			name:    "open twice",
-			given:   []domain.Event{opened()},
-			when:    func(r *Record) ([]domain.Event, error) { return r.Open(reservation.Visit{}, "", now, "nurse") },
-			wantErr: ErrAlreadyOpened,
+			Name:    "open twice",
+			Given:   []domain.Event{opened()},
+			When:    func(r *Record) ([]domain.Event, error) { return r.Open(reservation.Visit{}, "", now, "nurse") },
+			WantErr: ErrAlreadyOpened,
 		},
 		{
-			name:  "diagnose",
-			given: []domain.Event{opened()},
-			when:  func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("healthy", "none", now, "dr-kim") },
-			then:  []domain.Event{diagnosed()},
+			Name:  "diagnose",
+			Given: []domain.Event{opened()},
+			When:  func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("healthy", "none", now, "dr-kim") },
+			Then:  []domain.Event{diagnosed()},
 		},
 		{
-			name:    "diagnose without a diagnosis",
-			given:   []domain.Event{opened()},
-			when:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("healthy", " ", now, "dr-kim") },
-			wantErr: domain.ErrValidation,
+			Name:    "diagnose without a diagnosis",
+			Given:   []domain.Event{opened()},
+			When:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("healthy", " ", now, "dr-kim") },
+			WantErr: domain.ErrValidation,
 		},
 		{
-			name:    "diagnose unknown record",
-			when:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("healthy", "none", now, "dr-kim") },
-			wantErr: ErrNotFound,
+			Name:    "diagnose unknown record",
+			When:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("healthy", "none", now, "dr-kim") },
+			WantErr: ErrNotFound,
 		},
 		{
-			name:  "treatments priced from the fee schedule",
-			given: []domain.Event{opened(), treated()},
-			when: func(r *Record) ([]domain.Event, error) {
+			Name:  "treatments priced from the fee schedule",
+			Given: []domain.Event{opened(), treated()},
+			When: func(r *Record) ([]domain.Event, error) {
 				return r.AddTreatments([]Treatment{{Code: "VACC", Quantity: 2}}, fees, now, "dr-kim")
 			},
-			then: []domain.Event{TreatmentsAdded{MedicalRecordID: recID, ReservationID: resID, Items: []Line{vacc2},
+			Then: []domain.Event{TreatmentsAdded{MedicalRecordID: recID, ReservationID: resID, Items: []Line{vacc2},
 				Total: money.KRW(55000), At: now, By: "dr-kim"}},
 		},
 		{
-			name:  "treatment not in the fee schedule",
-			given: []domain.Event{opened()},
-			when: func(r *Record) ([]domain.Event, error) {
+			Name:  "treatment not in the fee schedule",
+			Given: []domain.Event{opened()},
+			When: func(r *Record) ([]domain.Event, error) {
 				return r.AddTreatments([]Treatment{{Code: "CONSULT", Quantity: 1}, {Code: "GOLD", Quantity: 1}}, fees, now, "dr-kim")
 			},
-			wantErr: domain.ErrValidation,
+			WantErr: domain.ErrValidation,
 		},
 		{
-			name:  "treatment quantity zero",
-			given: []domain.Event{opened()},
-			when: func(r *Record) ([]domain.Event, error) {
+			Name:  "treatment quantity zero",
+			Given: []domain.Event{opened()},
+			When: func(r *Record) ([]domain.Event, error) {
 				return r.AddTreatments([]Treatment{{Code: "CONSULT"}}, fees, now, "dr-kim")
 			},
-			wantErr: domain.ErrValidation,
+			WantErr: domain.ErrValidation,
 		},
 		{
-			name:  "treatments on a finalised record",
-			given: []domain.Event{opened(), diagnosed(), treated(), finalized()},
-			when: func(r *Record) ([]domain.Event, error) {
+			Name:  "treatments on a finalised record",
+			Given: []domain.Event{opened(), diagnosed(), treated(), finalized()},
+			When: func(r *Record) ([]domain.Event, error) {
 				return r.AddTreatments([]Treatment{{Code: "CONSULT", Quantity: 1}}, fees, now, "dr-kim")
 			},
-			wantErr: ErrFinalized,
+			WantErr: ErrFinalized,
 		},
 		{
-			name:  "prescriptions",
-			given: []domain.Event{opened()},
-			when: func(r *Record) ([]domain.Event, error) {
+			Name:  "prescriptions",
+			Given: []domain.Event{opened()},
+			When: func(r *Record) ([]domain.Event, error) {
 				return r.AddPrescriptions([]Prescription{{Drug: "Amoxicillin", Dosage: "50mg", Frequency: "2x daily", Days: 7}}, now, "dr-kim")
 			},
-			then: []domain.Event{PrescriptionsAdded{MedicalRecordID: recID, ReservationID: resID,
+			Then: []domain.Event{PrescriptionsAdded{MedicalRecordID: recID, ReservationID: resID,
 				Items: []Prescription{{Drug: "Amoxicillin", Dosage: "50mg", Frequency: "2x daily", Days: 7}}, At: now, By: "dr-kim"}},
 		},
 		{
-			name:  "prescription without a drug",
-			given: []domain.Event{opened()},
-			when: func(r *Record) ([]domain.Event, error) {
+			Name:  "prescription without a drug",
+			Given: []domain.Event{opened()},
+			When: func(r *Record) ([]domain.Event, error) {
 				return r.AddPrescriptions([]Prescription{{Dosage: "50mg", Days: -1}}, now, "dr-kim")
 			},
-			wantErr: domain.ErrValidation,
+			WantErr: domain.ErrValidation,
 		},
 		{
-			name:  "finalise",
-			given: []domain.Event{opened(), diagnosed(), treated()},
-			when:  func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
-			then:  []domain.Event{finalized()},
+			Name:  "finalise",
+			Given: []domain.Event{opened(), diagnosed(), treated()},
+			When:  func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
+			Then:  []domain.Event{finalized()},
 		},
 		{
-			name:    "finalise before check-in",
-			given:   []domain.Event{opened(), diagnosed(), treated()},
-			when:    func(r *Record) ([]domain.Event, error) { return r.Finalize(false, "KRW", now, "dr-kim") },
-			wantErr: ErrNotStarted,
+			Name:    "finalise before check-in",
+			Given:   []domain.Event{opened(), diagnosed(), treated()},
+			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(false, "KRW", now, "dr-kim") },
+			WantErr: ErrNotStarted,
 		},
 		{
-			name:    "finalise without a diagnosis",
-			given:   []domain.Event{opened(), treated()},
-			when:    func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
-			wantErr: ErrNoDiagnosis,
+			Name:    "finalise without a diagnosis",
+			Given:   []domain.Event{opened(), treated()},
+			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
+			WantErr: ErrNoDiagnosis,
 		},
 		{
-			name:    "finalise twice",
-			given:   []domain.Event{opened(), diagnosed(), treated(), finalized()},
-			when:    func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
-			wantErr: ErrFinalized,
+			Name:    "finalise twice",
+			Given:   []domain.Event{opened(), diagnosed(), treated(), finalized()},
+			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
+			WantErr: ErrFinalized,
 		},
 		{
-			name:    "finalise a voided record",
-			given:   []domain.Event{opened(), diagnosed(), voided()},
-			when:    func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
-			wantErr: ErrVoided,
+			Name:    "finalise a voided record",
+			Given:   []domain.Event{opened(), diagnosed(), voided()},
+			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
+			WantErr: ErrVoided,
 		},
 		{
-			name:    "edit the diagnosis after finalising",
-			given:   []domain.Event{opened(), diagnosed(), treated(), finalized()},
-			when:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("x", "y", now, "dr-kim") },
-			wantErr: ErrFinalized,
+			Name:    "edit the diagnosis after finalising",
+			Given:   []domain.Event{opened(), diagnosed(), treated(), finalized()},
+			When:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("x", "y", now, "dr-kim") },
+			WantErr: ErrFinalized,
 		},
 		{
-			name:  "addendum after finalising",
-			given: []domain.Event{opened(), diagnosed(), treated(), finalized()},
-			when:  func(r *Record) ([]domain.Event, error) { return r.AddAddendum("also itchy", now, "dr-kim") },
-			then:  []domain.Event{AddendumAdded{MedicalRecordID: recID, ReservationID: resID, Text: "also itchy", At: now, By: "dr-kim"}},
+			Name:  "addendum after finalising",
+			Given: []domain.Event{opened(), diagnosed(), treated(), finalized()},
+			When:  func(r *Record) ([]domain.Event, error) { return r.AddAddendum("also itchy", now, "dr-kim") },
+			Then:  []domain.Event{AddendumAdded{MedicalRecordID: recID, ReservationID: resID, Text: "also itchy", At: now, By: "dr-kim"}},
 		},
 		{
-			name:    "addendum on a voided record",
-			given:   []domain.Event{opened(), voided()},
-			when:    func(r *Record) ([]domain.Event, error) { return r.AddAddendum("x", now, "dr-kim") },
-			wantErr: ErrVoided,
+			Name:    "addendum on a voided record",
+			Given:   []domain.Event{opened(), voided()},
+			When:    func(r *Record) ([]domain.Event, error) { return r.AddAddendum("x", now, "dr-kim") },
+			WantErr: ErrVoided,
 		},
 		{
-			name:  "void",
-			given: []domain.Event{opened()},
-			when:  func(r *Record) ([]domain.Event, error) { return r.Void(VoidCancelled, now, "nurse") },
-			then:  []domain.Event{voided()},
+			Name:  "void",
+			Given: []domain.Event{opened()},
+			When:  func(r *Record) ([]domain.Event, error) { return r.Void(VoidCancelled, now, "nurse") },
+			Then:  []domain.Event{voided()},
 		},
 		{
-			name:  "void twice changes nothing",
-			given: []domain.Event{opened(), voided()},
-			when:  func(r *Record) ([]domain.Event, error) { return r.Void(VoidCancelled, now, "nurse") },
+			Name:  "void twice changes nothing",
+			Given: []domain.Event{opened(), voided()},
+			When:  func(r *Record) ([]domain.Event, error) { return r.Void(VoidCancelled, now, "nurse") },
 		},
 		{
-			name:    "void a finalised record",
-			given:   []domain.Event{opened(), diagnosed(), finalized()},
-			when:    func(r *Record) ([]domain.Event, error) { return r.Void(VoidCancelled, now, "nurse") },
-			wantErr: ErrFinalized,
+			Name:    "void a finalised record",
+			Given:   []domain.Event{opened(), diagnosed(), finalized()},
+			When:    func(r *Record) ([]domain.Event, error) { return r.Void(VoidCancelled, now, "nurse") },
+			WantErr: ErrFinalized,
 		},
 		{
-			name:  "visit time follows a reschedule",
-			given: []domain.Event{opened()},
-			when:  func(r *Record) ([]domain.Event, error) { return r.MoveVisit("dr-lee", slot2, now, "nurse") },
-			then: []domain.Event{VisitTimeChanged{MedicalRecordID: recID, ReservationID: resID, DoctorID: "dr-lee",
+			Name:  "visit time follows a reschedule",
+			Given: []domain.Event{opened()},
+			When:  func(r *Record) ([]domain.Event, error) { return r.MoveVisit("dr-lee", slot2, now, "nurse") },
+			Then: []domain.Event{VisitTimeChanged{MedicalRecordID: recID, ReservationID: resID, DoctorID: "dr-lee",
 				OldVisitAt: slot, VisitAt: slot2, At: now, By: "nurse"}},
 		},
 		{
-			name:  "moving the visit where it is changes nothing",
-			given: []domain.Event{opened()},
-			when:  func(r *Record) ([]domain.Event, error) { return r.MoveVisit("dr-kim", slot, now, "nurse") },
+			Name:  "moving the visit where it is changes nothing",
+			Given: []domain.Event{opened()},
+			When:  func(r *Record) ([]domain.Event, error) { return r.MoveVisit("dr-kim", slot, now, "nurse") },
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			r := New(recID)
-			r.Apply(tt.given...)
-			got, err := tt.when(r)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if diff := cmp.Diff(tt.then, got); diff != "" {
-				t.Fatalf("events (-want +got):\n%s", diff)
-			}
-		})
-	}
+	domaintest.Run(t, func() *Record { return New(recID) }, tests)
 }
 
 func TestFinalizeWithoutLines(t *testing.T) {
@@ -252,22 +232,10 @@ func TestFinalizeWithoutLines(t *testing.T) {
 
 func TestDecodeRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, e := range []domain.Event{opened(), diagnosed(), treated(), finalized(), voided(),
+	domaintest.RoundTrip(t, Decode, opened(), diagnosed(), treated(), finalized(), voided(),
 		PrescriptionsAdded{MedicalRecordID: recID, Items: []Prescription{{Drug: "d", Dosage: "x", Days: 3}}},
 		AddendumAdded{MedicalRecordID: recID, Text: "t"},
-		VisitTimeChanged{MedicalRecordID: recID, OldVisitAt: slot, VisitAt: slot2}} {
-		data, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := Decode(e.EventType(), data)
-		if err != nil {
-			t.Fatalf("Decode(%s): %v", e.EventType(), err)
-		}
-		if diff := cmp.Diff(e, got); diff != "" {
-			t.Errorf("%s round trip (-want +got):\n%s", e.EventType(), diff)
-		}
-	}
+		VisitTimeChanged{MedicalRecordID: recID, OldVisitAt: slot, VisitAt: slot2})
 	if _, err := Decode("Nope", nil); !errors.Is(err, ErrUnknownType) {
 		t.Errorf("unknown type err = %v", err)
 	}

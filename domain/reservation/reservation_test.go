@@ -2,15 +2,14 @@ package reservation
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/domaintest"
 )
 
 var (
@@ -35,146 +34,127 @@ func TestReservation(t *testing.T) {
 	t.Parallel()
 	moved := visit(StatusBooked)
 	moved.DoctorID, moved.Slot = "dr-lee", slot2
-	tests := []struct {
-		name    string
-		given   []domain.Event
-		when    func(r *Reservation) ([]domain.Event, error)
-		then    []domain.Event
-		wantErr error
-	}{
+	tests := []domaintest.Case[*Reservation]{
 		{
-			name: "place",
-			when: func(r *Reservation) ([]domain.Event, error) { return r.Place(place, now, "nurse") },
-			then: []domain.Event{placed()},
+			Name: "place",
+			When: func(r *Reservation) ([]domain.Event, error) { return r.Place(place, now, "nurse") },
+			Then: []domain.Event{placed()},
 		},
 		{
-			name: "place with bad input",
-			when: func(r *Reservation) ([]domain.Event, error) {
+			Name: "place with bad input",
+			When: func(r *Reservation) ([]domain.Event, error) {
 				return r.Place(Place{Customer: Customer{Phone: "abc"}, DoctorID: "bad id"}, now, "nurse")
 			},
-			wantErr: domain.ErrValidation,
+			WantErr: domain.ErrValidation,
 		},
 		{
-			name:    "place twice",
-			given:   []domain.Event{placed()},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.Place(place, now, "nurse") },
-			wantErr: ErrAlreadyPlaced,
+			Name:    "place twice",
+			Given:   []domain.Event{placed()},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.Place(place, now, "nurse") },
+			WantErr: ErrAlreadyPlaced,
 		},
 		{
-			name:  "reschedule",
-			given: []domain.Event{placed()},
-			when:  func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-lee", slot2, now, "nurse") },
-			then:  []domain.Event{Rescheduled{Visit: moved, OldDoctorID: "dr-kim", OldSlot: slot}},
+			Name:  "reschedule",
+			Given: []domain.Event{placed()},
+			When:  func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-lee", slot2, now, "nurse") },
+			Then:  []domain.Event{Rescheduled{Visit: moved, OldDoctorID: "dr-kim", OldSlot: slot}},
 		},
 		{
-			name:  "reschedule to the same slot changes nothing",
-			given: []domain.Event{placed()},
-			when:  func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot, now, "nurse") },
+			Name:  "reschedule to the same slot changes nothing",
+			Given: []domain.Event{placed()},
+			When:  func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot, now, "nurse") },
 		},
 		{
-			name:    "reschedule unknown",
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot2, now, "nurse") },
-			wantErr: ErrNotFound,
+			Name:    "reschedule unknown",
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot2, now, "nurse") },
+			WantErr: ErrNotFound,
 		},
 		{
-			name:    "reschedule cancelled",
-			given:   []domain.Event{placed(), Cancelled{Visit: visit(StatusCancelled)}},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot2, now, "nurse") },
-			wantErr: ErrCancelled,
+			Name:    "reschedule cancelled",
+			Given:   []domain.Event{placed(), Cancelled{Visit: visit(StatusCancelled)}},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot2, now, "nurse") },
+			WantErr: ErrCancelled,
 		},
 		{
-			name:    "reschedule completed",
-			given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}, Completed{visit(StatusCompleted)}},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot2, now, "nurse") },
-			wantErr: ErrCompleted,
+			Name:    "reschedule completed",
+			Given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}, Completed{visit(StatusCompleted)}},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot2, now, "nurse") },
+			WantErr: ErrCompleted,
 		},
 		{
-			name:  "cancel",
-			given: []domain.Event{placed()},
-			when:  func(r *Reservation) ([]domain.Event, error) { return r.Cancel("sick", now, "nurse") },
-			then:  []domain.Event{Cancelled{Visit: visit(StatusCancelled), Reason: "sick"}},
+			Name:  "cancel",
+			Given: []domain.Event{placed()},
+			When:  func(r *Reservation) ([]domain.Event, error) { return r.Cancel("sick", now, "nurse") },
+			Then:  []domain.Event{Cancelled{Visit: visit(StatusCancelled), Reason: "sick"}},
 		},
 		{
-			name:    "cancel twice",
-			given:   []domain.Event{placed(), Cancelled{Visit: visit(StatusCancelled)}},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.Cancel("sick", now, "nurse") },
-			wantErr: ErrCancelled,
+			Name:    "cancel twice",
+			Given:   []domain.Event{placed(), Cancelled{Visit: visit(StatusCancelled)}},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.Cancel("sick", now, "nurse") },
+			WantErr: ErrCancelled,
 		},
 		{
-			name:    "cancel completed",
-			given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}, Completed{visit(StatusCompleted)}},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.Cancel("sick", now, "nurse") },
-			wantErr: ErrCompleted,
+			Name:    "cancel completed",
+			Given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}, Completed{visit(StatusCompleted)}},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.Cancel("sick", now, "nurse") },
+			WantErr: ErrCompleted,
 		},
 		{
-			name:    "cancel checked in",
-			given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.Cancel("sick", now, "nurse") },
-			wantErr: ErrCheckedIn,
+			Name:    "cancel checked in",
+			Given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.Cancel("sick", now, "nurse") },
+			WantErr: ErrCheckedIn,
 		},
 		{
-			name:  "check in",
-			given: []domain.Event{placed()},
-			when:  func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, "nurse") },
-			then:  []domain.Event{CheckedIn{visit(StatusCheckedIn)}},
+			Name:  "check in",
+			Given: []domain.Event{placed()},
+			When:  func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, "nurse") },
+			Then:  []domain.Event{CheckedIn{visit(StatusCheckedIn)}},
 		},
 		{
-			name:    "check in cancelled",
-			given:   []domain.Event{placed(), Cancelled{Visit: visit(StatusCancelled)}},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, "nurse") },
-			wantErr: ErrCancelled,
+			Name:    "check in cancelled",
+			Given:   []domain.Event{placed(), Cancelled{Visit: visit(StatusCancelled)}},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, "nurse") },
+			WantErr: ErrCancelled,
 		},
 		{
-			name:    "check in twice",
-			given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, "nurse") },
-			wantErr: ErrCheckedIn,
+			Name:    "check in twice",
+			Given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, "nurse") },
+			WantErr: ErrCheckedIn,
 		},
 		{
-			name:  "complete",
-			given: []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
-			when:  func(r *Reservation) ([]domain.Event, error) { return r.Complete(now, "dr-kim") },
-			then:  []domain.Event{Completed{Visit{ReservationID: id, MedicalRecordID: MedicalRecordID(id), Customer: cust, Pet: coco, DoctorID: "dr-kim", Slot: slot, Status: StatusCompleted, At: now, By: "dr-kim"}}},
+			Name:  "complete",
+			Given: []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
+			When:  func(r *Reservation) ([]domain.Event, error) { return r.Complete(now, "dr-kim") },
+			Then:  []domain.Event{Completed{Visit{ReservationID: id, MedicalRecordID: MedicalRecordID(id), Customer: cust, Pet: coco, DoctorID: "dr-kim", Slot: slot, Status: StatusCompleted, At: now, By: "dr-kim"}}},
 		},
 		{
-			name:    "complete before check-in",
-			given:   []domain.Event{placed()},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.Complete(now, "nurse") },
-			wantErr: ErrNotCheckedIn,
+			Name:    "complete before check-in",
+			Given:   []domain.Event{placed()},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.Complete(now, "nurse") },
+			WantErr: ErrNotCheckedIn,
 		},
 		{
-			name:  "no-show",
-			given: []domain.Event{placed()},
-			when:  func(r *Reservation) ([]domain.Event, error) { return r.MarkNoShow(now, "nurse") },
-			then:  []domain.Event{NoShow{visit(StatusNoShow)}},
+			Name:  "no-show",
+			Given: []domain.Event{placed()},
+			When:  func(r *Reservation) ([]domain.Event, error) { return r.MarkNoShow(now, "nurse") },
+			Then:  []domain.Event{NoShow{visit(StatusNoShow)}},
 		},
 		{
-			name:    "no-show after check-in",
-			given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.MarkNoShow(now, "nurse") },
-			wantErr: ErrCheckedIn,
+			Name:    "no-show after check-in",
+			Given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.MarkNoShow(now, "nurse") },
+			WantErr: ErrCheckedIn,
 		},
 		{
-			name:    "reschedule a no-show",
-			given:   []domain.Event{placed(), NoShow{visit(StatusNoShow)}},
-			when:    func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot2, now, "nurse") },
-			wantErr: ErrNoShow,
+			Name:    "reschedule a no-show",
+			Given:   []domain.Event{placed(), NoShow{visit(StatusNoShow)}},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot2, now, "nurse") },
+			WantErr: ErrNoShow,
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			r := New(id)
-			r.Apply(tt.given...)
-			got, err := tt.when(r)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if diff := cmp.Diff(tt.then, got); diff != "" {
-				t.Fatalf("events (-want +got):\n%s", diff)
-			}
-		})
-	}
+	domaintest.Run(t, func() *Reservation { return New(id) }, tests)
 }
 
 func TestValidPhone(t *testing.T) {
@@ -191,21 +171,9 @@ func TestValidPhone(t *testing.T) {
 
 func TestDecodeRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, e := range []domain.Event{placed(), Rescheduled{Visit: visit(StatusBooked), OldDoctorID: "x", OldSlot: slot2},
+	domaintest.RoundTrip(t, Decode, placed(), Rescheduled{Visit: visit(StatusBooked), OldDoctorID: "x", OldSlot: slot2},
 		Cancelled{Visit: visit(StatusCancelled), Reason: "r"}, CheckedIn{visit(StatusCheckedIn)},
-		Completed{visit(StatusCompleted)}, NoShow{visit(StatusNoShow)}} {
-		data, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := Decode(e.EventType(), data)
-		if err != nil {
-			t.Fatalf("Decode(%s): %v", e.EventType(), err)
-		}
-		if diff := cmp.Diff(e, got); diff != "" {
-			t.Errorf("%s round trip (-want +got):\n%s", e.EventType(), diff)
-		}
-	}
+		Completed{visit(StatusCompleted)}, NoShow{visit(StatusNoShow)})
 	data, _ := json.Marshal(placed())
 	want := `{"reservationId":"00000000-0000-0000-0000-00000000000a","medicalRecordId":"` + MedicalRecordID(id).String() +
 		`","customer":{"name":"Jackson","phone":"010-1234-5678"},"pet":{"name":"Coco","species":"dog"},"doctorId":"dr-kim","slot":"2026-12-01T01:00:00Z","status":"booked","at":"2026-11-26T00:00:00Z","by":"nurse","reason":"vaccination"}`

@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/domaintest"
 )
 
 var (
@@ -52,191 +52,153 @@ func TestSchedule(t *testing.T) {
 	t.Parallel()
 	big := std
 	big.Capacity = 2
-	tests := []struct {
-		name    string
-		date    string
-		given   []domain.Event
-		when    func(s *Schedule) ([]domain.Event, error)
-		then    []domain.Event
-		wantErr error
-	}{
+	tests := []domaintest.Case[*Schedule]{
 		{
-			name: "open a day",
-			when: func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
-			then: []domain.Event{opened(std, 18)},
+			Name: "open a day",
+			When: func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
+			Then: []domain.Event{opened(std, 18)},
 		},
 		{
-			name:    "open on a weekday the doctor does not work",
-			date:    "2026-12-02",
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
-			wantErr: ErrNotWorkingDay,
-		},
-		{
-			name: "open with bad hours",
-			when: func(s *Schedule) ([]domain.Event, error) {
+			Name: "open with bad hours",
+			When: func(s *Schedule) ([]domain.Event, error) {
 				return s.Open(kim, seoul, Hours{Opens: "18:00", Closes: "09:00", SlotMinutes: 1, Capacity: 0}, now, "nurse")
 			},
-			wantErr: domain.ErrValidation,
+			WantErr: domain.ErrValidation,
 		},
 		{
-			name:    "open with a bad date",
-			date:    "2026-13-01",
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
-			wantErr: domain.ErrValidation,
+			Name:  "open again with the same hours changes nothing",
+			Given: []domain.Event{opened(std, 18)},
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
 		},
 		{
-			name:  "open again with the same hours changes nothing",
-			given: []domain.Event{opened(std, 18)},
-			when:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
+			Name:  "change hours keeping bookings",
+			Given: []domain.Event{opened(std, 18), booked(nine3, resA, 1, 1)},
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, big, now, "nurse") },
+			Then:  []domain.Event{DayChanged(opened(big, 18))},
 		},
 		{
-			name:  "change hours keeping bookings",
-			given: []domain.Event{opened(std, 18), booked(nine3, resA, 1, 1)},
-			when:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, big, now, "nurse") },
-			then:  []domain.Event{DayChanged(opened(big, 18))},
-		},
-		{
-			name:  "change that strands a booking is refused",
-			given: []domain.Event{opened(std, 18), booked(nine3, resA, 1, 1)},
-			when: func(s *Schedule) ([]domain.Event, error) {
+			Name:  "change that strands a booking is refused",
+			Given: []domain.Event{opened(std, 18), booked(nine3, resA, 1, 1)},
+			When: func(s *Schedule) ([]domain.Event, error) {
 				return s.Open(kim, seoul, Hours{Opens: "09:00", Closes: "18:00", SlotMinutes: 60, Capacity: 1}, now, "nurse")
 			},
-			wantErr: ErrStrandBookings,
+			WantErr: ErrStrandBookings,
 		},
 		{
-			name:    "lowering capacity below the bookings is refused",
-			given:   []domain.Event{opened(big, 18), booked(nine, resA, 1, 2), booked(nine, resB, 2, 2)},
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
-			wantErr: ErrStrandBookings,
+			Name:    "lowering capacity below the bookings is refused",
+			Given:   []domain.Event{opened(big, 18), booked(nine, resA, 1, 2), booked(nine, resB, 2, 2)},
+			When:    func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
+			WantErr: ErrStrandBookings,
 		},
 		{
-			name:  "book a free slot",
-			given: []domain.Event{opened(std, 18)},
-			when:  func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
-			then:  []domain.Event{booked(nine, resA, 1, 1)},
+			Name:  "book a free slot",
+			Given: []domain.Event{opened(std, 18)},
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
+			Then:  []domain.Event{booked(nine, resA, 1, 1)},
 		},
 		{
-			name:    "book on a day not opened",
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
-			wantErr: ErrDayNotOpen,
+			Name:    "book on a day not opened",
+			When:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
+			WantErr: ErrDayNotOpen,
 		},
 		{
-			name:    "book on a closed day",
-			given:   []domain.Event{opened(std, 18), DayClosed{DoctorID: "dr-kim", Date: day}},
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
-			wantErr: ErrDayNotOpen,
+			Name:    "book on a closed day",
+			Given:   []domain.Event{opened(std, 18), DayClosed{DoctorID: "dr-kim", Date: day}},
+			When:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
+			WantErr: ErrDayNotOpen,
 		},
 		{
-			name:    "book off the grid",
-			given:   []domain.Event{opened(std, 18)},
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine.Add(10*time.Minute), resA, now, "nurse") },
-			wantErr: ErrNoSuchSlot,
+			Name:    "book off the grid",
+			Given:   []domain.Event{opened(std, 18)},
+			When:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine.Add(10*time.Minute), resA, now, "nurse") },
+			WantErr: ErrNoSuchSlot,
 		},
 		{
-			name:    "book after closing time",
-			given:   []domain.Event{opened(std, 18)},
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine.Add(9*time.Hour), resA, now, "nurse") },
-			wantErr: ErrNoSuchSlot,
+			Name:    "book after closing time",
+			Given:   []domain.Event{opened(std, 18)},
+			When:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine.Add(9*time.Hour), resA, now, "nurse") },
+			WantErr: ErrNoSuchSlot,
 		},
 		{
-			name:    "book a slot in the past",
-			given:   []domain.Event{opened(std, 18)},
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, nine.Add(time.Minute), "nurse") },
-			wantErr: ErrSlotPast,
+			Name:    "book a slot in the past",
+			Given:   []domain.Event{opened(std, 18)},
+			When:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, nine.Add(time.Minute), "nurse") },
+			WantErr: ErrSlotPast,
 		},
 		{
-			name:    "book the last place taken by another",
-			given:   []domain.Event{opened(std, 18), booked(nine, resB, 1, 1)},
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
-			wantErr: ErrSlotTaken,
+			Name:    "book the last place taken by another",
+			Given:   []domain.Event{opened(std, 18), booked(nine, resB, 1, 1)},
+			When:    func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
+			WantErr: ErrSlotTaken,
 		},
 		{
-			name:  "booking twice for one reservation is idempotent",
-			given: []domain.Event{opened(std, 18), booked(nine, resA, 1, 1)},
-			when:  func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
+			Name:  "booking twice for one reservation is idempotent",
+			Given: []domain.Event{opened(std, 18), booked(nine, resA, 1, 1)},
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
 		},
 		{
-			name:  "second place of a slot with capacity two",
-			given: []domain.Event{opened(big, 18), booked(nine, resB, 1, 2)},
-			when:  func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
-			then:  []domain.Event{booked(nine, resA, 2, 2)},
+			Name:  "second place of a slot with capacity two",
+			Given: []domain.Event{opened(big, 18), booked(nine, resB, 1, 2)},
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
+			Then:  []domain.Event{booked(nine, resA, 2, 2)},
 		},
 		{
-			name:  "a released place can be booked again",
-			given: []domain.Event{opened(std, 18), booked(nine, resB, 1, 1), released(nine, resB, 0, 1, ReasonCancelled)},
-			when:  func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
-			then:  []domain.Event{booked(nine, resA, 1, 1)},
+			Name:  "a released place can be booked again",
+			Given: []domain.Event{opened(std, 18), booked(nine, resB, 1, 1), released(nine, resB, 0, 1, ReasonCancelled)},
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Book(nine, resA, now, "nurse") },
+			Then:  []domain.Event{booked(nine, resA, 1, 1)},
 		},
 		{
-			name:  "release",
-			given: []domain.Event{opened(std, 18), booked(nine, resA, 1, 1)},
-			when: func(s *Schedule) ([]domain.Event, error) {
+			Name:  "release",
+			Given: []domain.Event{opened(std, 18), booked(nine, resA, 1, 1)},
+			When: func(s *Schedule) ([]domain.Event, error) {
 				return s.Release(nine, resA, ReasonCancelled, now, "nurse")
 			},
-			then: []domain.Event{released(nine, resA, 0, 1, ReasonCancelled)},
+			Then: []domain.Event{released(nine, resA, 0, 1, ReasonCancelled)},
 		},
 		{
-			name:  "release what is not held changes nothing",
-			given: []domain.Event{opened(std, 18), booked(nine, resB, 1, 1)},
-			when: func(s *Schedule) ([]domain.Event, error) {
+			Name:  "release what is not held changes nothing",
+			Given: []domain.Event{opened(std, 18), booked(nine, resB, 1, 1)},
+			When: func(s *Schedule) ([]domain.Event, error) {
 				return s.Release(nine, resA, ReasonCancelled, now, "nurse")
 			},
 		},
 		{
-			name:  "close an empty day",
-			given: []domain.Event{opened(std, 18)},
-			when:  func(s *Schedule) ([]domain.Event, error) { return s.Close("conference", now, "nurse") },
-			then:  []domain.Event{DayClosed{DoctorID: "dr-kim", Date: day, Reason: "conference", At: now, By: "nurse"}},
+			Name:  "close an empty day",
+			Given: []domain.Event{opened(std, 18)},
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Close("conference", now, "nurse") },
+			Then:  []domain.Event{DayClosed{DoctorID: "dr-kim", Date: day, Reason: "conference", At: now, By: "nurse"}},
 		},
 		{
-			name:    "close a day with bookings",
-			given:   []domain.Event{opened(std, 18), booked(nine, resA, 1, 1)},
-			when:    func(s *Schedule) ([]domain.Event, error) { return s.Close("conference", now, "nurse") },
-			wantErr: ErrHasBookings,
+			Name:    "close a day with bookings",
+			Given:   []domain.Event{opened(std, 18), booked(nine, resA, 1, 1)},
+			When:    func(s *Schedule) ([]domain.Event, error) { return s.Close("conference", now, "nurse") },
+			WantErr: ErrHasBookings,
 		},
 		{
-			name:  "reopen a closed day",
-			given: []domain.Event{opened(std, 18), DayClosed{DoctorID: "dr-kim", Date: day}},
-			when:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
-			then:  []domain.Event{opened(std, 18)},
+			Name:  "reopen a closed day",
+			Given: []domain.Event{opened(std, 18), DayClosed{DoctorID: "dr-kim", Date: day}},
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
+			Then:  []domain.Event{opened(std, 18)},
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			date := tt.date
-			if date == "" {
-				date = day
-			}
-			s := New("dr-kim", date)
-			s.Apply(tt.given...)
-			got, err := tt.when(s)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if diff := cmp.Diff(tt.then, got); diff != "" {
-				t.Fatalf("events (-want +got):\n%s", diff)
-			}
-		})
+	domaintest.Run(t, func() *Schedule { return New("dr-kim", day) }, tests)
+}
+
+// TestOpenOtherDates: dates whose day cannot be opened, whatever the hours.
+func TestOpenOtherDates(t *testing.T) {
+	t.Parallel()
+	for date, want := range map[string]error{"2026-12-02": ErrNotWorkingDay, "2026-13-01": domain.ErrValidation} {
+		if got, err := New("dr-kim", date).Open(kim, seoul, std, now, "nurse"); !errors.Is(err, want) || got != nil {
+			t.Errorf("open %s: %v, err = %v, want %v", date, got, err, want)
+		}
 	}
 }
 
 func TestDecodeRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, e := range []domain.Event{opened(std, 18), DayChanged(opened(std, 18)), DayClosed{DoctorID: "d", Date: day, At: now},
-		booked(nine, resA, 1, 1), released(nine, resA, 0, 1, ReasonNoShow)} {
-		data, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := Decode(e.EventType(), data)
-		if err != nil {
-			t.Fatalf("Decode(%s): %v", e.EventType(), err)
-		}
-		if diff := cmp.Diff(e, got); diff != "" {
-			t.Errorf("%s round trip (-want +got):\n%s", e.EventType(), diff)
-		}
-	}
+	domaintest.RoundTrip(t, Decode, opened(std, 18), DayChanged(opened(std, 18)), DayClosed{DoctorID: "d", Date: day, At: now},
+		booked(nine, resA, 1, 1), released(nine, resA, 0, 1, ReasonNoShow))
 	if _, err := Decode("Nope", nil); !errors.Is(err, ErrUnknownType) {
 		t.Errorf("unknown type err = %v", err)
 	}
