@@ -44,7 +44,7 @@ func (s *Server) recordPayment(c *gin.Context) { s.payment(c, false) }
 func (s *Server) refund(c *gin.Context) { s.payment(c, true) }
 
 func (s *Server) payment(c *gin.Context, refund bool) {
-	id, meta, ok := s.reservationCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok {
 		return
 	}

@@ -17,7 +17,7 @@ type diagnosisRequest struct {
 
 // recordDiagnosis answers POST /api/v1/medical-records/{id}/diagnosis.
 func (s *Server) recordDiagnosis(c *gin.Context) {
-	id, meta, ok := s.recordCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok {
 		return
 	}
@@ -41,7 +41,7 @@ type treatmentsRequest struct {
 // addTreatments answers POST /api/v1/medical-records/{id}/treatments; the
 // domain prices each item from the fee schedule.
 func (s *Server) addTreatments(c *gin.Context) {
-	id, meta, ok := s.recordCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok {
 		return
 	}
@@ -70,7 +70,7 @@ type prescriptionsRequest struct {
 
 // addPrescriptions answers POST /api/v1/medical-records/{id}/prescriptions.
 func (s *Server) addPrescriptions(c *gin.Context) {
-	id, meta, ok := s.recordCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok {
 		return
 	}
@@ -94,7 +94,7 @@ type addendumRequest struct {
 // addAddendum answers POST /api/v1/medical-records/{id}/addenda: the only
 // way to correct a finalised record.
 func (s *Server) addAddendum(c *gin.Context) {
-	id, meta, ok := s.recordCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok {
 		return
 	}
@@ -118,7 +118,7 @@ type finalizeResponse struct {
 // finalize answers POST /api/v1/medical-records/{id}/finalize: lock the
 // record and issue its invoice.
 func (s *Server) finalize(c *gin.Context) {
-	id, meta, ok := s.recordCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok || !s.emptyBody(c) {
 		return
 	}
@@ -129,8 +129,4 @@ func (s *Server) finalize(c *gin.Context) {
 	}
 	c.Header("ETag", etag(res.Revision))
 	respond(c, http.StatusOK, finalizeResponse{id, res.InvoiceID, amountOf(res.Total), res.Revision, res.Position})
-}
-
-func (s *Server) recordCommand(c *gin.Context) (uuid.UUID, commands.Meta, bool) {
-	return s.reservationCommand(c) // the same {id} and headers
 }

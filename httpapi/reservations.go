@@ -72,7 +72,7 @@ type rescheduleRequest struct {
 
 // reschedule answers POST /api/v1/reservations/{id}/reschedule.
 func (s *Server) reschedule(c *gin.Context) {
-	id, meta, ok := s.reservationCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok {
 		return
 	}
@@ -97,7 +97,7 @@ type cancelRequest struct {
 
 // cancel answers POST /api/v1/reservations/{id}/cancel.
 func (s *Server) cancel(c *gin.Context) {
-	id, meta, ok := s.reservationCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok {
 		return
 	}
@@ -112,7 +112,7 @@ func (s *Server) cancel(c *gin.Context) {
 
 // checkIn answers POST /api/v1/reservations/{id}/check-in.
 func (s *Server) checkIn(c *gin.Context) {
-	id, meta, ok := s.reservationCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok || !s.emptyBody(c) {
 		return
 	}
@@ -122,7 +122,7 @@ func (s *Server) checkIn(c *gin.Context) {
 
 // complete answers POST /api/v1/reservations/{id}/complete.
 func (s *Server) complete(c *gin.Context) {
-	id, meta, ok := s.reservationCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok || !s.emptyBody(c) {
 		return
 	}
@@ -132,46 +132,10 @@ func (s *Server) complete(c *gin.Context) {
 
 // noShow answers POST /api/v1/reservations/{id}/no-show.
 func (s *Server) noShow(c *gin.Context) {
-	id, meta, ok := s.reservationCommand(c)
+	id, meta, ok := s.idCommand(c)
 	if !ok || !s.emptyBody(c) {
 		return
 	}
 	res, err := s.cfg.Commands.NoShow(c.Request.Context(), commands.NoShow{Meta: meta, ReservationID: id})
 	s.answer(c, id, res, err)
-}
-
-// reservationCommand reads the {id} and the command headers, answering the
-// request itself when they are bad.
-func (s *Server) reservationCommand(c *gin.Context) (uuid.UUID, commands.Meta, bool) {
-	id, err := pathUUID(c, "id")
-	if err != nil {
-		s.writeError(c, err)
-		return uuid.Nil, commands.Meta{}, false
-	}
-	meta, err := commandMeta(c)
-	if err != nil {
-		s.writeError(c, err)
-		return uuid.Nil, commands.Meta{}, false
-	}
-	return id, meta, true
-}
-
-// emptyBody accepts no body or an empty JSON object, for commands without
-// input; it answers the request itself otherwise.
-func (s *Server) emptyBody(c *gin.Context) bool {
-	var req struct{}
-	if err := decodeOptionalJSON(c, &req); err != nil {
-		s.writeError(c, err)
-		return false
-	}
-	return true
-}
-
-// answer writes the 200 of a command on aggregate id, or its error.
-func (s *Server) answer(c *gin.Context, id uuid.UUID, res commands.Result, err error) {
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	written(c, http.StatusOK, res, gin.H{"id": id})
 }
