@@ -36,14 +36,7 @@ func (s *Service) Reservation(ctx context.Context, v Viewer, id string, minPosit
 	if err != nil {
 		return projections.Reservation{}, pos, err
 	}
-	d, ok, err := s.store.Get(ctx, ns, projections.LookupColl, id)
-	if err != nil {
-		return projections.Reservation{}, pos, err
-	}
-	if !ok {
-		return projections.Reservation{}, pos, ErrNotFound
-	}
-	r, err := decode[projections.Reservation](d)
+	r, err := getIn[projections.Reservation](ctx, s, ns, projections.LookupColl, id)
 	if err != nil {
 		return projections.Reservation{}, pos, err
 	}

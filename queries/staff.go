@@ -3,6 +3,7 @@ package queries
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/vetclinic/clinic/projections"
@@ -28,16 +29,17 @@ type LedgerDay struct {
 	Entries []projections.LedgerEntry
 }
 
-// Day returns a day's ledger (empty totals for a day without entries).
+// Day returns a day's ledger (empty totals for a day without entries). The
+// totals and the entries are read from the same copy of the ledger.
 func (s *Service) Day(ctx context.Context, day string, minPosition uint64) (LedgerDay, uint64, error) {
-	t, pos, err := getOne[projections.DayTotals](ctx, s, projections.LedgerName, projections.LedgerDays, day, minPosition)
-	if err == ErrNotFound {
-		t, err = projections.DayTotals{Day: day, Totals: map[string]*projections.KindTotals{}}, nil
-	}
+	ns, pos, err := s.view(ctx, projections.LedgerName, minPosition)
 	if err != nil {
 		return LedgerDay{}, pos, err
 	}
-	ns, err := s.namespace(ctx, projections.LedgerName)
+	t, err := getIn[projections.DayTotals](ctx, s, ns, projections.LedgerDays, day)
+	if errors.Is(err, ErrNotFound) {
+		t, err = projections.DayTotals{Day: day, Totals: map[string]*projections.KindTotals{}}, nil
+	}
 	if err != nil {
 		return LedgerDay{}, pos, err
 	}
@@ -75,18 +77,24 @@ func (s *Service) Availability(ctx context.Context, day string, minPosition uint
 }
 
 func getOne[T any](ctx context.Context, s *Service, name, coll, id string, minPosition uint64) (T, uint64, error) {
-	var zero T
 	ns, pos, err := s.view(ctx, name, minPosition)
 	if err != nil {
+		var zero T
 		return zero, pos, err
 	}
+	v, err := getIn[T](ctx, s, ns, coll, id)
+	return v, pos, err
+}
+
+// getIn reads document id of namespace ns, or returns ErrNotFound.
+func getIn[T any](ctx context.Context, s *Service, ns, coll, id string) (T, error) {
+	var zero T
 	d, ok, err := s.store.Get(ctx, ns, coll, id)
 	if err != nil {
-		return zero, pos, err
+		return zero, err
 	}
 	if !ok {
-		return zero, pos, ErrNotFound
+		return zero, ErrNotFound
 	}
-	v, err := decode[T](d)
-	return v, pos, err
+	return decode[T](d)
 }
