@@ -100,7 +100,10 @@ func (j *JWKS) refresh(ctx context.Context, known bool) error {
 	if (known && fresh) || recent {
 		return nil
 	}
-	keys, err := j.fetch(ctx)
+	// The fetch serves every caller, and its outcome holds off the next one
+	// for minRefresh: a caller who leaves (a dropped request) must not cut
+	// it short and so lock every token of a new key out until then.
+	keys, err := j.fetch(context.WithoutCancel(ctx))
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.tried = j.now()

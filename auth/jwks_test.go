@@ -160,6 +160,28 @@ func TestJWKSRefreshesOnRotation(t *testing.T) {
 	}
 }
 
+// TestJWKSFetchOutlivesCaller: a caller who leaves while the set is being
+// fetched does not fail the fetch for the others (a failure would hold the
+// next fetch off for MinRefresh, refusing every token until then).
+func TestJWKSFetchOutlivesCaller(t *testing.T) {
+	t.Parallel()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &fakeProvider{}
+	p.set(false, edJWK("k1", pub))
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	keys := NewJWKS(srv.URL, JWKSOptions{Client: srv.Client(), Now: fixedClock(t0), MinRefresh: time.Hour})
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	keys.Key(gone, "k1")
+	if _, err := keys.Key(context.Background(), "k1"); err != nil {
+		t.Fatalf("after a caller left: %v", err)
+	}
+}
+
 func TestJWKSProviderDown(t *testing.T) {
 	t.Parallel()
 	_, key, _ := ed25519.GenerateKey(rand.Reader)
