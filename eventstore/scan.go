@@ -30,7 +30,12 @@ func (b *batchOut) reset(limit uint64) {
 	b.limit = int(min(limit, stepEvents))
 }
 
-func (b *batchOut) full() bool { return b.n >= b.limit || b.size >= stepBytes }
+// full reports whether the step holds enough. It counts messages too: a
+// filtered catch-up that skips a long run of events collects a checkpoint
+// every interval and no event, and must still send in bounded steps.
+func (b *batchOut) full() bool {
+	return b.n >= b.limit || b.size >= stepBytes || len(b.msgs) >= stepEvents
+}
 
 func (b *batchOut) addEvent(rec []byte, pos uint64, stringIDs bool) {
 	if stringIDs {
@@ -40,6 +45,10 @@ func (b *batchOut) addEvent(rec []byte, pos uint64, stringIDs bool) {
 	b.msgs = append(b.msgs, f)
 	b.size += len(f.b)
 	b.n++
+}
+
+func (b *batchOut) addCheckpoint(pos uint64) {
+	b.msgs = append(b.msgs, checkpointMsg(pos))
 }
 
 func (b *batchOut) send(srv streams.Streams_ReadServer) error {

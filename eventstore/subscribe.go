@@ -94,7 +94,7 @@ func (h *streamsService) subscribeAll(r *readSpec, srv streams.Streams_ReadServe
 		}
 		if scanned >= r.filter.interval {
 			scanned = 0
-			out.msgs = append(out.msgs, checkpointMsg(pos))
+			out.addCheckpoint(pos)
 		}
 		return true, nil
 	}
