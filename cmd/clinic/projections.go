@@ -200,7 +200,7 @@ func rebuild(ctx context.Context, a projectionAdmin, name string, w io.Writer, p
 				bar.ChangeMax64(int64(p.Head))
 			}
 			bar.Describe(fmt.Sprintf("rebuild %s: %d events folded, $all position", name, p.Done))
-			bar.Set64(int64(min(p.Position, max(p.Head, p.Position))))
+			bar.Set64(int64(p.Position))
 			return
 		}
 		if time.Since(lastLine) >= 2*time.Second || p.Switched {
