@@ -2,7 +2,6 @@ package eventstore_test
 
 import (
 	"context"
-	"math"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -37,25 +36,6 @@ func TestSoftDeleteThenRecreate(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Event.EventNumber != 3 || got[0].Event.EventType != "B" {
 		t.Fatalf("after recreate got %d events", len(got))
-	}
-}
-
-func TestTombstone(t *testing.T) {
-	t.Parallel()
-	c := esdbtest.Client(t)
-	ctx := context.Background()
-	s := streamName(t)
-	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(2, "A")...); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.TombstoneStream(ctx, s, esdb.TombstoneStreamOptions{ExpectedRevision: esdb.Any{}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := readAllOf(t, c, s, esdb.ReadStreamOptions{}, 10); code(err) != esdb.ErrorCodeStreamDeleted {
-		t.Fatalf("read after tombstone: got %v", err)
-	}
-	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(1, "A")...); code(err) != esdb.ErrorCodeStreamDeleted {
-		t.Fatalf("append after tombstone: got %v", err)
 	}
 }
 
@@ -183,56 +163,5 @@ func TestDeleteTwice(t *testing.T) {
 	}
 	if again.Position != first.Position {
 		t.Errorf("second delete at %v, want the first delete's %v", again.Position, first.Position)
-	}
-}
-
-// A soft delete sets $tb to MaxInt64 (keeping the other metadata), refuses
-// stream_exists with stream-deleted, and the next append restores $tb to
-// the first new revision, as in EventStoreDB.
-func TestSoftDeleteMetadata(t *testing.T) {
-	t.Parallel()
-	c := esdbtest.Client(t)
-	ctx := context.Background()
-	s := streamName(t)
-	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(3, "Old")...); err != nil {
-		t.Fatal(err)
-	}
-	var m esdb.StreamMetadata
-	m.SetMaxCount(50)
-	if _, err := c.SetStreamMetadata(ctx, s, esdb.AppendToStreamOptions{}, m); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.DeleteStream(ctx, s, esdb.DeleteStreamOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := c.GetStreamMetadata(ctx, s, esdb.ReadStreamOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tb := got.TruncateBefore(); tb == nil || *tb < math.MaxInt64 {
-		t.Errorf("$tb after delete: %v, want MaxInt64", tb)
-	}
-	if mc := got.MaxCount(); mc == nil || *mc != 50 {
-		t.Errorf("$maxCount after delete: %v, want 50", mc)
-	}
-	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: esdb.StreamExists{}}, events(1, "New")...); code(err) != esdb.ErrorCodeStreamDeleted {
-		t.Errorf("stream_exists on a soft-deleted stream: got %v, want stream deleted", err)
-	}
-	if r, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(1, "New")...); err != nil || r.NextExpectedVersion != 3 {
-		t.Fatalf("append after delete: %+v %v", r, err)
-	}
-	got, err = c.GetStreamMetadata(ctx, s, esdb.ReadStreamOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tb := got.TruncateBefore(); tb == nil || *tb != 3 {
-		t.Errorf("$tb after the new append: %v, want 3", tb)
-	}
-	if mc := got.MaxCount(); mc == nil || *mc != 50 {
-		t.Errorf("$maxCount after the new append: %v, want 50", mc)
-	}
-	evs, err := readAllOf(t, c, s, esdb.ReadStreamOptions{}, 10)
-	if err != nil || len(evs) != 1 || evs[0].Event.EventNumber != 3 {
-		t.Fatalf("read after undelete: %d events, %v", len(evs), err)
 	}
 }
