@@ -117,13 +117,17 @@ func (h *Handler) AddAddendum(ctx context.Context, cmd AddAddendum) (Result, err
 // ErrUnavailable.
 func (h *Handler) Finalize(ctx context.Context, cmd Finalize) (FinalizeResult, error) {
 	c := h.begin("finalize/"+cmd.MedicalRecordID.String(), cmd.Meta)
-	rec := medicalrecord.New(cmd.MedicalRecordID)
-	if err := h.load(ctx, medicalrecord.Stream(cmd.MedicalRecordID), medicalrecord.Decode, rec); err != nil {
+	// The record names its reservation, whose check-in the decision needs.
+	// Reading it through update leaves the record's history in the cache for
+	// the finalising step.
+	rec, err := update(ctx, h, c, recordStep("inspect", cmd.MedicalRecordID, nil, false,
+		func(*medicalrecord.Record) ([]domain.Event, error) { return nil, nil }))
+	if err != nil {
 		return FinalizeResult{}, fmt.Errorf("finalize %s: %w", cmd.MedicalRecordID, err)
 	}
 	started := false
-	if rec.Status() == medicalrecord.StatusOpen {
-		r, err := h.loadReservation(ctx, rec.ReservationID())
+	if rec.agg.Status() == medicalrecord.StatusOpen {
+		r, err := h.loadReservation(ctx, rec.agg.ReservationID())
 		if err != nil {
 			return FinalizeResult{}, fmt.Errorf("finalize %s: %w", cmd.MedicalRecordID, err)
 		}
