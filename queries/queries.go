@@ -66,6 +66,10 @@ type cachedNS struct {
 // a replaced copy is kept for after a rebuild's switch.
 const nsTTL = 500 * time.Millisecond
 
+// pollEvery is how often a read-your-writes wait looks at the checkpoint
+// when no commit signal wakes it.
+const pollEvery = 25 * time.Millisecond
+
 // Options configures a Service.
 type Options struct {
 	Changed func(name string) <-chan struct{}
@@ -130,20 +134,29 @@ func (s *Service) view(ctx context.Context, name string, minPosition uint64) (st
 		if cp.Position.Commit >= minPosition {
 			return ns, cp.Position.Commit, nil
 		}
+		behind := fmt.Errorf("%s at %d, asked for %d: %w", name, cp.Position.Commit, minPosition, ErrBehind)
+		left := deadline.Sub(s.now())
 		if s.pending != nil {
-			more, err := s.pending(ctx, name, cp.Position, minPosition)
-			if err != nil {
+			// The event store may be slow to answer; the wait stays bounded
+			// (a last look after the deadline gets one poll's time).
+			pctx, cancel := context.WithTimeout(ctx, max(left, pollEvery))
+			more, err := s.pending(pctx, name, cp.Position, minPosition)
+			timedOut := pctx.Err() != nil && ctx.Err() == nil
+			cancel()
+			switch {
+			case err != nil && timedOut:
+				return "", cp.Position.Commit, behind
+			case err != nil:
 				return "", 0, fmt.Errorf("events pending for %s: %w", name, err)
-			}
-			if !more {
+			case !more:
 				return ns, minPosition, nil // nothing it would show happened since
 			}
+			left = deadline.Sub(s.now())
 		}
-		left := deadline.Sub(s.now())
 		if left <= 0 {
-			return "", cp.Position.Commit, fmt.Errorf("%s at %d, asked for %d: %w", name, cp.Position.Commit, minPosition, ErrBehind)
+			return "", cp.Position.Commit, behind
 		}
-		t := time.NewTimer(min(left, 25*time.Millisecond)) // another process's commits only show by polling
+		t := time.NewTimer(min(left, pollEvery)) // another process's commits only show by polling
 		select {
 		case <-ctx.Done():
 			t.Stop()

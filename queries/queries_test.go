@@ -187,3 +187,23 @@ func TestMinPositionPastEventsTheViewIgnores(t *testing.T) {
 		t.Errorf("with an unseen reservation pending: %v, want ErrBehind", err)
 	}
 }
+
+// TestMinPositionWaitIsBoundedWhenTheEventStoreHangs: asking $all whether
+// anything is pending counts towards the wait's bound.
+func TestMinPositionWaitIsBoundedWhenTheEventStoreHangs(t *testing.T) {
+	t.Parallel()
+	var f *fixture
+	f = newFixture(t, queries.Options{MaxWait: 20 * time.Millisecond,
+		Pending: func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error) {
+			<-ctx.Done() // an event store that never answers
+			return false, ctx.Err()
+		}})
+	id := f.place(t, "010-1111-2222", "dr-kim", slot)
+	f.sync(t)
+	f.place(t, "010-1111-2222", "dr-kim", slot.Add(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, _, err := f.svc.Reservation(ctx, queries.Viewer{Staff: true}, id.String(), f.last.Position.Commit); !errors.Is(err, queries.ErrBehind) {
+		t.Errorf("with the event store hanging: %v, want ErrBehind within the wait's bound", err)
+	}
+}
