@@ -71,6 +71,15 @@ func TestPlaceLoad(t *testing.T) {
 	}
 }
 
+// TestLoadRateCountsBookingsOnly: a failed booking request is no throughput.
+func TestLoadRateCountsBookingsOnly(t *testing.T) {
+	t.Parallel()
+	r := loadResult{latencies: make([]time.Duration, 4), failed: 1, errors: 1, elapsed: time.Second}
+	if r.rate() != 3 || !strings.HasPrefix(r.String(), "3 reservations") {
+		t.Fatalf("rate %v, %s", r.rate(), r)
+	}
+}
+
 func TestBenchCommand(t *testing.T) {
 	t.Parallel()
 	var out strings.Builder

@@ -36,14 +36,19 @@ type placeLoad struct {
 
 // loadResult is what a run measured.
 type loadResult struct {
-	latencies []time.Duration // of each booking, sorted
-	errors    int
+	latencies []time.Duration // of each booking request, sorted
+	failed    int             // booking requests that did not book
+	errors    int             // failed requests and lanes that could not go on
 	firstErr  string
 	elapsed   time.Duration
 	daysOpen  int
 }
 
-func (r loadResult) rate() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
+// booked is how many reservations the run placed.
+func (r loadResult) booked() int { return len(r.latencies) - r.failed }
+
+// rate is placed reservations per second; a failed request is no throughput.
+func (r loadResult) rate() float64 { return float64(r.booked()) / r.elapsed.Seconds() }
 
 func (r loadResult) percentile(q float64) time.Duration {
 	if len(r.latencies) == 0 {
@@ -54,7 +59,7 @@ func (r loadResult) percentile(q float64) time.Duration {
 
 func (r loadResult) String() string {
 	s := fmt.Sprintf("%d reservations in %v: %.0f/s, p50 %.1f ms, p99 %.1f ms, %d errors (%d days opened)",
-		len(r.latencies), r.elapsed.Round(time.Millisecond), r.rate(),
+		r.booked(), r.elapsed.Round(time.Millisecond), r.rate(),
 		ms(r.percentile(0.50)), ms(r.percentile(0.99)), r.errors, r.daysOpen)
 	if r.firstErr != "" {
 		s += "; first error: " + r.firstErr
@@ -156,7 +161,7 @@ func (l *placeLoad) run(ctx context.Context, lanes []*loadLane, n int, d time.Du
 	for i, ln := range lanes {
 		wg.Go(func() {
 			lat := make([]time.Duration, 0, 1024)
-			errs, days := 0, 0
+			errs, failed, days := 0, 0, 0
 			var firstErr string
 			for ctx.Err() == nil {
 				if n > 0 && tickets.Add(1) > int64(n) || n <= 0 && time.Now().After(deadline) {
@@ -178,6 +183,7 @@ func (l *placeLoad) run(ctx context.Context, lanes []*loadLane, n int, d time.Du
 				lat = append(lat, time.Since(t0))
 				if err != nil || code != http.StatusCreated {
 					errs++
+					failed++
 					if firstErr == "" {
 						firstErr = fmt.Sprintf("%d %s %v", code, resp, err)
 					}
@@ -187,6 +193,7 @@ func (l *placeLoad) run(ctx context.Context, lanes []*loadLane, n int, d time.Du
 			defer mu.Unlock()
 			res.latencies = append(res.latencies, lat...)
 			res.errors += errs
+			res.failed += failed
 			res.daysOpen += days
 			if res.firstErr == "" {
 				res.firstErr = firstErr
