@@ -165,3 +165,31 @@ func TestDeleteTwice(t *testing.T) {
 		t.Errorf("second delete at %v, want the first delete's %v", again.Position, first.Position)
 	}
 }
+
+// The client reads a soft-deleted stream's $tb back as 2^63 (through a
+// float64) and writes it so when the metadata is saved again; the stream
+// must stay deleted rather than show its old events.
+func TestDeletedMetadataWrittenBackStaysDeleted(t *testing.T) {
+	t.Parallel()
+	c := esdbtest.Client(t)
+	ctx := context.Background()
+	s := streamName(t)
+	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{}, events(3, "A")...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.DeleteStream(ctx, s, esdb.DeleteStreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.GetStreamMetadata(ctx, s, esdb.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetMaxCount(10)
+	if _, err := c.SetStreamMetadata(ctx, s, esdb.AppendToStreamOptions{}, *m); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAllOf(t, c, s, esdb.ReadStreamOptions{}, 10)
+	if code(err) != esdb.ErrorCodeResourceNotFound {
+		t.Fatalf("read after saving the deleted stream's metadata: %d events, %v; want not found", len(got), err)
+	}
+}

@@ -3,6 +3,7 @@ package eventstore
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strings"
 	"time"
 
@@ -54,7 +55,17 @@ func jsonInt(raw json.RawMessage) (int64, bool) {
 		if ferr != nil {
 			return 0, false
 		}
-		i = int64(f)
+		// Converting a float beyond int64 is undefined (on amd64 it gives
+		// MinInt64). The client writes a deleted stream's $tb back as 2^63,
+		// which must stay "deleted", not become a negative, ignored $tb.
+		switch {
+		case f >= math.MaxInt64:
+			i = math.MaxInt64
+		case f <= math.MinInt64:
+			i = math.MinInt64
+		default:
+			i = int64(f)
+		}
 	}
 	return i, true
 }
