@@ -40,12 +40,14 @@ func (d *Dispatcher) worker(ctx context.Context) {
 // dead, or not pending any more).
 func (d *Dispatcher) attempt(ctx context.Context, id string) (next time.Time) {
 	m, err := d.store.Get(ctx, id)
-	if err != nil {
-		// Not found: queued from a subscriber batch that was not committed.
-		if ctx.Err() == nil && !errors.Is(err, ErrNotFound) {
-			d.log.Warn("notice: load message", "id", id, "err", err)
-		}
-		return time.Time{}
+	switch {
+	case errors.Is(err, ErrNotFound) || (err != nil && ctx.Err() != nil):
+		return time.Time{} // queued from a subscriber batch that was not committed, or shutting down
+	case err != nil:
+		// The store failed, not the message: look again soon rather than
+		// leave it to the next scan of the store.
+		d.log.Warn("notice: load message", "id", id, "err", err)
+		return d.now().Add(time.Second)
 	}
 	if m.Status != StatusPending {
 		return time.Time{}

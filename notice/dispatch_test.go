@@ -451,3 +451,42 @@ func TestDispatcherRecordsOutcomesInBatchesWhenTheStoreCan(t *testing.T) {
 		t.Errorf("saved %d one by one and %d in batches; want all %d in batches", s.singles, s.msgs, n)
 	}
 }
+
+// getFailsOnce fails the first load of each message, like a read store
+// that drops a connection.
+type getFailsOnce struct {
+	*watchedStore
+	mu     sync.Mutex
+	failed map[string]bool
+}
+
+func (s *getFailsOnce) Get(ctx context.Context, id string) (Message, error) {
+	s.mu.Lock()
+	first := !s.failed[id]
+	s.failed[id] = true
+	s.mu.Unlock()
+	if first {
+		return Message{}, errors.New("read store unreachable")
+	}
+	return s.watchedStore.Get(ctx, id)
+}
+
+func TestDispatcherRetriesAMessageItCouldNotLoad(t *testing.T) {
+	t.Parallel()
+	ch := newFuncChannel(func(context.Context, Message, int) error { return nil })
+	w := &watchedStore{Store: NewMemoryStore(), saved: make(chan Message, 100)}
+	s := &getFailsOnce{watchedStore: w, failed: map[string]bool{}}
+	cfg := fastRetries
+	cfg.RescanInterval = time.Hour // only the dispatcher's own retry can deliver it
+	d := NewDispatcher(s, ch, cfg, nil, quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if _, err := d.Submit(context.Background(), msg("a")); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.waitFinal(t, "a")["a"]; got.Status != StatusSent || ch.count("a") != 1 {
+		t.Errorf("message = %+v, sent %d times; want sent once", got, ch.count("a"))
+	}
+}
