@@ -207,30 +207,12 @@ func mapEntry(m []byte) (k, v []byte) {
 	return nestedBytes(m, 1), nestedBytes(m, 2)
 }
 
-// eventID is the UUID of a parsed record.
+// eventID is the UUID of a parsed record; zero if it does not parse.
 func (v recordView) eventID() uuid.UUID {
-	var id uuid.UUID
-	s := nestedBytes(v.id, uuidStruct)
-	most, least := uint64(0), uint64(0)
-	for len(s) > 0 {
-		num, typ, n := protowire.ConsumeTag(s)
-		if n < 0 || typ != protowire.VarintType {
-			return id
-		}
-		s = s[n:]
-		x, n := protowire.ConsumeVarint(s)
-		if n < 0 {
-			return id
-		}
-		s = s[n:]
-		if num == 1 {
-			most = x
-		} else if num == 2 {
-			least = x
-		}
+	id, err := wireUUID(v.id)
+	if err != nil {
+		return uuid.UUID{}
 	}
-	binary.BigEndian.PutUint64(id[:8], most)
-	binary.BigEndian.PutUint64(id[8:], least)
 	return id
 }
 
