@@ -348,8 +348,9 @@ func (r *Runner) park(ctx context.Context, ev Event, cause error, attempts int) 
 // in position order, into namespace ns, without the position guard (later
 // events have usually moved the documents on). Each event that now succeeds
 // is unparked; the others stay parked with their new error. It returns how
-// many succeeded. A projection whose folds depend on event order is better
-// served by a rebuild.
+// many succeeded. A failure to read the store stops the replay with that
+// error, leaving the rest parked as they were. A projection whose folds
+// depend on event order is better served by a rebuild.
 func ReplayParked(ctx context.Context, store Store, sub Subscriber, ns string, now func() time.Time) (int, error) {
 	parked, err := store.ParkedEvents(ctx, sub.Name)
 	if err != nil {
@@ -360,6 +361,9 @@ func ReplayParked(ctx context.Context, store Store, sub Subscriber, ns string, n
 		tx := newTx(ctx, store, ns)
 		tx.force = true
 		if herr := sub.Handle(ctx, tx, p.Event); herr != nil {
+			if tx.readErr != nil {
+				return ok, fmt.Errorf("replay %s: read store: %w", p.Event.ID, tx.readErr)
+			}
 			p.Error, p.Attempts, p.ParkedAt = herr.Error(), p.Attempts+1, now().UTC()
 			if err := store.Park(ctx, p); err != nil {
 				return ok, err

@@ -324,3 +324,21 @@ func TestUnreachableStoreParksNothing(t *testing.T) {
 		t.Errorf("status %+v, want the store failure counted as a drop, nothing parked", st)
 	}
 }
+
+func TestReplayParkedStopsWhenTheStoreCannotBeRead(t *testing.T) {
+	t.Parallel()
+	src, inner := projections.NewMemorySource(), openStore(t)
+	ev := src.Append("t-0", "Ticked", nil)
+	p := projections.Parked{Subscriber: "tally", Event: ev, Error: "poison", Attempts: 3, ParkedAt: time.Now().UTC()}
+	if err := inner.Park(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	store := &flakyStore{Store: inner}
+	if n, err := projections.ReplayParked(context.Background(), store, tallySub(nil), "tally~1", time.Now); !errors.Is(err, errUnreachable) || n != 0 {
+		t.Errorf("ReplayParked = %d, %v; want 0 and the store's error", n, err)
+	}
+	left, err := inner.ParkedEvents(context.Background(), "tally")
+	if err != nil || len(left) != 1 || left[0].Attempts != 3 || left[0].Error != "poison" {
+		t.Errorf("parked after a failed replay: %+v, %v; want it as it was", left, err)
+	}
+}
