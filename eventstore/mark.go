@@ -61,12 +61,11 @@ func (s *store) checkMark(dir string) error {
 
 // marker writes the mark until stop is closed, then once more.
 type marker struct {
-	s      *store
-	f      *os.File
-	last   uint64
-	stop   chan struct{}
-	done   chan struct{}
-	closed bool
+	s    *store
+	f    *os.File
+	last uint64
+	stop chan struct{}
+	done chan struct{}
 }
 
 func startMarker(s *store, dir string) (*marker, error) {
