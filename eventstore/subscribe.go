@@ -26,21 +26,22 @@ func (h *streamsService) subscribe(r *readSpec, srv streams.Streams_ReadServer) 
 	if !r.all && r.filter != nil {
 		return status.Error(codes.InvalidArgument, "filters apply to $all subscriptions only")
 	}
-	if !r.all {
-		if st := h.s.state(r.stream); st != nil && st.tombstoned {
-			return streamDeleted(srv, r.stream)
-		}
-	}
-	err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{Confirmation: &streams.ReadResp_SubscriptionConfirmation{
-		SubscriptionId: uuid.NewString(),
-	}}})
-	if err != nil {
-		return err
-	}
 	if r.all {
 		return h.subscribeAll(r, srv)
 	}
+	if st := h.s.state(r.stream); st != nil && st.tombstoned {
+		return streamDeleted(srv, r.stream)
+	}
 	return h.subscribeStream(r, srv)
+}
+
+// confirm sends the confirmation. Call it once the start is fixed: the
+// client may append the moment it holds the confirmation, and a start
+// read after that (from the end) would skip the event.
+func confirm(srv streams.Streams_ReadServer) error {
+	return srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{Confirmation: &streams.ReadResp_SubscriptionConfirmation{
+		SubscriptionId: uuid.NewString(),
+	}}})
 }
 
 func checkpointMsg(pos uint64) *streams.ReadResp {
@@ -70,6 +71,9 @@ func (h *streamsService) subscribeAll(r *readSpec, srv streams.Streams_ReadServe
 		next = h.s.head.Load() + 1
 	default:
 		next = r.pos + 1 // subscribing from a position excludes it
+	}
+	if err := confirm(srv); err != nil {
+		return err
 	}
 	caughtUp := false
 	scanned := 0           // events looked at since the last checkpoint
@@ -142,6 +146,9 @@ func (h *streamsService) subscribeStream(r *readSpec, srv streams.Streams_ReadSe
 		next = math.MaxInt64
 	default:
 		next = int64(r.rev) + 1 // subscribing from a revision excludes it
+	}
+	if err := confirm(srv); err != nil {
+		return err
 	}
 	caughtUp := false
 	var out batchOut

@@ -1,0 +1,79 @@
+package eventstore
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"google.golang.org/grpc"
+)
+
+// confirmRace is a subscription's server stream whose client appends as
+// soon as it holds the confirmation, before the handler runs on: the
+// slowest schedule the network allows.
+type confirmRace struct {
+	grpc.ServerStream
+	ctx      context.Context
+	cancel   context.CancelFunc
+	onFirst  func()
+	sent     int
+	appeared int
+}
+
+func (c *confirmRace) Context() context.Context { return c.ctx }
+
+func (c *confirmRace) Send(m *streams.ReadResp) error { return c.SendMsg(m) }
+
+func (c *confirmRace) SendMsg(m any) error {
+	c.sent++
+	if c.sent == 1 {
+		c.onFirst()
+		return nil
+	}
+	if _, ok := m.(*frame); ok {
+		c.appeared++
+	}
+	if r, ok := m.(*streams.ReadResp); ok && r.GetCaughtUp() != nil {
+		c.cancel()
+	}
+	return nil
+}
+
+// A subscription from the end starts where the log ends when it is
+// confirmed: an event the client appends right after the confirmation is
+// delivered, however late the handler reads the head.
+func TestSubscribeFromEndIncludesAppendAfterConfirmation(t *testing.T) {
+	t.Parallel()
+	for _, all := range []bool{true, false} {
+		s, err := openStore(t.TempDir(), quietLog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := newWriter(s, time.Now)
+		h := &streamsService{s: s, w: w, log: quietLog(), now: time.Now, closing: make(chan struct{})}
+		appendN(t, w, "pets", 2)
+
+		opts := &streams.ReadReq_Options{CountOption: &streams.ReadReq_Options_Subscription{Subscription: &streams.ReadReq_Options_SubscriptionOptions{}}}
+		if all {
+			opts.StreamOption = &streams.ReadReq_Options_All{All: &streams.ReadReq_Options_AllOptions{
+				AllOption: &streams.ReadReq_Options_AllOptions_End{End: &shared.Empty{}}}}
+		} else {
+			opts.StreamOption = &streams.ReadReq_Options_Stream{Stream: &streams.ReadReq_Options_StreamOptions{
+				StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte("pets")},
+				RevisionOption:   &streams.ReadReq_Options_StreamOptions_End{End: &shared.Empty{}}}}
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		srv := &confirmRace{ctx: ctx, cancel: cancel, onFirst: func() { appendN(t, w, "pets", 1) }}
+		_ = h.Read(&streams.ReadReq{Options: opts}, srv)
+		cancel()
+		w.stop()
+		if err := s.close(); err != nil {
+			t.Fatal(err)
+		}
+		if srv.appeared != 1 {
+			t.Errorf("all=%v: %d events delivered, want the 1 appended after the confirmation", all, srv.appeared)
+		}
+	}
+}
