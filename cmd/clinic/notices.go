@@ -38,17 +38,6 @@ type noticeOptions struct {
 	reminderEvery time.Duration
 }
 
-// noticeRole is the notice service of one serve process: the subscriber
-// that records messages, the dispatcher that sends them, and the reminders.
-type noticeRole struct {
-	store      *docstore.Store
-	dispatcher *notice.Dispatcher
-	service    *notice.Service
-	runner     *projections.Runner
-	every      time.Duration
-	log        *slog.Logger
-}
-
 // newNoticeChannel returns the configured channel, or an error naming the
 // flag that is wrong.
 func newNoticeChannel(o noticeOptions, log *slog.Logger) (notice.Channel, error) {
@@ -69,50 +58,21 @@ func newNoticeChannel(o noticeOptions, log *slog.Logger) (notice.Channel, error)
 }
 
 // newNoticeRole builds the notice role on the read store rs and $all.
-func newNoticeRole(o noticeOptions, cl *clinic.Clinic, rs projections.Store, src projections.Source, log *slog.Logger) (*noticeRole, error) {
+func newNoticeRole(o noticeOptions, cl *clinic.Clinic, rs projections.Store, src projections.Source, log *slog.Logger) (*docstore.Role, error) {
 	log = log.With("component", "notice")
 	ch, err := newNoticeChannel(o, log)
 	if err != nil {
 		return nil, err
 	}
-	render, err := notice.NewRenderer(cl.Location)
+	n, err := docstore.NewRole(rs, src, ch, docstore.RoleConfig{
+		Notice:   notice.Config{Clinic: cl.Name, Locale: o.locale, ReminderHour: o.reminderHour},
+		Delivery: o.delivery, Zone: cl.Location, ReminderEvery: o.reminderEvery, Logger: log,
+	})
 	if err != nil {
 		return nil, err
 	}
-	store := docstore.New(rs)
-	d := notice.NewDispatcher(store, ch, o.delivery, time.Now, log)
-	svc := notice.NewService(notice.Config{Clinic: cl.Name, Locale: o.locale, ReminderHour: o.reminderHour},
-		render, d, store, time.Now, log)
-	sub := docstore.NewSubscriber(svc, d)
-	r := sub.Runner(src, rs)
-	r.Logger, r.Now = log, time.Now
 	log.Info("notices go out through the "+ch.Name()+" channel", "locale", o.locale, "reminderHour", o.reminderHour)
-	return &noticeRole{store: store, dispatcher: d, service: svc, runner: r, every: o.reminderEvery, log: log}, nil
-}
-
-// records is what the staff API serves about messages.
-func (n *noticeRole) records() notice.Records {
-	return notice.Records{Store: n.store, Dispatcher: n.dispatcher, Now: time.Now}
-}
-
-// run delivers, subscribes and reminds until ctx ends. Reminders wait
-// until the subscriber has caught up, so they never miss a cancellation
-// that is still being read.
-func (n *noticeRole) run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make(chan error, 3)
-	go func() { errs <- n.dispatcher.Run(ctx) }()
-	go func() { errs <- n.runner.Run(ctx) }()
-	go func() { errs <- n.service.RunReminders(ctx, n.every, func() bool { return n.runner.Status().Live }) }()
-	var first error
-	for range 3 {
-		if err := <-errs; err != nil && ctx.Err() == nil && first == nil {
-			first = err
-			cancel()
-		}
-	}
-	return first
+	return n, nil
 }
 
 // noticeLocale parses --notify-locale.
@@ -342,7 +302,7 @@ func startNotice(ctx context.Context, e *serveEnv) error {
 	if err != nil {
 		return err
 	}
-	e.api.Notifications = n.records()
-	e.workers = append(e.workers, worker{name: "notice", run: n.run})
+	e.api.Notifications = n.Records()
+	e.workers = append(e.workers, worker{name: "notice", run: n.Run})
 	return nil
 }

@@ -3,7 +3,6 @@ package docstore_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -63,25 +62,22 @@ func newLagRig(b *testing.B, want int, cfg notice.DeliveryConfig) *lagRig {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	b.Cleanup(recv.Close)
-	log := slog.New(slog.DiscardHandler)
 	ch, err := webhook.New(webhook.Config{URL: recv.URL, Secret: secret})
 	if err != nil {
 		b.Fatal(err)
 	}
-	render, _ := notice.NewRenderer(nil)
-	store := docstore.New(rs)
-	d := notice.NewDispatcher(store, ch, cfg, nil, log)
-	svc := notice.NewService(notice.Config{Clinic: "C"}, render, d, store, nil, log)
-	runner := docstore.NewSubscriber(svc, d).Runner(projections.ESDBSource{Client: r.client}, rs)
-	runner.Logger = log
+	role, err := docstore.NewRole(rs, projections.ESDBSource{Client: r.client}, ch,
+		docstore.RoleConfig{Notice: notice.Config{Clinic: "C"}, Delivery: cfg})
+	if err != nil {
+		b.Fatal(err)
+	}
 	live := make(chan struct{})
 	var once sync.Once
-	runner.OnCaughtUp = func(projections.Checkpoint) { once.Do(func() { close(live) }) }
+	role.Runner.OnCaughtUp = func(projections.Checkpoint) { once.Do(func() { close(live) }) }
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() { d.Run(ctx) })
-	wg.Go(func() { runner.Run(ctx) })
-	b.Cleanup(func() { cancel(); wg.Wait() })
+	done := make(chan struct{})
+	go func() { role.Run(ctx); close(done) }()
+	b.Cleanup(func() { cancel(); <-done })
 	<-live
 	return r
 }

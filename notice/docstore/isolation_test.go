@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -200,28 +199,24 @@ func newRig(t *testing.T) *rig {
 func (r *rig) start() (stop func(), runner *projections.Runner) {
 	t := r.t
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
 	ch, err := webhook.New(webhook.Config{URL: r.recv.srv.URL, Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	render, err := notice.NewRenderer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := notice.NewDispatcher(watchedStore{r.store, r.saved}, ch, r.cfg, nil, log)
-	svc := notice.NewService(notice.Config{Clinic: "C"}, render, d, r.store, nil, log)
-	sub := docstore.NewSubscriber(svc, d)
 	var src projections.Source = r.source
 	if r.esdb != nil {
 		src = projections.ESDBSource{Client: r.esdb}
 	}
-	runner = sub.Runner(src, r.rs)
-	runner.Logger = log
+	role, err := docstore.NewRole(r.rs, src, ch, docstore.RoleConfig{
+		Notice: notice.Config{Clinic: "C"}, Delivery: r.cfg, Messages: watchedStore{r.store, r.saved},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner = role.Runner
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { d.Run(ctx) })
-	wg.Go(func() { runner.Run(ctx) })
+	wg.Go(func() { role.Run(ctx) })
 	var once sync.Once
 	stop = func() { once.Do(func() { cancel(); wg.Wait() }) }
 	t.Cleanup(stop)
