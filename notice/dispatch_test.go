@@ -73,6 +73,23 @@ func (s *watchedStore) waitFinal(t *testing.T, ids ...string) map[string]Message
 	return got
 }
 
+// waitIdle waits until d has no message queued or being sent. There is no
+// signal for that moment, so it polls, bounded as a hang guard.
+func waitIdle(t *testing.T, d *Dispatcher) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
+		d.mu.Lock()
+		n := len(d.inflight)
+		d.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still in flight", n)
+		}
+	}
+}
+
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 var fastRetries = DeliveryConfig{
@@ -383,6 +400,11 @@ func TestDispatcherSendsTheBacklogOnceTheReceiverIsBack(t *testing.T) {
 	for range 3 {
 		<-failed
 	}
+	// The catch-up covers retries that are scheduled: wait until all three
+	// failures are recorded and scheduled (no attempt still in flight). A
+	// failure recorded while the first success is noted waits out its own
+	// backoff instead (docs/notice.md).
+	waitIdle(t, d)
 	down.Delete("down")
 	if _, err := d.Submit(ctx, msg("d")); err != nil {
 		t.Fatal(err)
