@@ -21,6 +21,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/vetclinic/clinic/projections"
 )
@@ -271,7 +272,7 @@ func (s *Store) Drop(ctx context.Context, ns string) error {
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		err := tx.Bucket(bucketNS).DeleteBucket([]byte(ns))
-		if errors.Is(err, bbolt.ErrBucketNotFound) {
+		if errors.Is(err, berrors.ErrBucketNotFound) {
 			return nil
 		}
 		return err

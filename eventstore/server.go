@@ -111,7 +111,6 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 		// The client pings every 10 s, even with no call open.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 20 * time.Second}),
-		grpc.SharedWriteBuffer(true),
 		grpc.InitialWindowSize(1<<20),
 		grpc.InitialConnWindowSize(1<<20),
 		grpc.NumStreamWorkers(256),

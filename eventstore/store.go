@@ -50,10 +50,6 @@ func appendIndexKey(b []byte, stream string, rev uint64) []byte {
 	return binary.BigEndian.AppendUint64(appendIndexPrefix(b, stream), rev)
 }
 
-func streamKey(stream string) []byte {
-	return append([]byte{kindStream}, stream...)
-}
-
 // streamMeta is what the store honours of a stream's metadata ($$stream).
 type streamMeta struct {
 	maxCount int64         // 0: unlimited

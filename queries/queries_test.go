@@ -192,8 +192,7 @@ func TestMinPositionPastEventsTheViewIgnores(t *testing.T) {
 // anything is pending counts towards the wait's bound.
 func TestMinPositionWaitIsBoundedWhenTheEventStoreHangs(t *testing.T) {
 	t.Parallel()
-	var f *fixture
-	f = newFixture(t, queries.Options{MaxWait: 20 * time.Millisecond,
+	f := newFixture(t, queries.Options{MaxWait: 20 * time.Millisecond,
 		Pending: func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error) {
 			<-ctx.Done() // an event store that never answers
 			return false, ctx.Err()
