@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/vetclinic/clinic/auth"
+	"github.com/vetclinic/clinic/domain/phone"
 	"github.com/vetclinic/clinic/projections"
 	"github.com/vetclinic/clinic/queries"
 )
@@ -143,15 +144,15 @@ func (s *Server) lookupReservations(q LookupService) gin.HandlerFunc {
 			return
 		}
 		v := viewerOf(c)
-		phone := v.Phone
+		number := v.Phone
 		if v.Staff {
-			phone = c.Query("phone")
-			if projections.NormalizePhone(phone) == "" {
+			number = c.Query("phone")
+			if phone.Normalize(number) == "" {
 				s.writeError(c, invalid(fieldError{Field: "phone", Message: "staff name the customer's phone number"}))
 				return
 			}
 		}
-		rs, pos, err := q.Reservations(c.Request.Context(), v, phone, minPos)
+		rs, pos, err := q.Reservations(c.Request.Context(), v, number, minPos)
 		if err != nil {
 			s.queryError(c, err)
 			return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/vetclinic/clinic/domain/phone"
 	"github.com/vetclinic/clinic/projections"
 	"github.com/vetclinic/clinic/queries"
 )
@@ -91,7 +92,7 @@ func (s *Server) ledgerInvoice(q LookupService) gin.HandlerFunc {
 
 func (s *Server) ledgerCustomer(q LookupService) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if projections.NormalizePhone(c.Param("phone")) == "" {
+		if phone.Normalize(c.Param("phone")) == "" {
 			s.writeError(c, malformed("path parameter phone must be a phone number"))
 			return
 		}

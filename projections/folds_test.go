@@ -136,20 +136,6 @@ func TestTimelineStaysShort(t *testing.T) {
 	}
 }
 
-func TestNormalizePhone(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"010-1234-5678": "01012345678", "01012345678": "01012345678", "+82 10 1234 5678": "01012345678",
-		"+82-010-1234-5678": "01012345678", " 010 1234 5678 ": "01012345678", "0082 10 1234 5678": "01012345678",
-		"(02) 555-1234": "025551234", "+1 415 555 0100": "+14155550100", "": "", "abc": "",
-		"+": "", "+ -": "",
-	} {
-		if got := projections.NormalizePhone(in); got != want {
-			t.Errorf("NormalizePhone(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestLedgerFolds(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 12, 1, 14, 30, 0, 0, time.UTC) // 23:30 in Seoul

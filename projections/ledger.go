@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vetclinic/clinic/domain/invoice"
+	"github.com/vetclinic/clinic/domain/phone"
 )
 
 // Collections and index keys of the billing ledger.
@@ -125,7 +126,7 @@ func LedgerEntryOf(ev Event, e any, loc *time.Location) (LedgerEntry, invoice.Bi
 		return LedgerEntry{}, b, false
 	}
 	entry.ID, entry.InvoiceID, entry.ReservationID = ev.ID, b.InvoiceID.String(), b.ReservationID.String()
-	entry.Phone, entry.At = NormalizePhone(b.Customer.Phone), b.At.UTC()
+	entry.Phone, entry.At = phone.Normalize(b.Customer.Phone), b.At.UTC()
 	entry.Day, entry.InvoiceBalance, entry.Position = b.At.In(loc).Format(time.DateOnly), b.Balance.Amount, ev.Position.Commit
 	return entry, b, true
 }

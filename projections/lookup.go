@@ -10,6 +10,7 @@ import (
 	"github.com/vetclinic/clinic/domain/events"
 	"github.com/vetclinic/clinic/domain/invoice"
 	"github.com/vetclinic/clinic/domain/medicalrecord"
+	"github.com/vetclinic/clinic/domain/phone"
 	"github.com/vetclinic/clinic/domain/reservation"
 )
 
@@ -90,7 +91,7 @@ type TimelineEntry struct {
 // IndexKeys implements Document.
 func (r *Reservation) IndexKeys() map[string]string {
 	k := map[string]string{}
-	if p := NormalizePhone(r.Customer.Phone); p != "" {
+	if p := phone.Normalize(r.Customer.Phone); p != "" {
 		k[KeyPhone] = p
 	}
 	if r.DoctorID != "" && r.Day != "" {

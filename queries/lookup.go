@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	"github.com/vetclinic/clinic/domain/phone"
 	"github.com/vetclinic/clinic/projections"
 )
 
@@ -12,19 +13,19 @@ const maxList = 500
 
 // canSee reports whether v may read r.
 func (v Viewer) canSee(r projections.Reservation) bool {
-	return v.canSeePhone(projections.NormalizePhone(r.Customer.Phone))
+	return v.canSeePhone(phone.Normalize(r.Customer.Phone))
 }
 
 // canSeePhone reports whether v may read a reservation booked with the
-// normalised phone number.
-func (v Viewer) canSeePhone(phone string) bool {
+// normalised phone number key.
+func (v Viewer) canSeePhone(key string) bool {
 	if v.Staff {
 		return true
 	}
-	if phone == "" {
+	if key == "" {
 		return false
 	}
-	return projections.NormalizePhone(v.Phone) == phone || projections.NormalizePhone(v.ClaimedPhone) == phone
+	return phone.Normalize(v.Phone) == key || phone.Normalize(v.ClaimedPhone) == key
 }
 
 // Reservation returns reservation id as v may see it, and the position the
@@ -64,16 +65,16 @@ func (s *Service) ReservationJSON(ctx context.Context, v Viewer, id string, minP
 	return d.Body, pos, nil
 }
 
-// Reservations lists the reservations booked with phone, latest slot
+// Reservations lists the reservations booked with phone number number, latest slot
 // first. Customers may list only their own number (any other gives an
 // empty list); staff may list anyone's.
-func (s *Service) Reservations(ctx context.Context, v Viewer, phone string, minPosition uint64) ([]projections.Reservation, uint64, error) {
+func (s *Service) Reservations(ctx context.Context, v Viewer, number string, minPosition uint64) ([]projections.Reservation, uint64, error) {
 	ns, pos, err := s.view(ctx, projections.LookupName, minPosition)
 	if err != nil {
 		return nil, pos, err
 	}
-	key := projections.NormalizePhone(phone)
-	if key == "" || (!v.Staff && key != projections.NormalizePhone(v.Phone)) {
+	key := phone.Normalize(number)
+	if key == "" || (!v.Staff && key != phone.Normalize(v.Phone)) {
 		return []projections.Reservation{}, pos, nil
 	}
 	docs, err := s.store.Find(ctx, ns, projections.LookupColl, projections.KeyPhone, key, maxList)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/vetclinic/clinic/domain/phone"
 	"github.com/vetclinic/clinic/projections"
 )
 
@@ -14,9 +15,10 @@ func (s *Service) Invoice(ctx context.Context, invoiceID string, minPosition uin
 	return getOne[projections.InvoiceAccount](ctx, s, projections.LedgerName, projections.LedgerInvoices, invoiceID, minPosition)
 }
 
-// Customer returns a customer's ledger account by phone, or ErrNotFound.
-func (s *Service) Customer(ctx context.Context, phone string, minPosition uint64) (projections.CustomerAccount, uint64, error) {
-	key := projections.NormalizePhone(phone)
+// Customer returns the ledger account of the customer with phone number
+// number, or ErrNotFound.
+func (s *Service) Customer(ctx context.Context, number string, minPosition uint64) (projections.CustomerAccount, uint64, error) {
+	key := phone.Normalize(number)
 	if key == "" {
 		return projections.CustomerAccount{}, 0, ErrNotFound
 	}

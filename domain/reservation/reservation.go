@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/phone"
 )
 
 // Status is where a visit stands. The strings are stored.
@@ -100,7 +100,8 @@ type Place struct {
 func (p Place) Validate() error {
 	v := domain.Validation()
 	checkText(v, "customer.name", p.Customer.Name, 100)
-	v.Check(ValidPhone(p.Customer.Phone), "customer.phone", "must be a phone number (7 to 15 digits)")
+	v.Check(phone.Valid(p.Customer.Phone), "customer.phone",
+		fmt.Sprintf("must be a phone number (%d to %d digits)", phone.MinDigits, phone.MaxDigits))
 	checkText(v, "pet.name", p.Pet.Name, 100)
 	checkText(v, "pet.species", p.Pet.Species, 50)
 	v.Check(clinic.ValidDoctorID(p.DoctorID), "doctorId", "required")
@@ -116,23 +117,4 @@ func checkText(v *domain.ValidationError, field, s string, max int) {
 	case len(s) > max:
 		v.Add(field, fmt.Sprintf("at most %d bytes", max))
 	}
-}
-
-// ValidPhone reports whether s looks like a phone number: 7 to 15 digits,
-// optionally with '+', spaces, '-', '(' and ')', at most 32 bytes in all.
-func ValidPhone(s string) bool {
-	if len(s) > 32 {
-		return false
-	}
-	digits := 0
-	for i, c := range s {
-		switch {
-		case unicode.IsDigit(c) && c < 128:
-			digits++
-		case c == '+' && i == 0, c == ' ', c == '-', c == '(', c == ')':
-		default:
-			return false
-		}
-	}
-	return digits >= 7 && digits <= 15
 }

@@ -2,7 +2,6 @@ package reservation
 
 import (
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -155,18 +154,6 @@ func TestReservation(t *testing.T) {
 		},
 	}
 	domaintest.Run(t, func() *Reservation { return New(id) }, tests)
-}
-
-func TestValidPhone(t *testing.T) {
-	t.Parallel()
-	for s, want := range map[string]bool{
-		"010-1234-5678": true, "01012345678": true, "+82 10 1234 5678": true, "(02) 123-4567": true,
-		"": false, "123": false, "010-1234-567a": false, "1+2345678": false, "１２３４５６７８": false, "010-1234-5678" + strings.Repeat(" ", 30): false,
-	} {
-		if got := ValidPhone(s); got != want {
-			t.Errorf("ValidPhone(%q) = %v, want %v", s, got, want)
-		}
-	}
 }
 
 func TestDecodeRoundTrip(t *testing.T) {
