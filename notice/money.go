@@ -3,22 +3,16 @@ package notice
 import (
 	"strconv"
 	"strings"
+
+	"github.com/vetclinic/clinic/domain/money"
 )
 
-// minorDigits is the number of minor-unit digits of the currencies a clinic
-// is likely to bill in; ISO 4217 gives the rest two, which is right for most.
-var minorDigits = map[string]int{"KRW": 0, "JPY": 0, "VND": 0, "CLP": 0, "ISK": 0,
-	"BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3}
-
-// FormatMoney formats an amount in minor units for locale: KRW has no minor
-// units, so 35000 KRW is "35,000원" in Korean and "₩35,000" in English.
+// FormatMoney formats an amount in minor units for locale, with as many
+// decimals as the currency's exponent (money.Exponent): KRW has none, so
+// 35000 KRW is "35,000원" in Korean and "₩35,000" in English.
 func FormatMoney(locale Locale, amount int64, currency string) string {
 	currency = strings.ToUpper(currency)
-	digits, ok := minorDigits[currency]
-	if !ok {
-		digits = 2
-	}
-	num := groupedDecimal(amount, digits)
+	num := groupedDecimal(amount, money.Exponent(currency))
 	if locale == Korean {
 		if currency == "KRW" {
 			return num + "원"

@@ -56,6 +56,20 @@ func ValidCurrency(code string) bool {
 	return true
 }
 
+// Exponent returns the number of minor-unit digits of currency, as ISO
+// 4217 gives it: 0 for KRW (Money{Amount: 35000, Currency: "KRW"} is 35,000
+// won), 2 for USD (1050 is $10.50), 3 for KWD. A currency not listed here
+// has 2, which is right for most of the others.
+func Exponent(currency string) int {
+	switch currency {
+	case "KRW", "JPY", "VND", "CLP", "ISK":
+		return 0
+	case "BHD", "KWD", "OMR", "JOD", "TND":
+		return 3
+	}
+	return 2
+}
+
 // Add returns m+o, or ErrCurrencyMismatch, or ErrOverflow.
 func (m Money) Add(o Money) (Money, error) {
 	if m.Currency != o.Currency {

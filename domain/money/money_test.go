@@ -73,3 +73,13 @@ func TestCmp(t *testing.T) {
 		t.Errorf("mismatch err = %v", err)
 	}
 }
+
+func TestExponent(t *testing.T) {
+	t.Parallel()
+	for currency, want := range map[string]int{"KRW": 0, "JPY": 0, "VND": 0, "CLP": 0, "ISK": 0,
+		"BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "USD": 2, "EUR": 2, "GBP": 2} {
+		if got := Exponent(currency); got != want {
+			t.Errorf("Exponent(%q) = %d, want %d", currency, got, want)
+		}
+	}
+}
