@@ -121,7 +121,7 @@ func TestRemind(t *testing.T) {
 
 func TestRunRemindersUsesTheInjectedClock(t *testing.T) {
 	t.Parallel()
-	r, _ := NewRenderer(nil)
+	r, _ := NewRenderer(seoul(t))
 	mem := NewMemoryStore()
 	clock := make(chan time.Time, 1)
 	var current time.Time

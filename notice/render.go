@@ -1,11 +1,11 @@
 package notice
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"text/template"
 	"time"
-	_ "time/tzdata" // the clinic's zone must load on hosts without a zoneinfo database
 )
 
 // templates holds every message text, by locale and kind. The texts use
@@ -44,15 +44,12 @@ type Renderer struct {
 	tmpl map[Locale]map[Kind]*template.Template
 }
 
-// NewRenderer parses the templates for a clinic in zone (Asia/Seoul when nil).
-// It returns an error when the zone cannot be loaded or a template is broken.
+// NewRenderer parses the templates for a clinic in zone, the Location of
+// the clinic's configuration. It returns an error when zone is nil or a
+// template is broken.
 func NewRenderer(zone *time.Location) (*Renderer, error) {
 	if zone == nil {
-		z, err := time.LoadLocation("Asia/Seoul")
-		if err != nil {
-			return nil, fmt.Errorf("notice: load Asia/Seoul: %w", err)
-		}
-		zone = z
+		return nil, errors.New("notice: a renderer needs the clinic's time zone")
 	}
 	r := &Renderer{zone: zone, tmpl: map[Locale]map[Kind]*template.Template{}}
 	for loc, kinds := range templates {

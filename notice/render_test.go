@@ -18,7 +18,7 @@ func seoul(t *testing.T) *time.Location {
 
 func TestRender(t *testing.T) {
 	t.Parallel()
-	r, err := NewRenderer(nil)
+	r, err := NewRenderer(seoul(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,9 +126,16 @@ func TestRenderOtherZone(t *testing.T) {
 	}
 }
 
+func TestRendererNeedsTheClinicsZone(t *testing.T) {
+	t.Parallel()
+	if _, err := NewRenderer(nil); err == nil {
+		t.Fatal("NewRenderer(nil) = nil error; want one, the zone comes from the clinic's configuration")
+	}
+}
+
 func TestRenderErrors(t *testing.T) {
 	t.Parallel()
-	r, err := NewRenderer(nil)
+	r, err := NewRenderer(seoul(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, now time.Time) *fixture {
 	t.Helper()
-	r, err := NewRenderer(nil)
+	r, err := NewRenderer(seoul(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func (failingStore) Add(context.Context, Message) (bool, error) {
 
 func TestHandleReturnsStoreErrors(t *testing.T) {
 	t.Parallel()
-	r, _ := NewRenderer(nil)
+	r, _ := NewRenderer(seoul(t))
 	mem := NewMemoryStore()
 	d := NewDispatcher(failingStore{mem}, nil, DeliveryConfig{}, nil, quiet())
 	at := time.Now().UTC()

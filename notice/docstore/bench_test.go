@@ -67,7 +67,7 @@ func newLagRig(b *testing.B, want int, cfg notice.DeliveryConfig) *lagRig {
 		b.Fatal(err)
 	}
 	role, err := docstore.NewRole(rs, projections.ESDBSource{Client: r.client}, ch,
-		docstore.RoleConfig{Notice: notice.Config{Clinic: "C"}, Delivery: cfg})
+		docstore.RoleConfig{Notice: notice.Config{Clinic: "C"}, Delivery: cfg, Zone: seoul(b)})
 	if err != nil {
 		b.Fatal(err)
 	}

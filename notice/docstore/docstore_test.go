@@ -38,3 +38,13 @@ func TestContractOnMongoWire(t *testing.T) {
 		return s
 	})
 }
+
+// seoul is the zone of the clinic the notice tests render for.
+func seoul(tb testing.TB) *time.Location {
+	tb.Helper()
+	z, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return z
+}

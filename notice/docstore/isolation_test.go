@@ -208,7 +208,7 @@ func (r *rig) start() (stop func(), runner *projections.Runner) {
 		src = projections.ESDBSource{Client: r.esdb}
 	}
 	role, err := docstore.NewRole(r.rs, src, ch, docstore.RoleConfig{
-		Notice: notice.Config{Clinic: "C"}, Delivery: r.cfg, Messages: watchedStore{r.store, r.saved},
+		Notice: notice.Config{Clinic: "C"}, Delivery: r.cfg, Zone: seoul(t), Messages: watchedStore{r.store, r.saved},
 	})
 	if err != nil {
 		t.Fatal(err)

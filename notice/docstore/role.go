@@ -13,7 +13,7 @@ import (
 type RoleConfig struct {
 	Notice        notice.Config         // clinic name, locale, reminder hour
 	Delivery      notice.DeliveryConfig // attempts and backoff
-	Zone          *time.Location        // the clinic's time zone; nil means Asia/Seoul
+	Zone          *time.Location        // the clinic's time zone (its Location); required
 	ReminderEvery time.Duration         // how often reminders are looked for; 0 means a minute
 	Now           func() time.Time      // nil means time.Now
 	Logger        *slog.Logger          // nil discards
@@ -33,7 +33,7 @@ type Role struct {
 }
 
 // NewRole wires the notice role on the read store rs, reading events from
-// src and sending through ch. It returns an error when the time zone's
+// src and sending through ch. It returns an error when cfg.Zone is nil or the
 // templates cannot be built.
 func NewRole(rs projections.Store, src projections.Source, ch notice.Channel, cfg RoleConfig) (*Role, error) {
 	log := cfg.Logger
