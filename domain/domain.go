@@ -32,6 +32,9 @@ const (
 	KindValidation
 )
 
+// Kinds lists every Kind, so that an adapter can map each to a status.
+func Kinds() []Kind { return []Kind{KindConflict, KindNotFound, KindValidation} }
+
 // Error is a sentinel domain error with a stable code, for instance
 // "reservation.cancelled". Adapters use Code as the problem type and Kind
 // for the status; compare with errors.Is against the package's sentinel.

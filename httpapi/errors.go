@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"sort"
 
 	"github.com/vetclinic/clinic/commands"
@@ -21,17 +22,51 @@ type errorKind struct {
 	kind problemKind
 }
 
-// errorKinds is the table problemFor consults for errors that are not
-// domain errors, first match wins.
+// errorKinds is the table problemFor consults for the command side's errors,
+// which are not domain errors; first match wins.
 func errorKinds() []errorKind {
 	return []errorKind{
 		{commands.ErrUnavailable, kindUnavailable},
 		{commands.ErrStale, kindStale},
 		{commands.ErrConcurrency, problemKind{"concurrent-update", http.StatusConflict, "Someone else changed this at the same moment; try again"}},
-		{money.ErrCurrencyMismatch, problemKind{"money.currency_mismatch", http.StatusUnprocessableEntity, "The currency does not match the invoice's"}},
-		{money.ErrInvalidCurrency, problemKind{"money.invalid_currency", http.StatusUnprocessableEntity, "The currency must be an ISO 4217 code"}},
-		{money.ErrOverflow, problemKind{"money.overflow", http.StatusUnprocessableEntity, "The amount is too large"}},
 	}
+}
+
+// domainErrors is every domain error, from the lists the domain packages
+// keep beside their sentinels. Each maps by its Kind and Code, so a new
+// error needs no row here; a new package needs its list added (a test walks
+// domain/ for errors that are in no list).
+func domainErrors() []*domain.Error {
+	return slices.Concat(clinic.Errors(), schedule.Errors(), reservation.Errors(), medicalrecord.Errors(),
+		invoice.Errors(), money.Errors())
+}
+
+// kindStatus returns the status of a domain error of kind k, and false for
+// a kind it does not know (domain.Kinds lists those it must).
+func kindStatus(k domain.Kind) (int, bool) {
+	switch k {
+	case domain.KindConflict:
+		return http.StatusConflict, true
+	case domain.KindNotFound:
+		return http.StatusNotFound, true
+	case domain.KindValidation:
+		return http.StatusUnprocessableEntity, true
+	}
+	return http.StatusConflict, false
+}
+
+// problemTitle is the title of the problem for e: its message, except for
+// the errors whose message is written for a log line rather than a person.
+func problemTitle(e *domain.Error) string {
+	switch e {
+	case money.ErrCurrencyMismatch:
+		return "The currency does not match the invoice's"
+	case money.ErrInvalidCurrency:
+		return "The currency must be an ISO 4217 code"
+	case money.ErrOverflow:
+		return "The amount is too large"
+	}
+	return e.Message
 }
 
 // domainProblem maps a *domain.Error in err's chain: its Code is the stable
@@ -41,14 +76,8 @@ func domainProblem(err error) (problem, bool) {
 	if !errors.As(err, &de) {
 		return problem{}, false
 	}
-	status := http.StatusConflict
-	switch de.Kind {
-	case domain.KindNotFound:
-		status = http.StatusNotFound
-	case domain.KindValidation:
-		status = http.StatusUnprocessableEntity
-	}
-	p := problem{Type: problemKind{slug: de.Code}.uri(), Title: de.Message, Status: status, Detail: err.Error()}
+	status, _ := kindStatus(de.Kind)
+	p := problem{Type: problemKind{slug: de.Code}.uri(), Title: problemTitle(de), Status: status, Detail: err.Error()}
 	var ve *domain.ValidationError
 	if errors.As(err, &ve) {
 		p.Type, p.Title, p.Detail = kindValidation.uri(), kindValidation.title, "see errors for the failing fields"
@@ -62,22 +91,6 @@ func domainProblem(err error) (problem, bool) {
 		}
 	}
 	return p, true
-}
-
-// domainErrors lists the domain's errors a command can return, for the
-// /problems pages. Mapping does not depend on it: any *domain.Error maps by
-// its Kind and Code.
-func domainErrors() []*domain.Error {
-	return []*domain.Error{
-		clinic.ErrUnknownDoctor, clinic.ErrUnknownFee,
-		schedule.ErrDayNotOpen, schedule.ErrNotWorkingDay, schedule.ErrNoSuchSlot, schedule.ErrSlotTaken,
-		schedule.ErrSlotPast, schedule.ErrStrandBookings, schedule.ErrHasBookings,
-		reservation.ErrNotFound, reservation.ErrAlreadyPlaced, reservation.ErrCancelled, reservation.ErrCompleted,
-		reservation.ErrCheckedIn, reservation.ErrNoShow, reservation.ErrNotCheckedIn,
-		medicalrecord.ErrNotFound, medicalrecord.ErrAlreadyOpened, medicalrecord.ErrFinalized, medicalrecord.ErrVoided,
-		medicalrecord.ErrNoDiagnosis, medicalrecord.ErrNotStarted,
-		invoice.ErrNotFound, invoice.ErrAlreadyIssued, invoice.ErrOverpayment, invoice.ErrRefundTooLarge,
-	}
 }
 
 // allKinds lists every problem kind, for the /problems pages.

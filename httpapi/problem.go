@@ -35,7 +35,8 @@ type problemKind struct {
 
 func (k problemKind) uri() string { return "/problems/" + k.slug }
 
-// The problem kinds of the HTTP layer itself. The domain's are in errorKinds.
+// The problem kinds of the HTTP layer itself. The domain's come from
+// domainErrors, the command side's from errorKinds.
 var (
 	kindMalformed       = problemKind{"malformed-request", http.StatusBadRequest, "The request is malformed"}
 	kindUnauthenticated = problemKind{"unauthenticated", http.StatusUnauthorized, "A valid bearer token is required"}
@@ -69,9 +70,9 @@ func invalid(fields ...fieldError) error {
 }
 
 // writeError answers c with the problem for err. It is the one place that
-// maps errors to statuses: request errors by their kind, domain and store
-// errors through errorKinds, and anything else as a logged 500 whose detail
-// stays in the log.
+// maps errors to statuses: request errors by their kind, domain errors by
+// their Kind and Code, command and store errors through errorKinds, and
+// anything else as a logged 500 whose detail stays in the log.
 func (s *Server) writeError(c *gin.Context, err error) {
 	p := s.problemFor(err)
 	p.Instance = c.Request.URL.Path

@@ -20,6 +20,10 @@ var ErrUnknownDoctor = domain.NotFound("clinic.unknown_doctor", "no such doctor"
 // ErrUnknownFee: the fee schedule has no such code.
 var ErrUnknownFee = domain.Invalid("clinic.unknown_fee", "no such fee code")
 
+// Errors lists the errors of this package, as the aggregates list theirs,
+// so that an adapter can map every one of them.
+func Errors() []*domain.Error { return []*domain.Error{ErrUnknownDoctor, ErrUnknownFee} }
+
 // Clinic is one clinic's configuration.
 type Clinic struct {
 	Name     string

@@ -23,6 +23,13 @@ var (
 	ErrRefundTooLarge = domain.Conflict("invoice.refund_exceeds_paid", "the refund exceeds what was paid")
 )
 
+// Errors lists the errors of this package's commands, as Types lists its
+// events, so that an adapter can map every one of them (the HTTP API's
+// problem types are derived from these lists).
+func Errors() []*domain.Error {
+	return []*domain.Error{ErrNotFound, ErrAlreadyIssued, ErrOverpayment, ErrRefundTooLarge}
+}
+
 // Invoice is one bill, folded from its events.
 type Invoice struct {
 	id      uuid.UUID

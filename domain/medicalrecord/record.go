@@ -24,6 +24,13 @@ var (
 	ErrNotStarted    = domain.Conflict("medicalrecord.visit_not_started", "the animal has not been checked in")
 )
 
+// Errors lists the errors of this package's commands, as Types lists its
+// events, so that an adapter can map every one of them (the HTTP API's
+// problem types are derived from these lists).
+func Errors() []*domain.Error {
+	return []*domain.Error{ErrNotFound, ErrAlreadyOpened, ErrFinalized, ErrVoided, ErrNoDiagnosis, ErrNotStarted}
+}
+
 // Record is one medical record, folded from its events.
 type Record struct {
 	id      uuid.UUID

@@ -4,22 +4,32 @@
 package money
 
 import (
-	"errors"
 	"fmt"
 	"math"
+
+	"github.com/vetclinic/clinic/domain"
 )
 
 // DefaultCurrency is the currency of a clinic that names none.
 const DefaultCurrency = "KRW"
 
+// Errors of amounts, domain errors like the aggregates' (an invalid
+// amount is the caller's input). Their messages are also the texts of
+// validation errors that name them, so they keep the package prefix.
 var (
 	// ErrCurrencyMismatch: two amounts of different currencies were combined.
-	ErrCurrencyMismatch = errors.New("money: currency mismatch")
+	ErrCurrencyMismatch = domain.Invalid("money.currency_mismatch", "money: currency mismatch")
 	// ErrInvalidCurrency: a currency code is not three upper-case letters.
-	ErrInvalidCurrency = errors.New("money: invalid currency code")
+	ErrInvalidCurrency = domain.Invalid("money.invalid_currency", "money: invalid currency code")
 	// ErrOverflow: an amount does not fit in 64 bits.
-	ErrOverflow = errors.New("money: amount overflows")
+	ErrOverflow = domain.Invalid("money.overflow", "money: amount overflows")
 )
+
+// Errors lists the errors of this package, as the aggregates list theirs,
+// so that an adapter can map every one of them.
+func Errors() []*domain.Error {
+	return []*domain.Error{ErrCurrencyMismatch, ErrInvalidCurrency, ErrOverflow}
+}
 
 // Money is an amount in minor units of Currency. The JSON tags are part of
 // the stored event schema.

@@ -37,6 +37,16 @@ var (
 	ErrNotCheckedIn  = domain.Conflict("reservation.not_checked_in", "the animal has not been checked in")
 )
 
+// Errors lists the errors of this package's commands, as Types lists its
+// events, so that an adapter can map every one of them (the HTTP API's
+// problem types are derived from these lists).
+func Errors() []*domain.Error {
+	return []*domain.Error{
+		ErrNotFound, ErrAlreadyPlaced, ErrCancelled, ErrCompleted,
+		ErrCheckedIn, ErrNoShow, ErrNotCheckedIn,
+	}
+}
+
 // Reservation is one visit, folded from its events.
 type Reservation struct {
 	id      uuid.UUID

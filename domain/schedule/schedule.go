@@ -25,6 +25,16 @@ var (
 	ErrHasBookings    = domain.Conflict("schedule.has_bookings", "the day still holds bookings")
 )
 
+// Errors lists the errors of this package's commands, as Types lists its
+// events, so that an adapter can map every one of them (the HTTP API's
+// problem types are derived from these lists).
+func Errors() []*domain.Error {
+	return []*domain.Error{
+		ErrDayNotOpen, ErrNotWorkingDay, ErrNoSuchSlot, ErrSlotTaken,
+		ErrSlotPast, ErrStrandBookings, ErrHasBookings,
+	}
+}
+
 type dayState int
 
 const (
