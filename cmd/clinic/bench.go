@@ -2,18 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/vetclinic/clinic/auth"
+	"github.com/vetclinic/clinic/bench"
 )
 
 // runBench runs a load benchmark: `clinic bench place` books reservations
@@ -70,20 +68,20 @@ func runBench(ctx context.Context, args []string, getenv env, stdout, stderr io.
 			return fmt.Errorf("bench: %w", err)
 		}
 	}
-	l := &placeLoad{base: strings.TrimSuffix(*url, "/"), token: *token, clients: *clients, from: start, hc: loadHTTPClient(*clients)}
-	lanes, err := l.lanes(ctx)
+	l := &bench.PlaceLoad{Base: strings.TrimSuffix(*url, "/"), Token: *token, Clients: *clients, From: start, HTTP: bench.HTTPClient(*clients)}
+	lanes, err := l.Lanes(ctx)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
-	fmt.Fprintf(stdout, "booking with %d clients against %s from %s ...\n", *clients, l.base, start.Format(time.DateOnly))
-	cpu0 := processCPU()
-	res := l.run(ctx, lanes, *requests, *duration)
+	fmt.Fprintf(stdout, "booking with %d clients against %s from %s ...\n", *clients, l.Base, start.Format(time.DateOnly))
+	cpu0 := bench.ProcessCPU()
+	res := l.Run(ctx, lanes, *requests, *duration)
 	fmt.Fprintln(stdout, res)
-	if inProcess && len(res.latencies) > 0 {
-		fmt.Fprintf(stdout, "process CPU (clients, server and store): %.3f ms per reservation\n", ms(processCPU()-cpu0)/float64(len(res.latencies)))
+	if inProcess && len(res.Latencies) > 0 {
+		fmt.Fprintf(stdout, "process CPU (clients, server and store): %.3f ms per reservation\n", bench.MS(bench.ProcessCPU()-cpu0)/float64(len(res.Latencies)))
 	}
-	if res.errors > 0 {
-		return fmt.Errorf("bench: %d errors", res.errors)
+	if res.Errors > 0 {
+		return fmt.Errorf("bench: %d errors", res.Errors)
 	}
 	return nil
 }
@@ -97,7 +95,7 @@ func startBenchClinic(ctx context.Context, doctors int, stderr io.Writer) (strin
 		return "", "", nil, err
 	}
 	cfgPath := filepath.Join(dir, "bench-clinic.json")
-	if err := os.WriteFile(cfgPath, benchClinicJSON(doctors), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, bench.ClinicJSON(doctors), 0o600); err != nil {
 		os.RemoveAll(dir)
 		return "", "", nil, err
 	}
@@ -124,36 +122,4 @@ func startBenchClinic(ctx context.Context, doctors int, stderr io.Writer) (strin
 		os.RemoveAll(dir)
 		return "", "", nil, fmt.Errorf("bench: start clinic: %w", err)
 	}
-}
-
-// benchClinicJSON is a clinic configuration with n doctors working every
-// day, so n clients never share a doctor.
-func benchClinicJSON(n int) []byte {
-	type doctor struct {
-		ID          string   `json:"id"`
-		Name        string   `json:"name"`
-		WorkingDays []string `json:"workingDays"`
-	}
-	docs := make([]doctor, n)
-	for i := range docs {
-		docs[i] = doctor{fmt.Sprintf("bench-%02d", i), fmt.Sprintf("Dr. Bench %d", i), []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}}
-	}
-	data, _ := json.Marshal(map[string]any{
-		"name": "Bench Clinic", "timeZone": "Asia/Seoul", "currency": "KRW", "doctors": docs,
-		"fees": []map[string]any{{"code": "CONSULT", "description": "Consultation", "price": 15000}},
-	})
-	return data
-}
-
-func loadHTTPClient(clients int) *http.Client {
-	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}}
-}
-
-// processCPU is the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vetclinic/clinic/bench"
 )
 
 // Place-reservation load over HTTP on the embedded setup:
@@ -15,38 +17,38 @@ import (
 //	go test -run '^$' -bench PlaceReservation -benchtime 5000x ./cmd/clinic
 //
 // The same load as `clinic bench place`: 64 clients, each booking its own
-// doctor's days slot after slot (see loadgen.go), against the whole program
+// doctor's days slot after slot (see package bench), against the whole program
 // started through run with the embedded event store.
 const benchClients = 64
 
 func BenchmarkPlaceReservation(b *testing.B) {
 	cfg := filepath.Join(b.TempDir(), "bench-clinic.json")
-	if err := os.WriteFile(cfg, benchClinicJSON(benchClients), 0o600); err != nil {
+	if err := os.WriteFile(cfg, bench.ClinicJSON(benchClients), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	p := startClinic(b, "--config", cfg)
-	l := &placeLoad{base: p.base, token: p.token(b, "staff", "bench"), clients: benchClients,
-		from: time.Now().AddDate(0, 0, 2), hc: loadHTTPClient(benchClients)}
+	l := &bench.PlaceLoad{Base: p.base, Token: p.token(b, "staff", "bench"), Clients: benchClients,
+		From: time.Now().AddDate(0, 0, 2), HTTP: bench.HTTPClient(benchClients)}
 	ctx := context.Background()
-	lanes, err := l.lanes(ctx)
+	lanes, err := l.Lanes(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	cpu0 := processCPU()
-	res := l.run(ctx, lanes, b.N, 0)
-	cpu := processCPU() - cpu0
+	cpu0 := bench.ProcessCPU()
+	res := l.Run(ctx, lanes, b.N, 0)
+	cpu := bench.ProcessCPU() - cpu0
 	b.StopTimer()
-	b.ReportMetric(res.rate(), "reservations/s")
-	b.ReportMetric(ms(res.percentile(0.50)), "p50-ms")
-	b.ReportMetric(ms(res.percentile(0.99)), "p99-ms")
-	b.ReportMetric(float64(res.errors), "errors")
+	b.ReportMetric(res.Rate(), "reservations/s")
+	b.ReportMetric(bench.MS(res.Percentile(0.50)), "p50-ms")
+	b.ReportMetric(bench.MS(res.Percentile(0.99)), "p99-ms")
+	b.ReportMetric(float64(res.Errors), "errors")
 	// CPU of the whole process (clients, server and store) per booking: on a
 	// shared machine the rate depends on the neighbours, this much less.
-	b.ReportMetric(ms(cpu)/float64(max(1, len(res.latencies))), "cpu-ms/op")
+	b.ReportMetric(bench.MS(cpu)/float64(max(1, len(res.Latencies))), "cpu-ms/op")
 	b.ReportMetric(0, "ns/op") // wall time per op over 64 clients says little; the rate above is the figure
-	if res.firstErr != "" {
-		b.Logf("first error: %s", res.firstErr)
+	if res.FirstErr != "" {
+		b.Logf("first error: %s", res.FirstErr)
 	}
 }
 
@@ -55,28 +57,19 @@ func BenchmarkPlaceReservation(b *testing.B) {
 func TestPlaceLoad(t *testing.T) {
 	t.Parallel()
 	p := startClinic(t) // the example clinic: 3 doctors, so lanes share doctors by day
-	l := &placeLoad{base: p.base, token: p.token(t, "staff", "load"), clients: 8,
-		from: time.Now().AddDate(0, 0, 2), hc: loadHTTPClient(8)}
+	l := &bench.PlaceLoad{Base: p.base, Token: p.token(t, "staff", "load"), Clients: 8,
+		From: time.Now().AddDate(0, 0, 2), HTTP: bench.HTTPClient(8)}
 	ctx := context.Background()
-	lanes, err := l.lanes(ctx)
+	lanes, err := l.Lanes(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := l.run(ctx, lanes, 200, 0)
-	if len(res.latencies) != 200 || res.errors != 0 {
+	res := l.Run(ctx, lanes, 200, 0)
+	if len(res.Latencies) != 200 || res.Errors != 0 {
 		t.Fatalf("%v", res)
 	}
-	if res.daysOpen < 8 {
-		t.Errorf("opened %d days for 8 clients", res.daysOpen)
-	}
-}
-
-// TestLoadRateCountsBookingsOnly: a failed booking request is no throughput.
-func TestLoadRateCountsBookingsOnly(t *testing.T) {
-	t.Parallel()
-	r := loadResult{latencies: make([]time.Duration, 4), failed: 1, errors: 1, elapsed: time.Second}
-	if r.rate() != 3 || !strings.HasPrefix(r.String(), "3 reservations") {
-		t.Fatalf("rate %v, %s", r.rate(), r)
+	if res.DaysOpen < 8 {
+		t.Errorf("opened %d days for 8 clients", res.DaysOpen)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 	_ "time/tzdata" // the clinic's zone must load on hosts without a zoneinfo database
 
@@ -80,7 +79,7 @@ func parseClinic(data []byte) (*clinic.Clinic, error) {
 	for i, d := range f.Doctors {
 		doc := clinic.Doctor{ID: d.ID, Name: d.Name}
 		for _, w := range d.WorkingDays {
-			wd, ok := parseWeekday(w)
+			wd, ok := clinic.ParseWeekday(w)
 			if !ok {
 				return nil, fmt.Errorf("doctors[%d].workingDays: %q is not a day of the week", i, w)
 			}
@@ -102,15 +101,4 @@ func parseClinic(data []byte) (*clinic.Clinic, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-func parseWeekday(s string) (time.Weekday, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		full := strings.ToLower(d.String())
-		if s == full || s == full[:3] {
-			return d, true
-		}
-	}
-	return 0, false
 }

@@ -5,6 +5,7 @@ package clinic
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vetclinic/clinic/domain"
@@ -48,6 +49,20 @@ func (d Doctor) WorksOn(w time.Weekday) bool {
 		}
 	}
 	return false
+}
+
+// ParseWeekday reads a day of the week in English, full or in three letters
+// and in any case ("monday", "Mon"), as clinic files and the catalogue
+// write them. It reports false for anything else.
+func ParseWeekday(s string) (time.Weekday, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		full := strings.ToLower(d.String())
+		if s == full || s == full[:3] {
+			return d, true
+		}
+	}
+	return 0, false
 }
 
 // Fee is one priced item of the fee schedule.

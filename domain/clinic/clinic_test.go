@@ -59,3 +59,16 @@ func TestLookups(t *testing.T) {
 		t.Fatalf("Lookup = %+v, %v", f, ok)
 	}
 }
+
+func TestParseWeekday(t *testing.T) {
+	for in, want := range map[string]time.Weekday{"mon": time.Monday, "Monday": time.Monday, " SUN ": time.Sunday, "sat": time.Saturday} {
+		if got, ok := ParseWeekday(in); !ok || got != want {
+			t.Errorf("ParseWeekday(%q) = %v, %v; want %v", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "mo", "weekday"} {
+		if _, ok := ParseWeekday(in); ok {
+			t.Errorf("ParseWeekday(%q) accepted", in)
+		}
+	}
+}

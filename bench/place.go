@@ -1,4 +1,7 @@
-package main
+// Package bench is the clinic's load generator: many HTTP clients booking
+// reservations at once against a running clinic, and what they measured.
+// `clinic bench place` and the place-reservation benchmark drive it.
+package bench
 
 import (
 	"bytes"
@@ -11,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vetclinic/clinic/domain/clinic"
 )
 
 // The shape of each day the place-reservation load opens: 72 ten-minute
@@ -22,56 +27,21 @@ const (
 	loadSlotsPerDay = 72
 )
 
-// placeLoad books reservations over HTTP from many clients at once. Each
+// PlaceLoad books reservations over HTTP from many clients at once. Each
 // client books its own doctor's days (clients sharing a doctor take turns
 // by day), slot after slot, so bookings never compete for a place: the load
 // measures the booking path, not conflict retries.
-type placeLoad struct {
-	base    string // http://host:port
-	token   string // a staff token
-	clients int
-	from    time.Time // the first day to book, in the clinic's zone
-	hc      *http.Client
+type PlaceLoad struct {
+	Base    string // http://host:port
+	Token   string // a staff token
+	Clients int
+	From    time.Time // the first day to book, in the clinic's zone
+	HTTP    *http.Client
 }
 
-// loadResult is what a run measured.
-type loadResult struct {
-	latencies []time.Duration // of each booking request, sorted
-	failed    int             // booking requests that did not book
-	errors    int             // failed requests and lanes that could not go on
-	firstErr  string
-	elapsed   time.Duration
-	daysOpen  int
-}
-
-// booked is how many reservations the run placed.
-func (r loadResult) booked() int { return len(r.latencies) - r.failed }
-
-// rate is placed reservations per second; a failed request is no throughput.
-func (r loadResult) rate() float64 { return float64(r.booked()) / r.elapsed.Seconds() }
-
-func (r loadResult) percentile(q float64) time.Duration {
-	if len(r.latencies) == 0 {
-		return 0
-	}
-	return r.latencies[min(len(r.latencies)-1, int(q*float64(len(r.latencies))))]
-}
-
-func (r loadResult) String() string {
-	s := fmt.Sprintf("%d reservations in %v: %.0f/s, p50 %.1f ms, p99 %.1f ms, %d errors (%d days opened)",
-		r.booked(), r.elapsed.Round(time.Millisecond), r.rate(),
-		ms(r.percentile(0.50)), ms(r.percentile(0.99)), r.errors, r.daysOpen)
-	if r.firstErr != "" {
-		s += "; first error: " + r.firstErr
-	}
-	return s
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// loadLane is one client's plan: a doctor and every lanes-th of its working
+// Lane is one client's plan: a doctor and every lanes-th of its working
 // days, starting at its own offset.
-type loadLane struct {
+type Lane struct {
 	doctor   string
 	weekdays map[time.Weekday]bool
 	lane     int       // which of the doctor's lanes
@@ -81,8 +51,8 @@ type loadLane struct {
 	slot     int // next slot of day; loadSlotsPerDay means "open the next day"
 }
 
-// lanes asks the clinic for its doctors and deals them out to the clients.
-func (l *placeLoad) lanes(ctx context.Context) ([]*loadLane, error) {
+// Lanes asks the clinic for its doctors and deals them out to the clients.
+func (l *PlaceLoad) Lanes(ctx context.Context) ([]*Lane, error) {
 	var cat struct {
 		TimeZone string `json:"timeZone"`
 		Doctors  []struct {
@@ -101,18 +71,18 @@ func (l *placeLoad) lanes(ctx context.Context) ([]*loadLane, error) {
 	if err != nil {
 		return nil, err
 	}
-	from := time.Date(l.from.Year(), l.from.Month(), l.from.Day(), 0, 0, 0, 0, loc)
+	from := time.Date(l.From.Year(), l.From.Month(), l.From.Day(), 0, 0, 0, 0, loc)
 	n := len(cat.Doctors)
-	out := make([]*loadLane, l.clients)
+	out := make([]*Lane, l.Clients)
 	for i := range out {
 		d := cat.Doctors[i%n]
 		wd := map[time.Weekday]bool{}
 		for _, w := range d.WorkingDays {
-			if day, ok := parseWeekday(w); ok {
+			if day, ok := clinic.ParseWeekday(w); ok {
 				wd[day] = true
 			}
 		}
-		out[i] = &loadLane{doctor: d.ID, weekdays: wd, lane: i / n, lanes: (l.clients + n - 1) / n,
+		out[i] = &Lane{doctor: d.ID, weekdays: wd, lane: i / n, lanes: (l.Clients + n - 1) / n,
 			day: from.AddDate(0, 0, -1), slot: loadSlotsPerDay}
 	}
 	return out, nil
@@ -120,7 +90,7 @@ func (l *placeLoad) lanes(ctx context.Context) ([]*loadLane, error) {
 
 // next returns the lane's next slot, opening its next day when the last is
 // full; opened says it opened one.
-func (l *placeLoad) next(ctx context.Context, ln *loadLane) (slot time.Time, opened bool, err error) {
+func (l *PlaceLoad) next(ctx context.Context, ln *Lane) (slot time.Time, opened bool, err error) {
 	if ln.slot >= loadSlotsPerDay {
 		if len(ln.weekdays) == 0 {
 			return time.Time{}, false, fmt.Errorf("doctor %s works no day of the week", ln.doctor)
@@ -148,11 +118,11 @@ func (l *placeLoad) next(ctx context.Context, ln *loadLane) (slot time.Time, ope
 	return slot, opened, nil
 }
 
-// run books until n bookings are done (n > 0) or until d has passed.
-func (l *placeLoad) run(ctx context.Context, lanes []*loadLane, n int, d time.Duration) loadResult {
+// Run books until n bookings are done (n > 0) or until d has passed.
+func (l *PlaceLoad) Run(ctx context.Context, lanes []*Lane, n int, d time.Duration) Result {
 	var (
 		mu       sync.Mutex
-		res      loadResult
+		res      Result
 		tickets  atomic.Int64
 		deadline = time.Now().Add(d)
 		wg       sync.WaitGroup
@@ -191,35 +161,35 @@ func (l *placeLoad) run(ctx context.Context, lanes []*loadLane, n int, d time.Du
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			res.latencies = append(res.latencies, lat...)
-			res.errors += errs
-			res.failed += failed
-			res.daysOpen += days
-			if res.firstErr == "" {
-				res.firstErr = firstErr
+			res.Latencies = append(res.Latencies, lat...)
+			res.Errors += errs
+			res.Failed += failed
+			res.DaysOpen += days
+			if res.FirstErr == "" {
+				res.FirstErr = firstErr
 			}
 		})
 	}
 	wg.Wait()
-	res.elapsed = time.Since(start)
-	slices.Sort(res.latencies)
+	res.Elapsed = time.Since(start)
+	slices.Sort(res.Latencies)
 	return res
 }
 
-func (l *placeLoad) do(ctx context.Context, method, path, body string) (int, []byte, error) {
+func (l *PlaceLoad) do(ctx context.Context, method, path, body string) (int, []byte, error) {
 	var r io.Reader
 	if body != "" {
 		r = bytes.NewBufferString(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, l.base+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, l.Base+path, r)
 	if err != nil {
 		return 0, nil, err
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Authorization", "Bearer "+l.token)
-	resp, err := l.hc.Do(req)
+	req.Header.Set("Authorization", "Bearer "+l.Token)
+	resp, err := l.HTTP.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}
