@@ -14,6 +14,8 @@ import (
 	"github.com/vetclinic/clinic/domain/money"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/domain/schedule"
+	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/admin"
 )
 
 // errorKind maps a store or command sentinel to its problem kind.
@@ -22,13 +24,17 @@ type errorKind struct {
 	kind problemKind
 }
 
-// errorKinds is the table problemFor consults for the command side's errors,
-// which are not domain errors; first match wins.
+// errorKinds is the table problemFor consults for the errors that are not
+// domain errors (the command side's, projection admin's); first match wins.
 func errorKinds() []errorKind {
 	return []errorKind{
 		{commands.ErrUnavailable, kindUnavailable},
 		{commands.ErrStale, kindStale},
 		{commands.ErrConcurrency, problemKind{"concurrent-update", http.StatusConflict, "Someone else changed this at the same moment; try again"}},
+		{admin.ErrUnknownProjection, problemKind{"unknown-projection", http.StatusNotFound, "No projection of this name"}},
+		{admin.ErrNoRebuild, problemKind{"no-rebuild", http.StatusNotFound, "No rebuild of this projection has run in this process"}},
+		{projections.ErrRebuildRunning, problemKind{"rebuild-running", http.StatusConflict, "A rebuild of this projection is already running"}},
+		{admin.ErrNotRunning, kindUnavailable},
 	}
 }
 

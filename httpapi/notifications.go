@@ -27,17 +27,18 @@ func (s *Server) notificationsRoutes(staff *gin.RouterGroup, n Notifications) {
 // maxNotifications bounds one listing.
 const maxNotifications = 1000
 
-type attemptResponse struct {
+// AttemptResponse is one delivery attempt of a message.
+type AttemptResponse struct {
 	At         time.Time `json:"at"`
 	Channel    string    `json:"channel"`
 	DurationMS float64   `json:"durationMs"`
 	Error      string    `json:"error,omitempty"`
 }
 
-// notificationResponse is one message as staff see it: the phone number is
+// NotificationResponse is one message as staff see it: the phone number is
 // masked (staff can read it in the reservation; a list of messages need not
 // repeat it).
-type notificationResponse struct {
+type NotificationResponse struct {
 	ID            string            `json:"id"`
 	Kind          string            `json:"kind"`
 	ReservationID string            `json:"reservationId"`
@@ -51,18 +52,19 @@ type notificationResponse struct {
 	NextAttemptAt *time.Time        `json:"nextAttemptAt,omitempty"`
 	SentAt        *time.Time        `json:"sentAt,omitempty"`
 	LastError     string            `json:"lastError,omitempty"`
-	Attempts      []attemptResponse `json:"attempts"`
+	Attempts      []AttemptResponse `json:"attempts"`
 }
 
-type notificationsResponse struct {
-	Notifications []notificationResponse `json:"notifications"`
+// NotificationsResponse is the body of GET /api/v1/notifications.
+type NotificationsResponse struct {
+	Notifications []NotificationResponse `json:"notifications"`
 }
 
-func newNotificationResponse(m notice.Message) notificationResponse {
-	r := notificationResponse{
+func newNotificationResponse(m notice.Message) NotificationResponse {
+	r := NotificationResponse{
 		ID: m.ID, Kind: string(m.Kind), ReservationID: m.ReservationID, Position: m.Position,
 		Locale: string(m.Locale), To: m.To.Masked(), Text: m.Text, Status: string(m.Status), Tries: m.Tries,
-		CreatedAt: m.CreatedAt, LastError: m.LastError, Attempts: []attemptResponse{},
+		CreatedAt: m.CreatedAt, LastError: m.LastError, Attempts: []AttemptResponse{},
 	}
 	if m.Status == notice.StatusPending {
 		t := m.NextAttemptAt
@@ -73,7 +75,7 @@ func newNotificationResponse(m notice.Message) notificationResponse {
 		r.SentAt = &t
 	}
 	for _, a := range m.Attempts {
-		r.Attempts = append(r.Attempts, attemptResponse{At: a.At, Channel: a.Channel,
+		r.Attempts = append(r.Attempts, AttemptResponse{At: a.At, Channel: a.Channel,
 			DurationMS: float64(a.Duration.Microseconds()) / 1000, Error: a.Error})
 	}
 	return r
@@ -125,7 +127,7 @@ func (s *Server) listNotifications(n Notifications) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		resp := notificationsResponse{Notifications: make([]notificationResponse, 0, len(ms))}
+		resp := NotificationsResponse{Notifications: make([]NotificationResponse, 0, len(ms))}
 		for _, m := range ms {
 			resp.Notifications = append(resp.Notifications, newNotificationResponse(m))
 		}
@@ -133,7 +135,8 @@ func (s *Server) listNotifications(n Notifications) gin.HandlerFunc {
 	}
 }
 
-type retryDeadResponse struct {
+// RetryDeadResponse is the body of POST /api/v1/notifications/retry-dead.
+type RetryDeadResponse struct {
 	Requeued int `json:"requeued"`
 }
 
@@ -153,6 +156,6 @@ func (s *Server) retryDeadNotifications(n Notifications) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		respond(c, http.StatusOK, retryDeadResponse{Requeued: count})
+		respond(c, http.StatusOK, RetryDeadResponse{Requeued: count})
 	}
 }

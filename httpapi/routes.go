@@ -35,6 +35,9 @@ func (s *Server) routes() {
 	if s.cfg.Notifications != nil {
 		s.notificationsRoutes(staff, s.cfg.Notifications)
 	}
+	if s.cfg.Admin != nil {
+		s.adminRoutes(staff, s.cfg.Admin)
+	}
 }
 
 // catalogRoutes: the clinic's configuration, for any signed-in caller.

@@ -42,6 +42,9 @@ type Config struct {
 	Lookup LookupService
 	// Notifications lists the messages sent to customers and re-queues dead ones (the notice role).
 	Notifications Notifications
+	// Admin administers the projections: status, parked events, rebuilds
+	// (the projector role).
+	Admin ProjectionAdmin
 }
 
 // Server is the HTTP API. Build it with New; it is an http.Handler.
