@@ -66,8 +66,8 @@ func IsProblem(err error, slug string) bool {
 const maxAnswer = 64 << 20
 
 // do sends a request and decodes a 2xx JSON answer into out (when not nil).
-// It returns a *ProblemError for an error answer, and the transport's
-// error (a *url.Error) when the server cannot be reached.
+// It returns a *ProblemError for an error answer, and wraps the transport's
+// error (a *url.Error) when no answer came.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body, out any) error {
 	var r io.Reader
 	if body != nil {
@@ -94,7 +94,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return fmt.Errorf("no answer from the clinic at %s (is clinic serve running?): %w", c.base, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))

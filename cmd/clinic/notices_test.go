@@ -46,7 +46,10 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
-func TestNoticesWithoutARunningClinicReadsTheStore(t *testing.T) {
+// TestNoticesCLIThroughTheRecordedAddress lists and re-queues messages
+// through the staff API of the clinic serve on the data folder, found
+// through the address it recorded there.
+func TestNoticesCLIThroughTheRecordedAddress(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
 	path := filepath.Join(data, "read", "read.db")
@@ -58,7 +61,7 @@ func TestNoticesWithoutARunningClinicReadsTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := docstore.New(rs)
-	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	at := time.Now().UTC().Add(-time.Hour)
 	for _, m := range []notice.Message{
 		{ID: "m-sent", Kind: notice.KindPlaced, ReservationID: "r1", To: "010-1234-5678", Status: notice.StatusSent, Tries: 1, CreatedAt: at},
 		{ID: "m-dead", Kind: notice.KindCancelled, ReservationID: "r1", To: "010-1234-5678", Status: notice.StatusDead, Tries: 12,
@@ -69,9 +72,11 @@ func TestNoticesWithoutARunningClinicReadsTheStore(t *testing.T) {
 		}
 	}
 	rs.Close()
+	// The receiver is down, so a re-queued message stays pending.
+	startClinic(t, "--data", data, "--roles", "notice", "--notify", "webhook", "--webhook-url", deadAddr(t)+"/hook",
+		"--webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 
-	server := deadAddr(t)
-	out, err := runCLI(t, "notices", "list", "--data", data, "--server", server, "--token", "x")
+	out, err := runCLI(t, "notices", "list", "--data", data)
 	if err != nil {
 		t.Fatalf("list: %v", err)
 	}
@@ -81,11 +86,11 @@ func TestNoticesWithoutARunningClinicReadsTheStore(t *testing.T) {
 		t.Errorf("list printed:\n%s", out)
 	}
 
-	out, err = runCLI(t, "notices", "retry-dead", "--data", data, "--server", server, "--token", "x")
+	out, err = runCLI(t, "notices", "retry-dead", "--data", data)
 	if err != nil || !strings.Contains(out, "re-queued 1 dead") {
 		t.Fatalf("retry-dead = %q, %v", out, err)
 	}
-	out, err = runCLI(t, "notices", "list", "--data", data, "--server", server, "--token", "x", "--status", "pending", "--json")
+	out, err = runCLI(t, "notices", "list", "--data", data, "--status", "pending", "--json")
 	if err != nil || !strings.Contains(out, `"id": "m-dead"`) || strings.Contains(out, "m-sent") {
 		t.Errorf("list --status pending --json = %q, %v", out, err)
 	}
@@ -339,7 +344,9 @@ func TestCommandsDoNotWaitForADownReceiver(t *testing.T) {
 	}
 }
 
-func TestNoticesReadMongoDirectly(t *testing.T) {
+// TestNoticesCLIOnMongo re-queues and lists the messages of a clinic
+// serve that keeps its read models in a MongoDB-wire server.
+func TestNoticesCLIOnMongo(t *testing.T) {
 	t.Parallel()
 	// A fresh database each run: the test binary's MongoDB-wire server (or a
 	// real MongoDB) keeps databases across -count runs.
@@ -356,16 +363,18 @@ func TestNoticesReadMongoDirectly(t *testing.T) {
 		Status: notice.StatusDead, Tries: 3, LastError: "400", CreatedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runCLI(t, "notices", "retry-dead", "--mongo", url, "--mongo-db", name)
+	p := startClinic(t, "--mongo", url, "--mongo-db", name, "--roles", "notice", "--notify", "webhook",
+		"--webhook-url", deadAddr(t)+"/hook", "--webhook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	out, err := runCLI(t, "notices", "retry-dead", "--server", p.base, "--data", p.data)
 	if err != nil || !strings.Contains(out, "re-queued 1 dead") {
-		t.Fatalf("retry-dead --mongo = %q, %v", out, err)
+		t.Fatalf("retry-dead = %q, %v", out, err)
 	}
-	out, err = runCLI(t, "notices", "list", "--mongo", url, "--mongo-db", name)
+	out, err = runCLI(t, "notices", "list", "--server", p.base, "--data", p.data)
 	if err != nil || !strings.Contains(out, "pending") {
-		t.Fatalf("list --mongo = %q, %v", out, err)
+		t.Fatalf("list = %q, %v", out, err)
 	}
 	if !strings.Contains(out, "r1") {
-		t.Errorf("list --mongo printed %q, want the message", out)
+		t.Errorf("list printed %q, want the message", out)
 	}
 }
 

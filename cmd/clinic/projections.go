@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -14,7 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/httpapi"
 )
 
 const projectionsUsage = `usage: clinic projections <command> [flags] [NAME]
@@ -25,10 +24,13 @@ commands:
   parked [NAME]          list parked (poison) events
   replay-parked NAME     run a projection's parked events again
 
-On the embedded setup (--data) the commands go through the running clinic serve;
-with --esdb and --mongo they work on the real servers directly.`
+The commands call the staff admin routes of a running clinic serve with the
+projector role: --server, else CLINIC_SERVER, else the address the serve on
+--data recorded; --token, else CLINIC_TOKEN, else a staff token signed with
+the data folder's key.`
 
-// runProjections is `clinic projections ...`.
+// runProjections is `clinic projections ...`: a thin client of the API's
+// /api/v1/admin routes.
 func runProjections(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(stdout, projectionsUsage)
@@ -36,11 +38,8 @@ func runProjections(ctx context.Context, args []string, getenv env, stdout, stde
 	}
 	sub := args[0]
 	fs := newFlagSet("projections "+sub, stderr)
-	data := fs.String("data", "./data", "data folder of a running clinic serve (embedded setup)")
-	esdbURL := fs.String("esdb", "", "EventStoreDB connection string (with --mongo: work on the servers directly)")
-	mongoURL := fs.String("mongo", "", "MongoDB connection string of the read models")
-	mongoDB := fs.String("mongo-db", "clinic", "MongoDB database of the read models")
-	configPath := fs.String("config", "", "clinic configuration file (for its time zone); empty uses the example clinic")
+	var api apiFlags
+	api.register(fs)
 	plain := fs.Bool("plain", false, "rebuild: print progress lines even on a terminal")
 	fs.Usage = func() { fmt.Fprintln(stderr, projectionsUsage+"\n\nflags:"); fs.PrintDefaults() }
 	// Flags may come before or after the projection's name.
@@ -64,78 +63,70 @@ func runProjections(ctx context.Context, args []string, getenv env, stdout, stde
 	if len(positional) > 1 {
 		return fmt.Errorf("projections %s: one projection at a time (got %q)", sub, positional)
 	}
-	admin, closeAdmin, err := connectAdmin(ctx, *data, *esdbURL, *mongoURL, *mongoDB, *configPath, stderr)
-	if err != nil {
-		return fmt.Errorf("projections: %w", err)
+	switch sub {
+	case "status", "parked", "replay-parked", "rebuild":
+	default:
+		fmt.Fprintln(stderr, projectionsUsage)
+		return fmt.Errorf("projections: unknown command %q", sub)
 	}
-	defer closeAdmin()
 	name := ""
 	if len(positional) == 1 {
 		name = positional[0]
 	}
+	if name == "" && sub == "replay-parked" {
+		return errors.New("projections replay-parked: name the projection")
+	}
+	if name == "" && sub == "rebuild" {
+		return errors.New("projections rebuild: name the projection, or all")
+	}
+	c, err := api.client("clinic-projections-cli")
+	if err != nil {
+		return fmt.Errorf("projections: %w", err)
+	}
 	switch sub {
 	case "status":
-		return printStatus(ctx, admin, stdout)
+		return printStatus(ctx, c, stdout)
 	case "parked":
-		return printParked(ctx, admin, name, stdout)
+		return printParked(ctx, c, name, stdout)
 	case "replay-parked":
-		if name == "" {
-			return errors.New("projections replay-parked: name the projection")
-		}
-		n, err := admin.ReplayParked(ctx, name)
+		n, err := c.ReplayParked(ctx, name)
 		if err != nil {
 			return fmt.Errorf("projections replay-parked %s: %w", name, err)
 		}
 		fmt.Fprintf(stdout, "%s: %d parked events replayed\n", name, n)
 		return nil
-	case "rebuild":
-		if name == "" {
-			return errors.New("projections rebuild: name the projection, or all")
-		}
-		names := []string{name}
-		if name == "all" {
-			names = admin.Names()
-		}
-		for _, n := range names {
-			if err := rebuild(ctx, admin, n, stdout, *plain); err != nil {
-				return fmt.Errorf("projections rebuild %s: %w", n, err)
-			}
-		}
-		return nil
 	}
-	fmt.Fprintln(stderr, projectionsUsage)
-	return fmt.Errorf("projections: unknown command %q", sub)
+	names := []string{name}
+	if name == "all" {
+		if names, err = rebuildable(ctx, c); err != nil {
+			return fmt.Errorf("projections rebuild all: %w", err)
+		}
+	}
+	for _, n := range names {
+		if err := rebuild(ctx, c, n, stdout, *plain); err != nil {
+			return fmt.Errorf("projections rebuild %s: %w", n, err)
+		}
+	}
+	return nil
 }
 
-// connectAdmin works directly on real servers when --mongo is given, and
-// through the running clinic serve otherwise.
-func connectAdmin(ctx context.Context, data, esdbURL, mongoURL, mongoDB, configPath string, stderr io.Writer) (projectionAdmin, func(), error) {
-	if mongoURL == "" {
-		a, err := dialAdmin(data)
-		return a, func() {}, err
-	}
-	if esdbURL == "" {
-		return nil, nil, errors.New("--mongo needs --esdb too")
-	}
-	cl, err := loadClinic(configPath)
+// rebuildable returns the names of the projections the server can rebuild.
+func rebuildable(ctx context.Context, c *httpapi.Client) ([]string, error) {
+	sts, err := c.Projections(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	c, err := connectESDB(esdbURL)
-	if err != nil {
-		return nil, nil, err
+	var names []string
+	for _, s := range sts {
+		if s.Rebuildable {
+			names = append(names, s.Name)
+		}
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rs, err := openReadSide(ctx, data, mongoURL, mongoDB, c, cl.Location, log)
-	if err != nil {
-		c.Close()
-		return nil, nil, err
-	}
-	return &localAdmin{rs: rs, projs: readModels(cl.Location), log: log}, func() { rs.close(); c.Close() }, nil
+	return names, nil
 }
 
-func printStatus(ctx context.Context, a projectionAdmin, w io.Writer) error {
-	st, err := a.Status(ctx)
+func printStatus(ctx context.Context, c *httpapi.Client, w io.Writer) error {
+	st, err := c.Projections(ctx)
 	if err != nil {
 		return fmt.Errorf("projections status: %w", err)
 	}
@@ -156,8 +147,8 @@ func printStatus(ctx context.Context, a projectionAdmin, w io.Writer) error {
 	return tw.Flush()
 }
 
-func printParked(ctx context.Context, a projectionAdmin, name string, w io.Writer) error {
-	ps, err := a.Parked(ctx, name)
+func printParked(ctx context.Context, c *httpapi.Client, name string, w io.Writer) error {
+	ps, err := c.Parked(ctx, name)
 	if err != nil {
 		return fmt.Errorf("projections parked: %w", err)
 	}
@@ -168,18 +159,21 @@ func printParked(ctx context.Context, a projectionAdmin, name string, w io.Write
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SUBSCRIBER\tPOSITION\tEVENT\tTYPE\tSTREAM\tATTEMPTS\tPARKED AT\tERROR")
 	for _, p := range ps {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", p.Subscriber, p.Event.Position.Commit, p.Event.ID, p.Event.Type,
-			p.Event.Stream, p.Attempts, p.ParkedAt.Format(time.RFC3339), p.Error)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", p.Subscriber, p.Position, p.EventID, p.Type,
+			p.Stream, p.Attempts, p.ParkedAt.Format(time.RFC3339), p.Error)
 	}
 	return tw.Flush()
 }
 
-// rebuild runs one rebuild with a progress bar on a terminal, or a plain
-// line every few seconds otherwise.
-func rebuild(ctx context.Context, a projectionAdmin, name string, w io.Writer, plain bool) error {
+// rebuildPoll is how often the CLI asks how a rebuild is going.
+const rebuildPoll = 200 * time.Millisecond
+
+// rebuild starts one rebuild on the server and follows it to its end, with
+// a progress bar on a terminal, or a plain line every few seconds
+// otherwise. Interrupting the CLI leaves the rebuild running on the server.
+func rebuild(ctx context.Context, c *httpapi.Client, name string, w io.Writer, plain bool) error {
 	f, isFile := w.(*os.File)
 	tty := !plain && isFile && term.IsTerminal(int(f.Fd()))
-	start := time.Now()
 	var bar *progressbar.ProgressBar
 	if tty {
 		bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("rebuild "+name),
@@ -187,44 +181,57 @@ func rebuild(ctx context.Context, a projectionAdmin, name string, w io.Writer, p
 			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }))
 	}
-	lastLine := time.Time{}
-	var last projections.Progress
-	var switched time.Duration
-	err := a.Rebuild(ctx, name, func(p projections.Progress) {
-		last = p
-		if p.Switched && switched == 0 {
-			switched = time.Since(start)
-		}
-		if bar != nil {
-			if p.Head > 0 && bar.GetMax64() != int64(p.Head) {
-				bar.ChangeMax64(int64(p.Head))
-			}
-			bar.Describe(fmt.Sprintf("rebuild %s: %d events folded, $all position", name, p.Done))
-			bar.Set64(int64(p.Position))
-			return
-		}
-		if time.Since(lastLine) >= 2*time.Second || p.Switched {
-			lastLine = time.Now()
-			fmt.Fprintln(w, progressLine(name, p, time.Since(start)))
-		}
-	})
-	if bar != nil {
-		bar.Finish()
-	}
+	start := time.Now()
+	r, err := c.StartRebuild(ctx, name)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "rebuild %s: switched to %s after %d events in %s (old copy dropped)\n", name, last.Namespace, last.Done, switched.Round(time.Millisecond))
+	lastLine := time.Time{}
+	tick := time.NewTicker(rebuildPoll)
+	defer tick.Stop()
+	for {
+		p := r.Progress
+		switch {
+		case bar != nil:
+			if p.Head > 0 && bar.GetMax64() != int64(p.Head) {
+				bar.ChangeMax64(int64(p.Head))
+			}
+			bar.Describe(fmt.Sprintf("rebuild %s: %d events folded, $all position", name, p.Events))
+			bar.Set64(int64(p.Position))
+		case time.Since(lastLine) >= 2*time.Second || r.Finished():
+			lastLine = time.Now()
+			fmt.Fprintln(w, progressLine(name, p, time.Since(start)))
+		}
+		if r.Finished() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("stopped following it; it goes on in clinic serve (see clinic projections status): %w", ctx.Err())
+		case <-tick.C:
+		}
+		if r, err = c.Rebuild(ctx, name); err != nil {
+			return err
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+	}
+	if r.State != "done" {
+		return fmt.Errorf("failed in clinic serve: %s", r.Error)
+	}
+	took := r.FinishedAt.Sub(r.StartedAt)
+	fmt.Fprintf(w, "rebuild %s: switched to %s after %d events in %s (old copy dropped)\n", name, r.Progress.Namespace, r.Progress.Events, took.Round(time.Millisecond))
 	return nil
 }
 
-func progressLine(name string, p projections.Progress, elapsed time.Duration) string {
-	rate := float64(p.Done) / max(elapsed.Seconds(), 0.001)
+func progressLine(name string, p httpapi.RebuildProgress, elapsed time.Duration) string {
+	rate := float64(p.Events) / max(elapsed.Seconds(), 0.001)
 	if p.Head == 0 || p.Position >= p.Head {
-		return fmt.Sprintf("rebuild %s: %d events, %.0f events/s", name, p.Done, rate)
+		return fmt.Sprintf("rebuild %s: %d events, %.0f events/s", name, p.Events, rate)
 	}
 	frac := float64(p.Position) / float64(p.Head)
 	eta := time.Duration(elapsed.Seconds() * (1 - frac) / max(frac, 0.0001) * float64(time.Second)).Round(time.Second)
-	return fmt.Sprintf("rebuild %s: %d events, $all position %d of %d (%.0f%%), %.0f events/s, eta %s", name, p.Done,
+	return fmt.Sprintf("rebuild %s: %d events, $all position %d of %d (%.0f%%), %.0f events/s, eta %s", name, p.Events,
 		p.Position, p.Head, 100*frac, rate, eta)
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 
+	"github.com/vetclinic/clinic/notice"
+	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/admin"
 	"github.com/vetclinic/clinic/queries"
 )
 
@@ -30,8 +33,8 @@ func (e *serveEnv) readSide(ctx context.Context) (*readSide, error) {
 	return rs, nil
 }
 
-// startProjector runs the read-model projections and, on the embedded
-// setup, the admin endpoint `clinic projections --data` talks to.
+// startProjector runs the read-model projections and serves their admin
+// (status, parked events, rebuilds) as the API's staff routes.
 func startProjector(ctx context.Context, e *serveEnv) error {
 	rs, err := e.readSide(ctx)
 	if err != nil {
@@ -40,13 +43,17 @@ func startProjector(ctx context.Context, e *serveEnv) error {
 	log := e.log.With("component", "projector")
 	rs.manager = &projections.Manager{Source: rs.source, Store: rs.store, Logger: log, Projections: readModels(rs.loc)}
 	e.workers = append(e.workers, worker{name: "projector", run: rs.manager.Run})
-	if e.cfg.mongoURL == "" {
-		admin := &localAdmin{rs: rs, projs: readModels(rs.loc), log: log}
-		e.workers = append(e.workers, worker{name: "projections admin", run: func(ctx context.Context) error {
-			return serveAdmin(ctx, e.cfg.data, admin, log)
-		}})
-	}
+	a := admin.New(admin.Config{Source: rs.source, Store: rs.store, Manager: rs.manager, Projections: readModels(rs.loc),
+		Others: otherFilters(), Logger: log.With("part", "admin")})
+	e.api.Admin = a
+	e.workers = append(e.workers, worker{name: "projection rebuilds", run: a.Run})
 	return nil
+}
+
+// otherFilters are the filters of the subscribers that share the runtime
+// with the projections, by namespace, so their lag counts only their events.
+func otherFilters() map[string]projections.Filter {
+	return map[string]projections.Filter{docstore.Namespace: {EventTypePrefixes: notice.Types()}}
 }
 
 // startQuery serves the customers' lookup and the staff read routes.

@@ -198,9 +198,6 @@ func (e *serveEnv) open(ctx context.Context) error {
 	return nil
 }
 
-// connectESDB returns an official client for url that logs as the client does.
-func connectESDB(url string) (*esdbclient.Client, error) { return connectESDBLogged(url, nil) }
-
 // connectESDBLogged returns an official client for url. With a logger, the
 // client's own lines (discovery attempts, subscription drops that the
 // projector reports and handles itself) go to it at debug level instead of
@@ -281,7 +278,13 @@ func (e *serveEnv) serve(ctx context.Context) error {
 			}
 		})
 	}
-	e.log.Info("clinic serving", "addr", ln.Addr().String(), "roles", strings.Join(e.cfg.roles, ","))
+	unrecord, err := recordServe(e.cfg.data, ln.Addr())
+	if err != nil {
+		e.log.Warn("the CLIs will need --server", "err", err)
+		unrecord = func() {}
+	}
+	defer unrecord()
+	e.log.Info("clinic serving", "addr", ln.Addr().String(), "roles", strings.Join(e.cfg.roles, ","), "recorded", serveFile(e.cfg.data))
 	if e.cfg.onListen != nil {
 		e.cfg.onListen(ln.Addr().String())
 	}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+)
+
+// serveFile is where a running clinic serve records the address of its
+// HTTP API, so the CLIs on the same data folder find it without --server.
+// Serve removes it when it stops cleanly; after a crash it stays and the
+// CLIs report that nothing answers there.
+func serveFile(data string) string { return filepath.Join(data, "serve.json") }
+
+// serveRecord is the content of serveFile.
+type serveRecord struct {
+	URL string `json:"url"` // http://host:port of the API
+	PID int    `json:"pid"`
+}
+
+// recordServe writes the API's address (ln's) into the data folder and
+// returns the function that removes it again.
+func recordServe(data string, addr net.Addr) (remove func(), err error) {
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return nil, fmt.Errorf("record address: %w", err)
+	}
+	b, _ := json.Marshal(serveRecord{URL: "http://" + dialable(addr), PID: os.Getpid()})
+	b = append(b, '\n')
+	path := serveFile(data)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("record address: %w", err)
+	}
+	// A second serve on the same folder may have recorded itself since:
+	// remove only our own record.
+	return func() {
+		if now, err := os.ReadFile(path); err == nil && bytes.Equal(now, b) {
+			os.Remove(path)
+		}
+	}, nil
+}
+
+// dialable is addr with an unspecified host (0.0.0.0, ::) replaced by
+// loopback: a listen address is not always one a client can dial.
+func dialable(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// recordedServer returns the API address the clinic serve on data
+// recorded, or an error saying that none is running there.
+func recordedServer(data string) (string, error) {
+	b, err := os.ReadFile(serveFile(data))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("no clinic serve is running on the data folder %s (give --server or CLINIC_SERVER, or --data of the running one)", data)
+	}
+	if err != nil {
+		return "", err
+	}
+	var r serveRecord
+	if err := json.Unmarshal(b, &r); err != nil || r.URL == "" {
+		return "", fmt.Errorf("%s: not an address record: %v", serveFile(data), err)
+	}
+	return r.URL, nil
+}
