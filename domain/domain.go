@@ -74,6 +74,16 @@ type ValidationError struct {
 // return Err(), which is nil when nothing failed.
 func Validation() *ValidationError { return &ValidationError{Fields: map[string]string{}} }
 
+// MaxReasonBytes bounds every free-text reason a command carries: why a
+// visit is booked or cancelled, why a day is closed, why money is refunded.
+const MaxReasonBytes = 500
+
+// CheckReason adds the field "reason" when reason is longer than
+// MaxReasonBytes.
+func (v *ValidationError) CheckReason(reason string) {
+	v.Check(len(reason) <= MaxReasonBytes, "reason", fmt.Sprintf("at most %d bytes", MaxReasonBytes))
+}
+
 // Add records that field failed with message; the first message per field wins.
 func (v *ValidationError) Add(field, message string) {
 	if _, ok := v.Fields[field]; !ok {

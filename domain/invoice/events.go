@@ -2,6 +2,7 @@ package invoice
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -44,14 +45,11 @@ const (
 	MethodMobile   = "mobile"
 )
 
-// ValidMethod reports whether m is a known payment method.
-func ValidMethod(m string) bool {
-	switch m {
-	case MethodCard, MethodCash, MethodTransfer, MethodMobile:
-		return true
-	}
-	return false
-}
+// Methods lists the payment methods, in the order a message names them.
+func Methods() []string { return []string{MethodCard, MethodCash, MethodTransfer, MethodMobile} }
+
+// ValidMethod reports whether m is one of Methods.
+func ValidMethod(m string) bool { return slices.Contains(Methods(), m) }
 
 // Bill is what every invoice event carries: the IDs and the totals after
 // the event. Paid is net of refunds; Balance is Total minus Paid.

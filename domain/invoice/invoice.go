@@ -6,6 +6,7 @@ package invoice
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -105,7 +106,7 @@ func (i *Invoice) checkAmount(amount money.Money, method string) error {
 	v := domain.Validation()
 	v.Check(amount.Amount > 0, "amount", "must be positive")
 	v.Check(amount.Currency == i.bill.Total.Currency || !i.Issued(), "currency", "must be the invoice's currency")
-	v.Check(ValidMethod(method), "method", "one of card, cash, transfer, mobile")
+	v.Check(ValidMethod(method), "method", "one of "+strings.Join(Methods(), ", "))
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -142,8 +143,10 @@ func (i *Invoice) Refund(refundID uuid.UUID, amount money.Money, method, reason 
 	if err := i.checkAmount(amount, method); err != nil {
 		return nil, err
 	}
-	if len(reason) > 500 {
-		return nil, domain.Invalidf("reason", "at most 500 bytes")
+	v := domain.Validation()
+	v.CheckReason(reason)
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	if i.seen[refundID] {
 		return nil, nil

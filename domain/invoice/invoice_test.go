@@ -1,6 +1,8 @@
 package invoice
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -181,4 +183,25 @@ func TestDecodeRoundTrip(t *testing.T) {
 	t.Parallel()
 	domaintest.RoundTrip(t, Decode, issued(), paid(pay1, 10, 10),
 		PaymentRefunded{Bill: bill(0, 10, StatusRefunded), RefundID: ref1, Amount: money.KRW(10), Method: MethodCash, Reason: "r"})
+}
+
+// TestValidationTexts pins the texts built from Methods and
+// domain.MaxReasonBytes, which API clients see.
+func TestValidationTexts(t *testing.T) {
+	t.Parallel()
+	i := New(invID)
+	i.Apply(issued())
+	_, err := i.Pay(pay1, money.KRW(1), "gold", now, "clerk")
+	var ve *domain.ValidationError
+	if !errors.As(err, &ve) || ve.Fields["method"] != "one of card, cash, transfer, mobile" {
+		t.Errorf("Pay by gold = %v, want the methods named", err)
+	}
+	i.Apply(PaymentRecorded{Bill: bill(10, 0, StatusPartiallyPaid), PaymentID: pay1, Amount: money.KRW(10), Method: MethodCash})
+	_, err = i.Refund(ref1, money.KRW(1), MethodCash, strings.Repeat("x", 501), now, "clerk")
+	if !errors.As(err, &ve) || ve.Fields["reason"] != "at most 500 bytes" {
+		t.Errorf("Refund with a long reason = %v, want the bound named", err)
+	}
+	if _, err := i.Refund(ref1, money.KRW(1), MethodCash, strings.Repeat("x", 500), now, "clerk"); err != nil {
+		t.Errorf("Refund with a reason of 500 bytes = %v", err)
+	}
 }

@@ -75,10 +75,13 @@ func (r *Reservation) Reschedule(doctorID string, slot time.Time, at time.Time, 
 
 // Cancel cancels a booked visit. Errors: ErrNotFound, ErrCancelled,
 // ErrCompleted, ErrCheckedIn (a visit that began is completed, not
-// cancelled), ErrNoShow, a *domain.ValidationError for a reason over 500 bytes.
+// cancelled), ErrNoShow, a *domain.ValidationError for a reason over
+// domain.MaxReasonBytes.
 func (r *Reservation) Cancel(reason string, at time.Time, by string) ([]domain.Event, error) {
-	if len(reason) > 500 {
-		return nil, domain.Invalidf("reason", "at most 500 bytes")
+	v := domain.Validation()
+	v.CheckReason(reason)
+	if err := v.Err(); err != nil {
+		return nil, err
 	}
 	if r.visit.Status != StatusBooked {
 		return nil, r.stateErr()

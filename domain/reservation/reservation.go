@@ -116,7 +116,7 @@ func (p Place) Validate() error {
 	checkText(v, "pet.species", p.Pet.Species, 50)
 	v.Check(clinic.ValidDoctorID(p.DoctorID), "doctorId", "required")
 	v.Check(!p.Slot.IsZero(), "slot", "required (RFC 3339)")
-	v.Check(len(p.Reason) <= 500, "reason", "at most 500 bytes")
+	v.CheckReason(p.Reason)
 	return v.Err()
 }
 

@@ -107,7 +107,7 @@ func (s *Schedule) Close(reason string, at time.Time, by string) ([]domain.Event
 	v := domain.Validation()
 	_, err := time.Parse(time.DateOnly, s.date)
 	v.Check(err == nil, "date", "must be YYYY-MM-DD")
-	v.Check(len(reason) <= 500, "reason", "at most 500 bytes")
+	v.CheckReason(reason)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
