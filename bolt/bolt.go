@@ -267,7 +267,7 @@ func (s *Store) Checkpoint(ctx context.Context, ns string) (projections.Checkpoi
 
 // Drop implements projections.Store: a copy's file is removed.
 func (s *Store) Drop(ctx context.Context, ns string) error {
-	if isCopy(ns) {
+	if projections.IsCopy(ns) {
 		return s.dropCopy(ns)
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {

@@ -8,13 +8,12 @@ import (
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/vetclinic/clinic/projections"
 )
 
 // bucketBulk in the main file marks copies being bulk-loaded (unsynced).
 var bucketBulk = []byte("bulk")
-
-// isCopy reports whether ns is a numbered copy of a projection.
-func isCopy(ns string) bool { return strings.Contains(ns, "~") }
 
 // copyPath is the file of copy ns: beside the main file, named after it.
 func (s *Store) copyPath(ns string) string {
@@ -24,7 +23,7 @@ func (s *Store) copyPath(ns string) string {
 // dbFor returns the file holding namespace ns. For a copy that has no file
 // yet it returns nil, unless create is set.
 func (s *Store) dbFor(ns string, create bool) (*bbolt.DB, error) {
-	if !isCopy(ns) {
+	if !projections.IsCopy(ns) {
 		return s.db, nil
 	}
 	s.mu.Lock()
@@ -71,13 +70,15 @@ func (s *Store) dropCopy(ns string) error {
 // copyFiles lists the copies that have a file.
 func (s *Store) copyFiles() ([]string, error) {
 	base := strings.TrimSuffix(s.path, filepath.Ext(s.path)) + "."
-	matches, err := filepath.Glob(base + "*~*" + filepath.Ext(s.path))
+	matches, err := filepath.Glob(base + "*" + filepath.Ext(s.path))
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, m := range matches {
-		out = append(out, strings.TrimSuffix(strings.TrimPrefix(m, base), filepath.Ext(s.path)))
+		if ns := strings.TrimSuffix(strings.TrimPrefix(m, base), filepath.Ext(s.path)); projections.IsCopy(ns) {
+			out = append(out, ns)
+		}
 	}
 	return out, nil
 }
@@ -89,7 +90,7 @@ func (s *Store) copyFiles() ([]string, error) {
 // short may be torn; the mark kept in the main file until the final sync
 // makes the next Open discard it, and its rebuild starts it again.
 func (s *Store) BulkLoad(ns string, on bool) error {
-	if !isCopy(ns) {
+	if !projections.IsCopy(ns) {
 		return nil
 	}
 	db, err := s.dbFor(ns, true)

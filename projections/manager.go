@@ -3,34 +3,9 @@ package projections
 import (
 	"context"
 	"log/slog"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
-
-// Namespace is the namespace of copy gen of projection name.
-func Namespace(name string, gen int) string { return name + "~" + strconv.Itoa(gen) }
-
-// splitNamespace reverses Namespace; ok is false for a fixed namespace.
-func splitNamespace(ns string) (name string, gen int, ok bool) {
-	i := strings.LastIndexByte(ns, '~')
-	if i < 0 {
-		return "", 0, false
-	}
-	g, err := strconv.Atoi(ns[i+1:])
-	return ns[:i], g, err == nil
-}
-
-// LiveNamespace returns the namespace that serves queries for projection
-// name (its first copy when it was never built).
-func LiveNamespace(ctx context.Context, store Store, name string) (string, error) {
-	g, err := store.Generations(ctx, name)
-	if err != nil {
-		return "", err
-	}
-	return Namespace(name, max(g.Live, 1)), nil
-}
 
 // Projection is a subscriber as the Manager runs it. Rebuildable ones keep
 // numbered copies (Namespace(name, n)) and can be rebuilt into a fresh copy

@@ -193,7 +193,7 @@ func (b *Rebuilder) claim(ctx context.Context, name, owner string) (gen int, res
 			}
 			resumed = true
 		} else {
-			next.Live = max(g.Live, 1)
+			next.Live = g.LiveCopy()
 			next.Building = b.nextGen(ctx, name, next.Live)
 			if err := b.Store.Drop(ctx, Namespace(name, next.Building)); err != nil {
 				return 0, false, err
@@ -227,7 +227,7 @@ func (b *Rebuilder) nextGen(ctx context.Context, name string, live int) int {
 	n := live
 	if nss, err := b.Store.Namespaces(ctx); err == nil {
 		for _, ns := range nss {
-			if nm, g, ok := splitNamespace(ns); ok && nm == name && g > n {
+			if nm, g, ok := ParseNamespace(ns); ok && nm == name && g > n {
 				n = g
 			}
 		}

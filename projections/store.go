@@ -1,8 +1,11 @@
-// Package projections runs subscribers on the event store's $all stream:
-// the read-model projections (folds from document and event to document)
-// and any other subscriber that needs a durable checkpoint, such as the
-// notice service. It declares the small read-store interface it needs; the
-// bolt and mongodb packages implement it.
+// Package projections is the read side's subscription runtime: it runs
+// subscribers on the event store's $all stream with a durable checkpoint
+// (the read models in its subfolders, and other subscribers such as the
+// notice service), rebuilds projections into fresh copies, and parks the
+// events a subscriber cannot handle. It declares the ports it needs (a
+// Source of events; Documents, Checkpoints, Copies and Parking of the read
+// store) and imports no adapter: esdb implements Source, bolt and mongodb
+// the store.
 package projections
 
 import (
@@ -78,16 +81,6 @@ type Checkpoint struct {
 	UpdatedAt time.Time
 }
 
-// Generations says which copy of a projection serves queries and which one
-// a rebuild is filling. Copies are numbered from 1; 0 means none.
-type Generations struct {
-	Live      int
-	Building  int
-	Owner     string    // the rebuild holding Building
-	Heartbeat time.Time // the owner's last sign of life
-	Version   int64     // compare-and-swap counter, 0 when never stored
-}
-
 // Parked is an event a subscriber failed to handle after its attempts.
 type Parked struct {
 	Subscriber string
@@ -97,14 +90,15 @@ type Parked struct {
 	ParkedAt   time.Time
 }
 
-// Store is the read store: documents in collections grouped by namespace
-// (one namespace per copy of a subscriber's data), each namespace with its
-// checkpoint, plus the generation pointers and the parked events.
-//
-// Commit must never leave the checkpoint ahead of the documents: a store
-// with transactions commits both at once, any other writes the documents
-// first (each guarded by position) and the checkpoint after them.
-type Store interface {
+// The read store's ports, split by use. One store type (bolt, mongodb)
+// implements all four; the runtime's Runner, Manager and Rebuilder take
+// Store, and other packages name only the part they use (queries reads
+// Documents, Checkpoints and Copies.Generations; the notice documents use
+// Documents).
+
+// Documents are read-model documents in collections grouped by namespace
+// (one namespace per copy of a subscriber's data).
+type Documents interface {
 	// Get returns a document; ok is false when there is none.
 	Get(ctx context.Context, ns, coll, id string) (doc Doc, ok bool, err error)
 	// Find returns the documents whose Keys[key] equals value, by id, at most
@@ -113,21 +107,37 @@ type Store interface {
 	// EnsureIndexes prepares lookups by the given keys.
 	EnsureIndexes(ctx context.Context, ns, coll string, keys []string) error
 	// Commit writes the documents, each only if the stored one is at an
-	// earlier position (unless Force), then the checkpoint when cp is not nil.
+	// earlier position (unless Force), then the namespace's checkpoint when
+	// cp is not nil. It must never leave the checkpoint ahead of the
+	// documents: a store with transactions commits both at once, any other
+	// writes the documents first (each guarded by position) and the
+	// checkpoint after them.
 	Commit(ctx context.Context, ns string, writes []Write, cp *Checkpoint) error
+}
+
+// Checkpoints say how far each namespace has processed $all. They are
+// written only with documents, by Documents.Commit.
+type Checkpoints interface {
 	// Checkpoint returns the namespace's checkpoint; ok is false when none.
 	Checkpoint(ctx context.Context, ns string) (cp Checkpoint, ok bool, err error)
-	// Drop removes a namespace's documents and checkpoint.
-	Drop(ctx context.Context, ns string) error
-	// Namespaces lists the namespaces that hold a checkpoint or documents.
-	Namespaces(ctx context.Context) ([]string, error)
+}
 
+// Copies are the numbered copies of rebuildable projections
+// (Namespace(name, n)) and the pointers saying which one is live.
+type Copies interface {
 	// Generations returns a projection's pointers (zero value when none).
 	Generations(ctx context.Context, name string) (Generations, error)
 	// SwapGenerations stores next if the stored pointers still have
 	// old.Version; it reports whether it did. next.Version is ignored.
 	SwapGenerations(ctx context.Context, name string, old, next Generations) (bool, error)
+	// Drop removes a namespace's documents and checkpoint.
+	Drop(ctx context.Context, ns string) error
+	// Namespaces lists the namespaces that hold a checkpoint or documents.
+	Namespaces(ctx context.Context) ([]string, error)
+}
 
+// Parking keeps the events subscribers gave up on.
+type Parking interface {
 	// Park records an event a subscriber gave up on.
 	Park(ctx context.Context, p Parked) error
 	// ParkedEvents lists a subscriber's parked events in position order
@@ -135,6 +145,14 @@ type Store interface {
 	ParkedEvents(ctx context.Context, subscriber string) ([]Parked, error)
 	// Unpark removes a parked event.
 	Unpark(ctx context.Context, subscriber, eventID string) error
+}
+
+// Store is the whole read store, as the runtime uses it.
+type Store interface {
+	Documents
+	Checkpoints
+	Copies
+	Parking
 }
 
 // BulkLoader is implemented by stores that can fill a fresh copy faster

@@ -106,7 +106,7 @@ func (s *Service) namespace(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("resolve %s: %w", name, err)
 	}
-	ns := projections.Namespace(name, max(g.Live, 1))
+	ns := g.LiveNamespace(name)
 	s.mu.Lock()
 	s.cache[name] = cachedNS{ns: ns, when: s.now()}
 	s.mu.Unlock()

@@ -1,5 +1,5 @@
 // Package docstore keeps the notice service's messages and visits in the
-// read store (projections.Store: bbolt embedded, MongoDB in production), in
+// read store (projections.Documents: bbolt embedded, MongoDB in production), in
 // a namespace of their own that no projection rebuild touches.
 package docstore
 
@@ -33,7 +33,7 @@ const (
 
 // Store is a notice.Store and notice.VisitStore on a read store.
 type Store struct {
-	rs projections.Store
+	rs projections.Documents
 }
 
 var (
@@ -43,7 +43,7 @@ var (
 )
 
 // New returns the notice store on rs.
-func New(rs projections.Store) *Store { return &Store{rs: rs} }
+func New(rs projections.Documents) *Store { return &Store{rs: rs} }
 
 // EnsureIndexes prepares the lookups the notice service makes.
 func (s *Store) EnsureIndexes(ctx context.Context) error {

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"strings"
 
 	"github.com/vetclinic/clinic/projections"
 )
@@ -46,7 +45,7 @@ func (a *Admin) Statuses(ctx context.Context) ([]Status, error) {
 		return nil, err
 	}
 	for _, ns := range nss {
-		if strings.Contains(ns, "~") {
+		if projections.IsCopy(ns) {
 			continue
 		}
 		if _, ok, err := a.cfg.Store.Checkpoint(ctx, ns); err != nil || !ok {
@@ -82,10 +81,7 @@ func (a *Admin) status(ctx context.Context, p projections.Projection) (Status, e
 		if err != nil {
 			return st, err
 		}
-		st.Namespace = projections.Namespace(name, max(g.Live, 1))
-		if g.Building > 0 {
-			st.Building = projections.Namespace(name, g.Building)
-		}
+		st.Namespace, st.Building = g.LiveNamespace(name), g.BuildingNamespace(name)
 	}
 	cp, _, err := a.cfg.Store.Checkpoint(ctx, st.Namespace)
 	if err != nil {
