@@ -1,8 +1,11 @@
-// Package esdb adapts the official EventStoreDB client to the command
-// side's Store: reads and appends with the expected revision, every call
-// through a circuit breaker and a bound on calls in flight, so that when
-// the store is down or saturated commands fail fast with
-// commands.ErrUnavailable instead of piling up.
+// Package esdb adapts the official EventStoreDB client to both sides. For
+// the command side, Store: reads and appends with the expected revision,
+// every call through a circuit breaker and a bound on calls in flight, so
+// that when the store is down or saturated commands fail fast with
+// commands.ErrUnavailable instead of piling up. For the read side, Source:
+// $all for the projections runtime (subscriptions with a server-side
+// filter, its head, counts). Both call the client through one guard
+// against its hanging calls, and log through one adapter.
 package esdb
 
 import (
@@ -94,10 +97,7 @@ func Open(url string, opts Options) (*Store, error) {
 	if opts.MaxDiscoverAttempts > 0 {
 		cfg.MaxDiscoverAttempts = opts.MaxDiscoverAttempts
 	}
-	log := opts.Logger
-	cfg.Logger = func(level client.LogLevel, format string, args ...any) {
-		log.Debug(fmt.Sprintf(format, args...), "component", "esdb-client", "level", level)
-	}
+	cfg.Logger = ClientLogger(opts.Logger.With("component", "esdb-client"))
 	s := newStore(opts)
 	s.cfg = cfg
 	return s, nil
@@ -211,20 +211,9 @@ func (s *Store) call(ctx context.Context, op string, fn func(ctx context.Context
 		if err != nil {
 			return struct{}{}, err
 		}
-		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
-		defer cancel()
-		// The official client can block a call forever, ignoring ctx, once its
-		// connection goroutine has given up; so the call runs apart and is
-		// abandoned when ctx ends.
-		done := make(chan error, 1)
-		go func() { done <- fn(cctx, c) }()
-		select {
-		case err = <-done:
-		case <-cctx.Done():
-			err = fmt.Errorf("esdb call abandoned: %w", cctx.Err())
-			if ctx.Err() == nil {
-				s.dropClient(c) // our own timeout: the client may be stuck for good
-			}
+		_, err = guard(ctx, s.opts.CallTimeout, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, c) })
+		if errors.Is(err, errNoAnswer) && ctx.Err() == nil {
+			s.dropClient(c) // our own timeout: the client may be stuck for good
 		}
 		if isClosed(err) {
 			s.dropClient(c)

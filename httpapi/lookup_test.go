@@ -15,6 +15,7 @@ import (
 	"github.com/vetclinic/clinic/bolt"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 	"github.com/vetclinic/clinic/queries"
 )
 
@@ -42,7 +43,7 @@ func newLookupFixture(t testing.TB, phones ...string) lookupFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	src := projections.NewMemorySource()
+	src := projectionstest.NewMemorySource()
 	key, err := auth.LoadOrCreateKey(auth.KeyPath(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)

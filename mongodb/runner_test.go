@@ -14,6 +14,7 @@ import (
 	"github.com/vetclinic/clinic/mongodb"
 	"github.com/vetclinic/clinic/mongodb/mongotest"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
 // TestLookupSurvivesRedeliveryOnMongo runs the lookup projection into a
@@ -25,7 +26,7 @@ func TestLookupSurvivesRedeliveryOnMongo(t *testing.T) {
 	db := mongotest.Database(t)
 	store := mongodb.New(db)
 	seoul, _ := time.LoadLocation("Asia/Seoul")
-	src := projections.NewMemorySource()
+	src := projectionstest.NewMemorySource()
 	var ids []string
 	var last projections.Event
 	for i := 0; i < 40; i++ {

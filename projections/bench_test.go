@@ -9,19 +9,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/domain/invoice"
 	"github.com/vetclinic/clinic/domain/money"
 	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
 // visitEvents is a realistic mix for one visit: placed, checked in,
 // completed, invoice issued, paid (five events, two aggregates).
-func visitEvents(b testing.TB, i int) []esdb.EventData {
+func visitEvents(b testing.TB, i int) []esdbclient.EventData {
 	id := uuid.New()
 	slot := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i%40) * 15 * time.Minute)
 	v := reservation.Visit{ReservationID: id, MedicalRecordID: reservation.MedicalRecordID(id),
@@ -31,16 +33,16 @@ func visitEvents(b testing.TB, i int) []esdb.EventData {
 		Paid: money.KRW(0), Balance: money.KRW(30000), Status: invoice.StatusOpen, At: slot}
 	paid := bill
 	paid.Paid, paid.Balance, paid.Status = money.KRW(30000), money.KRW(0), invoice.StatusPaid
-	mk := func(typ string, e any) esdb.EventData {
+	mk := func(typ string, e any) esdbclient.EventData {
 		data, err := json.Marshal(e)
 		if err != nil {
 			b.Fatal(err)
 		}
-		return esdb.EventData{EventID: uuid.New(), EventType: typ, ContentType: esdb.ContentTypeJson, Data: data}
+		return esdbclient.EventData{EventID: uuid.New(), EventType: typ, ContentType: esdbclient.ContentTypeJson, Data: data}
 	}
 	placed, in, done := v, v, v
 	placed.Status, in.Status, done.Status = reservation.StatusBooked, reservation.StatusCheckedIn, reservation.StatusCompleted
-	return []esdb.EventData{
+	return []esdbclient.EventData{
 		mk(reservation.TypePlaced, reservation.Placed{Visit: placed, Reason: "check-up"}),
 		mk(reservation.TypeCheckedIn, reservation.CheckedIn{Visit: in}),
 		mk(reservation.TypeCompleted, reservation.Completed{Visit: done}),
@@ -51,8 +53,21 @@ func visitEvents(b testing.TB, i int) []esdb.EventData {
 
 // BenchmarkCatchUpMemory is the runtime, the lookup fold and bbolt without
 // a server: events per second of a rebuild's write path.
+// placedEvent is a ReservationPlaced of a new reservation, varied by i.
+func placedEvent(t testing.TB, i int) (string, esdbclient.EventData) {
+	id := uuid.New()
+	slot := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i%40) * 15 * time.Minute)
+	b, err := json.Marshal(reservation.Placed{Visit: reservation.Visit{ReservationID: id, MedicalRecordID: reservation.MedicalRecordID(id),
+		Customer: reservation.Customer{Name: "c", Phone: fmt.Sprintf("010-%04d-%04d", i%10000, i%7)}, Pet: reservation.Pet{Name: "Coco", Species: "dog"},
+		DoctorID: fmt.Sprintf("dr-%d", i%5), Slot: slot, Status: reservation.StatusBooked, At: slot.Add(-time.Hour)}, Reason: "check-up"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reservation.Stream(id), esdbclient.EventData{EventID: id, EventType: reservation.TypePlaced, ContentType: esdbclient.ContentTypeJson, Data: b}
+}
+
 func BenchmarkCatchUpMemory(b *testing.B) {
-	src := projections.NewMemorySource()
+	src := projectionstest.NewMemorySource()
 	var last projections.Event
 	for i, n := 0, 0; n < b.N; i++ {
 		for _, e := range visitEvents(b, i) {
@@ -76,10 +91,10 @@ func BenchmarkCatchUpMemory(b *testing.B) {
 func BenchmarkCatchUpESDB(b *testing.B) {
 	client := esdbtest.Client(b)
 	ctx := context.Background()
-	var batch []esdb.EventData
-	var last *esdb.WriteResult
+	var batch []esdbclient.EventData
+	var last *esdbclient.WriteResult
 	flush := func() {
-		res, err := client.AppendToStream(ctx, reservation.StreamPrefix+uuid.NewString(), esdb.AppendToStreamOptions{}, batch...)
+		res, err := client.AppendToStream(ctx, reservation.StreamPrefix+uuid.NewString(), esdbclient.AppendToStreamOptions{}, batch...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -99,7 +114,7 @@ func BenchmarkCatchUpESDB(b *testing.B) {
 	store := openStore(b)
 	b.ResetTimer()
 	start := time.Now()
-	catchUp(b, projections.ESDBSource{Client: client}, store, projections.Position{Commit: last.CommitPosition, Prepare: last.PreparePosition})
+	catchUp(b, esdb.Source{Client: client}, store, projections.Position{Commit: last.CommitPosition, Prepare: last.PreparePosition})
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
 }
 
@@ -130,7 +145,7 @@ func BenchmarkLiveFreshness(b *testing.B) {
 	appended := map[uint64]time.Time{}
 	var lags []time.Duration
 	seen := make(chan struct{}, 1)
-	r := &projections.Runner{Source: projections.ESDBSource{Client: client}, Store: store, Subscriber: projections.Lookup(seoul),
+	r := &projections.Runner{Source: esdb.Source{Client: client}, Store: store, Subscriber: projections.Lookup(seoul),
 		Namespace: "lookup~1",
 		OnCommit: func(cp projections.Checkpoint) {
 			now := time.Now()
@@ -158,7 +173,7 @@ func BenchmarkLiveFreshness(b *testing.B) {
 		<-tick.C
 		stream, ev := placedEvent(b, i)
 		at := time.Now()
-		res, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{}, ev)
+		res, err := client.AppendToStream(ctx, stream, esdbclient.AppendToStreamOptions{}, ev)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -189,17 +204,17 @@ func BenchmarkRebuildESDB(b *testing.B) {
 	ctx := context.Background()
 	n := 0
 	for i := 0; n < b.N; i += 100 {
-		var batch []esdb.EventData
+		var batch []esdbclient.EventData
 		for j := i; j < i+100; j++ {
 			batch = append(batch, visitEvents(b, j)...)
 		}
-		if _, err := client.AppendToStream(ctx, reservation.StreamPrefix+uuid.NewString(), esdb.AppendToStreamOptions{}, batch...); err != nil {
+		if _, err := client.AppendToStream(ctx, reservation.StreamPrefix+uuid.NewString(), esdbclient.AppendToStreamOptions{}, batch...); err != nil {
 			b.Fatal(err)
 		}
 		n += len(batch)
 	}
 	store := openStore(b)
-	rb := &projections.Rebuilder{Source: projections.ESDBSource{Client: client}, Store: store, Grace: time.Millisecond}
+	rb := &projections.Rebuilder{Source: esdb.Source{Client: client}, Store: store, Grace: time.Millisecond}
 	b.ResetTimer()
 	start := time.Now()
 	if err := rb.Rebuild(ctx, projections.Projection{Subscriber: projections.Lookup(seoul), Rebuildable: true}, nil); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/domain/schedule"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
 var (
@@ -241,7 +242,7 @@ func TestAvailabilityFold(t *testing.T) {
 // (JSON) events, twice over, to check decoding, routing and idempotency.
 func TestProjectionsThroughTheRunner(t *testing.T) {
 	t.Parallel()
-	src, store := projections.NewMemorySource(), openStore(t)
+	src, store := projectionstest.NewMemorySource(), openStore(t)
 	add := func(stream string, e domain.Event) projections.Event {
 		b, err := json.Marshal(e)
 		if err != nil {
@@ -260,9 +261,9 @@ func TestProjectionsThroughTheRunner(t *testing.T) {
 	last := add(invoice.Stream(invID), invoice.PaymentRecorded{Bill: bill(30000, 30000, 0, invoice.StatusPaid, slot1), Amount: money.KRW(30000), Method: "cash"})
 
 	for _, sub := range []projections.Subscriber{projections.Lookup(seoul), projections.Ledger(seoul), projections.Availability()} {
-		r := start(t, src, store, sub, 3)
-		r.waitFor(t, last.Position)
-		r.stop()
+		r := projectionstest.Start(t, src, store, sub, 3)
+		r.WaitFor(t, last.Position)
+		r.Stop()
 	}
 	ctx := context.Background()
 	read := func(ns, coll, id string, v any) {

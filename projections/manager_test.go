@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
 func runManager(t *testing.T, m *projections.Manager) {
@@ -53,7 +54,7 @@ func waitLive(t *testing.T, m *projections.Manager, store projections.Store, nam
 
 func TestRebuildWhileQueriesKeepAnswering(t *testing.T) {
 	t.Parallel()
-	src, store := projections.NewMemorySource(), openStore(t)
+	src, store := projectionstest.NewMemorySource(), openStore(t)
 	last := appendMany(src, 300)
 	sub := tallySub(nil)
 	// The grace outlasts any stall of a loaded machine between a reader
@@ -136,7 +137,7 @@ func TestRebuildWhileQueriesKeepAnswering(t *testing.T) {
 
 func TestRebuildRefusesASecondAndResumesAnAbandonedOne(t *testing.T) {
 	t.Parallel()
-	src, store := projections.NewMemorySource(), openStore(t)
+	src, store := projectionstest.NewMemorySource(), openStore(t)
 	last := appendMany(src, 50)
 	block := make(chan struct{})
 	var blocked atomic.Bool
@@ -183,8 +184,8 @@ func TestRebuildRefusesASecondAndResumesAnAbandonedOne(t *testing.T) {
 		t.Errorf("pointers %+v after resuming copy %d (resumed %v)", g2, g.Building, resumed)
 	}
 	clean := openStore(t)
-	c := start(t, src, clean, tallySub(nil), 1000)
-	c.waitFor(t, last.Position)
+	c := projectionstest.Start(t, src, clean, tallySub(nil), 1000)
+	c.WaitFor(t, last.Position)
 	if diff := cmp.Diff(snapshot(t, clean, "tally~1"), snapshot(t, store, fmt.Sprintf("tally~%d", g2.Live))); diff != "" {
 		t.Errorf("resumed rebuild differs from a clean build (-want +got):\n%s", diff)
 	}
@@ -192,7 +193,7 @@ func TestRebuildRefusesASecondAndResumesAnAbandonedOne(t *testing.T) {
 
 func TestInterruptedRebuildIsResumedAtOnce(t *testing.T) {
 	t.Parallel()
-	src, store := projections.NewMemorySource(), openStore(t)
+	src, store := projectionstest.NewMemorySource(), openStore(t)
 	appendMany(src, 40)
 	stopAt := src.Events()[15].Position
 	ctx, interrupt := context.WithCancel(context.Background())
@@ -223,12 +224,12 @@ func TestInterruptedRebuildIsResumedAtOnce(t *testing.T) {
 
 func TestRebuildKeepsTheOldCopyForItsGrace(t *testing.T) {
 	t.Parallel()
-	src, store := projections.NewMemorySource(), openStore(t)
+	src, store := projectionstest.NewMemorySource(), openStore(t)
 	last := appendMany(src, 30)
 	sub := tallySub(nil)
-	r := start(t, src, store, sub, 16)
-	r.waitFor(t, last.Position)
-	r.stop()
+	r := projectionstest.Start(t, src, store, sub, 16)
+	r.WaitFor(t, last.Position)
+	r.Stop()
 
 	// A short lease makes the heartbeat tick every few milliseconds, well
 	// inside the grace.

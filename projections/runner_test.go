@@ -13,6 +13,7 @@ import (
 
 	"github.com/vetclinic/clinic/bolt"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
 // tally is a test read model: per stream, how many events and which.
@@ -55,60 +56,7 @@ func openStore(t testing.TB) *bolt.Store {
 	return s
 }
 
-// started is a running Runner and the means to wait for it.
-type started struct {
-	r    *projections.Runner
-	mu   sync.Mutex
-	cp   projections.Checkpoint
-	tick chan struct{}
-	stop func()
-}
-
-func start(t *testing.T, src projections.Source, store projections.Store, sub projections.Subscriber, batch int) *started {
-	t.Helper()
-	s := &started{tick: make(chan struct{}, 1)}
-	s.r = &projections.Runner{Source: src, Store: store, Subscriber: sub, Namespace: sub.Name + "~1", BatchSize: batch,
-		MaxBackoff: 20 * time.Millisecond,
-		OnCommit: func(cp projections.Checkpoint) {
-			s.mu.Lock()
-			s.cp = cp
-			s.mu.Unlock()
-			select {
-			case s.tick <- struct{}{}:
-			default:
-			}
-		}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.r.Run(ctx)
-	}()
-	s.stop = func() { cancel(); <-done }
-	t.Cleanup(s.stop)
-	return s
-}
-
-// waitFor blocks until the runner has committed up to p.
-func (s *started) waitFor(t *testing.T, p projections.Position) {
-	t.Helper()
-	timeout := time.After(10 * time.Second)
-	for {
-		s.mu.Lock()
-		reached := !s.cp.Position.Less(p)
-		s.mu.Unlock()
-		if reached {
-			return
-		}
-		select {
-		case <-s.tick:
-		case <-timeout:
-			t.Fatalf("runner did not reach %v; status %+v", p, s.r.Status())
-		}
-	}
-}
-
-func appendMany(src *projections.MemorySource, n int) projections.Event {
+func appendMany(src *projectionstest.MemorySource, n int) projections.Event {
 	var last projections.Event
 	for i := 0; i < n; i++ {
 		last = src.Append(fmt.Sprintf("t-%d", i%7), "Ticked", []byte(`{}`))
@@ -141,12 +89,12 @@ func snapshot(t *testing.T, store projections.Store, ns string) map[string]tally
 
 func TestRunnerCatchUpThenLive(t *testing.T) {
 	t.Parallel()
-	src, store := projections.NewMemorySource(), openStore(t)
+	src, store := projectionstest.NewMemorySource(), openStore(t)
 	last := appendMany(src, 100)
-	r := start(t, src, store, tallySub(nil), 16)
-	r.waitFor(t, last.Position)
+	r := projectionstest.Start(t, src, store, tallySub(nil), 16)
+	r.WaitFor(t, last.Position)
 	last = appendMany(src, 10)
-	r.waitFor(t, last.Position)
+	r.WaitFor(t, last.Position)
 	got := snapshot(t, store, "tally~1")
 	total := 0
 	for _, v := range got {
@@ -158,26 +106,26 @@ func TestRunnerCatchUpThenLive(t *testing.T) {
 	if total != 110 {
 		t.Errorf("folded %d events, want 110", total)
 	}
-	if st := r.r.Status(); !st.Live || st.Checkpoint.Events != 110 {
+	if st := r.R.Status(); !st.Live || st.Checkpoint.Events != 110 {
 		t.Errorf("status %+v, want live after 110 events", st)
 	}
 }
 
 func TestRedeliveryChangesNothing(t *testing.T) {
 	t.Parallel()
-	src, store := projections.NewMemorySource(), openStore(t)
+	src, store := projectionstest.NewMemorySource(), openStore(t)
 	last := appendMany(src, 60)
-	r := start(t, src, store, tallySub(nil), 8)
-	r.waitFor(t, last.Position)
-	r.stop()
+	r := projectionstest.Start(t, src, store, tallySub(nil), 8)
+	r.WaitFor(t, last.Position)
+	r.Stop()
 	want := snapshot(t, store, "tally~1")
 
 	// Forget the checkpoint: every event is delivered a second time.
 	if err := store.Commit(context.Background(), "tally~1", nil, &projections.Checkpoint{}); err != nil {
 		t.Fatal(err)
 	}
-	r2 := start(t, src, store, tallySub(nil), 5)
-	r2.waitFor(t, last.Position)
+	r2 := projectionstest.Start(t, src, store, tallySub(nil), 5)
+	r2.WaitFor(t, last.Position)
 	if diff := cmp.Diff(want, snapshot(t, store, "tally~1")); diff != "" {
 		t.Errorf("read model changed by redelivery (-want +got):\n%s", diff)
 	}
@@ -185,20 +133,20 @@ func TestRedeliveryChangesNothing(t *testing.T) {
 
 func TestRestartMidCatchUpMatchesCleanBuild(t *testing.T) {
 	t.Parallel()
-	src := projections.NewMemorySource()
+	src := projectionstest.NewMemorySource()
 	last := appendMany(src, 200)
 
 	clean := openStore(t)
-	c := start(t, src, clean, tallySub(nil), 1000)
-	c.waitFor(t, last.Position)
+	c := projectionstest.Start(t, src, clean, tallySub(nil), 1000)
+	c.WaitFor(t, last.Position)
 	want := snapshot(t, clean, "tally~1")
 
 	store := openStore(t)
-	r := start(t, src, store, tallySub(nil), 7)
-	r.waitFor(t, src.Events()[50].Position) // somewhere in the middle
-	r.stop()
-	r2 := start(t, src, store, tallySub(nil), 7)
-	r2.waitFor(t, last.Position)
+	r := projectionstest.Start(t, src, store, tallySub(nil), 7)
+	r.WaitFor(t, src.Events()[50].Position) // somewhere in the middle
+	r.Stop()
+	r2 := projectionstest.Start(t, src, store, tallySub(nil), 7)
+	r2.WaitFor(t, last.Position)
 	if diff := cmp.Diff(want, snapshot(t, store, "tally~1")); diff != "" {
 		t.Errorf("restarted build differs from a clean one (-want +got):\n%s", diff)
 	}
@@ -206,13 +154,13 @@ func TestRestartMidCatchUpMatchesCleanBuild(t *testing.T) {
 
 func TestDroppedSubscriptionResumes(t *testing.T) {
 	t.Parallel()
-	src, store := projections.NewMemorySource(), openStore(t)
+	src, store := projectionstest.NewMemorySource(), openStore(t)
 	last := appendMany(src, 20)
-	r := start(t, src, store, tallySub(nil), 4)
-	r.waitFor(t, last.Position)
+	r := projectionstest.Start(t, src, store, tallySub(nil), 4)
+	r.WaitFor(t, last.Position)
 	src.Drop()
 	last = appendMany(src, 20)
-	r.waitFor(t, last.Position)
+	r.WaitFor(t, last.Position)
 	total := 0
 	for _, v := range snapshot(t, store, "tally~1") {
 		total += v.Count
@@ -220,7 +168,7 @@ func TestDroppedSubscriptionResumes(t *testing.T) {
 	if total != 40 {
 		t.Errorf("folded %d events, want 40 (nothing lost or doubled)", total)
 	}
-	if st := r.r.Status(); st.Drops < 1 || st.LastError == "" {
+	if st := r.R.Status(); st.Drops < 1 || st.LastError == "" {
 		t.Errorf("status %+v, want the drop counted and its error kept", st)
 	}
 }
@@ -229,7 +177,7 @@ var errPoison = errors.New("poison")
 
 func TestPoisonEventIsParkedAndReplayed(t *testing.T) {
 	t.Parallel()
-	src, store := projections.NewMemorySource(), openStore(t)
+	src, store := projectionstest.NewMemorySource(), openStore(t)
 	src.Append("t-0", "Ticked", nil)
 	bad := src.AppendWithID("bad-event", "t-1", "Ticked", nil)
 	src.Append("t-1", "Ticked", nil)
@@ -249,8 +197,8 @@ func TestPoisonEventIsParkedAndReplayed(t *testing.T) {
 		}
 		return nil
 	}
-	r := start(t, src, store, tallySub(fail), 100)
-	r.waitFor(t, last.Position)
+	r := projectionstest.Start(t, src, store, tallySub(fail), 100)
+	r.WaitFor(t, last.Position)
 	parked, err := store.ParkedEvents(context.Background(), "tally")
 	if err != nil || len(parked) != 1 || parked[0].Event.ID != bad.ID || parked[0].Attempts != 3 {
 		t.Fatalf("parked = %+v, %v; want the bad event after 3 attempts", parked, err)
@@ -305,11 +253,11 @@ func (s *flakyStore) Get(ctx context.Context, ns, coll, id string) (projections.
 
 func TestUnreachableStoreParksNothing(t *testing.T) {
 	t.Parallel()
-	src, inner := projections.NewMemorySource(), openStore(t)
+	src, inner := projectionstest.NewMemorySource(), openStore(t)
 	last := appendMany(src, 20)
 	store := &flakyStore{Store: inner}
-	r := start(t, src, store, tallySub(nil), 4)
-	r.waitFor(t, last.Position)
+	r := projectionstest.Start(t, src, store, tallySub(nil), 4)
+	r.WaitFor(t, last.Position)
 	if parked, err := inner.ParkedEvents(context.Background(), "tally"); err != nil || len(parked) != 0 {
 		t.Fatalf("parked = %+v, %v; want nothing parked for a store failure", parked, err)
 	}
@@ -320,14 +268,14 @@ func TestUnreachableStoreParksNothing(t *testing.T) {
 	if total != 20 {
 		t.Errorf("folded %d events, want 20", total)
 	}
-	if st := r.r.Status(); st.Drops < 1 || st.Parked != 0 {
+	if st := r.R.Status(); st.Drops < 1 || st.Parked != 0 {
 		t.Errorf("status %+v, want the store failure counted as a drop, nothing parked", st)
 	}
 }
 
 func TestReplayParkedStopsWhenTheStoreCannotBeRead(t *testing.T) {
 	t.Parallel()
-	src, inner := projections.NewMemorySource(), openStore(t)
+	src, inner := projectionstest.NewMemorySource(), openStore(t)
 	ev := src.Append("t-0", "Ticked", nil)
 	p := projections.Parked{Subscriber: "tally", Event: ev, Error: "poison", Attempts: 3, ParkedAt: time.Now().UTC()}
 	if err := inner.Park(context.Background(), p); err != nil {

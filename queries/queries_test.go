@@ -14,13 +14,14 @@ import (
 	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 	"github.com/vetclinic/clinic/queries"
 )
 
 var seoul, _ = time.LoadLocation("Asia/Seoul")
 
 type fixture struct {
-	src   *projections.MemorySource
+	src   *projectionstest.MemorySource
 	store *bolt.Store
 	svc   *queries.Service
 	last  projections.Event
@@ -36,7 +37,7 @@ func (f *fixture) place(t *testing.T, phone, doctor string, slot time.Time) uuid
 	return id
 }
 
-func appendEvent(t *testing.T, src *projections.MemorySource, stream string, e domain.Event) projections.Event {
+func appendEvent(t *testing.T, src *projectionstest.MemorySource, stream string, e domain.Event) projections.Event {
 	t.Helper()
 	b, err := json.Marshal(e)
 	if err != nil {
@@ -78,7 +79,7 @@ func newFixture(t *testing.T, o queries.Options) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return &fixture{src: projections.NewMemorySource(), store: s, svc: queries.New(s, o)}
+	return &fixture{src: projectionstest.NewMemorySource(), store: s, svc: queries.New(s, o)}
 }
 
 var slot = time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/notice"
 	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/notice/webhook"
@@ -91,7 +92,7 @@ func startNotice(ctx context.Context, e *serveEnv) error {
 	n, err := newNoticeRole(noticeOptions{
 		notify: e.cfg.notify, webhookURL: e.cfg.webhookURL, webhookSecret: e.cfg.webhookSecret,
 		locale: locale, reminderHour: e.cfg.reminderHour,
-	}, e.clinic, rs, projections.ESDBSource{Client: e.esdb}, e.log)
+	}, e.clinic, rs, esdb.Source{Client: e.esdb}, e.log)
 	if err != nil {
 		return err
 	}

@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/vetclinic/clinic/bolt"
+	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/mongodb"
 	"github.com/vetclinic/clinic/projections"
 )
@@ -32,8 +33,8 @@ func readDir(data string) string { return filepath.Join(data, "read") }
 
 // openReadSide opens the read store: MongoDB when mongoURL is set, else
 // bbolt in <data>/read.
-func openReadSide(ctx context.Context, data, mongoURL, mongoDB string, c *esdb.Client, loc *time.Location, log *slog.Logger) (*readSide, error) {
-	rs := &readSide{source: projections.ESDBSource{Client: c}, loc: loc}
+func openReadSide(ctx context.Context, data, mongoURL, mongoDB string, c *esdbclient.Client, loc *time.Location, log *slog.Logger) (*readSide, error) {
+	rs := &readSide{source: esdb.Source{Client: c}, loc: loc}
 	if mongoURL != "" {
 		store, disconnect, err := mongodb.Connect(ctx, mongoURL, mongoDB)
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/vetclinic/clinic/auth"
 	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore"
 	"github.com/vetclinic/clinic/httpapi"
 )
@@ -208,9 +209,7 @@ func connectESDBLogged(url string, log *slog.Logger) (*esdbclient.Client, error)
 		return nil, fmt.Errorf("serve: --esdb: %w", err)
 	}
 	if log != nil {
-		cfg.Logger = func(level esdbclient.LogLevel, format string, args ...any) {
-			log.Debug(fmt.Sprintf(format, args...), "level", level)
-		}
+		cfg.Logger = esdb.ClientLogger(log)
 	}
 	c, err := esdbclient.NewClient(cfg)
 	if err != nil {

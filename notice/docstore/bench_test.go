@@ -11,11 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/bolt"
 	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/notice"
 	"github.com/vetclinic/clinic/notice/docstore"
@@ -26,7 +27,7 @@ import (
 // lagRig is the notice role on the embedded event store, bbolt and a
 // de-duplicating webhook receiver that can be taken down.
 type lagRig struct {
-	client   *esdb.Client
+	client   *esdbclient.Client
 	mu       sync.Mutex
 	down     bool
 	received map[string]time.Time // first acceptance per webhook-id
@@ -66,7 +67,7 @@ func newLagRig(b *testing.B, want int, cfg notice.DeliveryConfig) *lagRig {
 	if err != nil {
 		b.Fatal(err)
 	}
-	role, err := docstore.NewRole(rs, projections.ESDBSource{Client: r.client}, ch,
+	role, err := docstore.NewRole(rs, esdb.Source{Client: r.client}, ch,
 		docstore.RoleConfig{Notice: notice.Config{Clinic: "C"}, Delivery: cfg, Zone: seoul(b)})
 	if err != nil {
 		b.Fatal(err)
@@ -100,8 +101,8 @@ func (r *lagRig) place(ctx context.Context) (string, time.Time, error) {
 	}}
 	data, _ := json.Marshal(e)
 	evID := uuid.New()
-	_, err := r.client.AppendToStream(ctx, reservation.Stream(id), esdb.AppendToStreamOptions{ExpectedRevision: esdb.NoStream{}},
-		esdb.EventData{EventID: evID, EventType: e.EventType(), ContentType: esdb.ContentTypeJson, Data: data})
+	_, err := r.client.AppendToStream(ctx, reservation.Stream(id), esdbclient.AppendToStreamOptions{ExpectedRevision: esdbclient.NoStream{}},
+		esdbclient.EventData{EventID: evID, EventType: e.EventType(), ContentType: esdbclient.ContentTypeJson, Data: data})
 	return evID.String(), time.Now(), err
 }
 

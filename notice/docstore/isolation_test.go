@@ -12,16 +12,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/bolt"
 	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/notice"
 	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/notice/webhook"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -122,8 +124,8 @@ func (r *receiver) waitFor(t *testing.T, done func(hit) bool) {
 // rig is the notice role on an in-memory $all and a bbolt read store.
 type rig struct {
 	t      *testing.T
-	source *projections.MemorySource
-	esdb   *esdb.Client // when set, $all is the embedded event store instead of source
+	source *projectionstest.MemorySource
+	esdb   *esdbclient.Client // when set, $all is the embedded event store instead of source
 	rs     *bolt.Store
 	store  *docstore.Store
 	recv   *receiver
@@ -188,7 +190,7 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rs.Close() })
-	return &rig{t: t, source: projections.NewMemorySource(), rs: rs, store: docstore.New(rs), recv: newReceiver(t),
+	return &rig{t: t, source: projectionstest.NewMemorySource(), rs: rs, store: docstore.New(rs), recv: newReceiver(t),
 		saved: make(chan notice.Message, 100000),
 		cfg: notice.DeliveryConfig{Workers: 4, MaxAttempts: 5, InitialInterval: 2 * time.Millisecond,
 			MaxInterval: 20 * time.Millisecond, PollInterval: 20 * time.Millisecond}}
@@ -205,7 +207,7 @@ func (r *rig) start() (stop func(), runner *projections.Runner) {
 	}
 	var src projections.Source = r.source
 	if r.esdb != nil {
-		src = projections.ESDBSource{Client: r.esdb}
+		src = esdb.Source{Client: r.esdb}
 	}
 	role, err := docstore.NewRole(r.rs, src, ch, docstore.RoleConfig{
 		Notice: notice.Config{Clinic: "C"}, Delivery: r.cfg, Zone: seoul(t), Messages: watchedStore{r.store, r.saved},
@@ -239,8 +241,8 @@ func (r *rig) place() string {
 	if r.esdb != nil {
 		evID := uuid.New()
 		_, err := r.esdb.AppendToStream(context.Background(), reservation.Stream(id),
-			esdb.AppendToStreamOptions{ExpectedRevision: esdb.NoStream{}},
-			esdb.EventData{EventID: evID, EventType: e.EventType(), ContentType: esdb.ContentTypeJson, Data: data})
+			esdbclient.AppendToStreamOptions{ExpectedRevision: esdbclient.NoStream{}},
+			esdbclient.EventData{EventID: evID, EventType: e.EventType(), ContentType: esdbclient.ContentTypeJson, Data: data})
 		if err != nil {
 			r.t.Fatal(err)
 		}

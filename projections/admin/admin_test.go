@@ -12,6 +12,7 @@ import (
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/projections"
 	"github.com/vetclinic/clinic/projections/admin"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
 // TestAdmin runs status, parked, replay-parked and a polled rebuild on a
@@ -23,7 +24,7 @@ func TestAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	src := projections.NewMemorySource()
+	src := projectionstest.NewMemorySource()
 	seoul, _ := time.LoadLocation("Asia/Seoul")
 	for i := 0; i < 30; i++ {
 		b, _ := json.Marshal(reservation.Placed{Visit: reservation.Visit{

@@ -1,4 +1,6 @@
-package projections
+// Package projectionstest holds test doubles for the projections runtime:
+// an in-memory $all and a runner started for a test.
+package projectionstest
 
 import (
 	"context"
@@ -7,20 +9,22 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/vetclinic/clinic/projections"
 )
 
 // MemorySource is an in-memory $all for tests of subscribers: Append adds
 // events, Drop ends every open subscription (as a server restart would).
 type MemorySource struct {
 	mu      sync.Mutex
-	events  []Event
+	events  []projections.Event
 	changed chan struct{} // closed and replaced on every change
 	gen     int           // bumped by Drop
 	revs    map[string]uint64
 	now     func() time.Time
 }
 
-var _ Source = (*MemorySource)(nil)
+var _ projections.Source = (*MemorySource)(nil)
 
 // NewMemorySource returns an empty $all.
 func NewMemorySource() *MemorySource {
@@ -34,18 +38,18 @@ func (m *MemorySource) notify() {
 
 // Append adds an event of type typ with data to stream and returns it as
 // recorded (positions count up from 1, ids are fresh unless given by id).
-func (m *MemorySource) Append(stream, typ string, data []byte) Event {
+func (m *MemorySource) Append(stream, typ string, data []byte) projections.Event {
 	return m.AppendWithID(uuid.NewString(), stream, typ, data)
 }
 
 // AppendWithID is Append with a chosen event id.
-func (m *MemorySource) AppendWithID(id, stream, typ string, data []byte) Event {
+func (m *MemorySource) AppendWithID(id, stream, typ string, data []byte) projections.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rev := m.revs[stream]
 	m.revs[stream] = rev + 1
 	n := uint64(len(m.events) + 1)
-	ev := Event{ID: id, Type: typ, Stream: stream, Revision: rev, Position: Position{Commit: n * 100, Prepare: n * 100},
+	ev := projections.Event{ID: id, Type: typ, Stream: stream, Revision: rev, Position: projections.Position{Commit: n * 100, Prepare: n * 100},
 		Created: m.now().UTC(), Data: data}
 	m.events = append(m.events, ev)
 	m.notify()
@@ -53,10 +57,10 @@ func (m *MemorySource) AppendWithID(id, stream, typ string, data []byte) Event {
 }
 
 // Events returns everything appended so far.
-func (m *MemorySource) Events() []Event {
+func (m *MemorySource) Events() []projections.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]Event(nil), m.events...)
+	return append([]projections.Event(nil), m.events...)
 }
 
 // Drop ends every open subscription with ErrDropped.
@@ -68,7 +72,7 @@ func (m *MemorySource) Drop() {
 }
 
 // Subscribe implements Source.
-func (m *MemorySource) Subscribe(ctx context.Context, from Position, f Filter) (Stream, error) {
+func (m *MemorySource) Subscribe(ctx context.Context, from projections.Position, f projections.Filter) (projections.Stream, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ctx, cancel := context.WithCancel(ctx)
@@ -79,8 +83,8 @@ type memStream struct {
 	m        *MemorySource
 	ctx      context.Context
 	cancel   context.CancelFunc
-	from     Position
-	filter   Filter
+	from     projections.Position
+	filter   projections.Filter
 	gen      int
 	next     int
 	caughtUp bool
@@ -88,20 +92,20 @@ type memStream struct {
 
 func (s *memStream) Close() error { s.cancel(); return nil }
 
-func (s *memStream) Recv() (Message, error) {
+func (s *memStream) Recv() (projections.Message, error) {
 	for {
 		s.m.mu.Lock()
 		if s.gen != s.m.gen {
 			s.m.mu.Unlock()
-			return Message{}, ErrDropped
+			return projections.Message{}, projections.ErrDropped
 		}
-		var skipped *Position
+		var skipped *projections.Position
 		for s.next < len(s.m.events) {
 			ev := s.m.events[s.next]
 			s.next++
 			if s.from.Less(ev.Position) && s.filter.Match(ev) {
 				s.m.mu.Unlock()
-				return Message{Event: &ev}, nil
+				return projections.Message{Event: &ev}, nil
 			}
 			skipped = &ev.Position
 		}
@@ -109,25 +113,25 @@ func (s *memStream) Recv() (Message, error) {
 			// Like the server's filtered-read checkpoints: the subscriber
 			// may move its checkpoint past events it does not see.
 			s.m.mu.Unlock()
-			return Message{Checkpoint: skipped}, nil
+			return projections.Message{Checkpoint: skipped}, nil
 		}
 		if !s.caughtUp {
 			s.caughtUp = true
 			s.m.mu.Unlock()
-			return Message{CaughtUp: true}, nil
+			return projections.Message{CaughtUp: true}, nil
 		}
 		changed := s.m.changed
 		s.m.mu.Unlock()
 		select {
 		case <-changed:
 		case <-s.ctx.Done():
-			return Message{}, errors.Join(ErrDropped, s.ctx.Err())
+			return projections.Message{}, errors.Join(projections.ErrDropped, s.ctx.Err())
 		}
 	}
 }
 
 // Head implements Source.
-func (m *MemorySource) Head(ctx context.Context, f Filter) (Event, error) {
+func (m *MemorySource) Head(ctx context.Context, f projections.Filter) (projections.Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i := len(m.events) - 1; i >= 0; i-- {
@@ -135,11 +139,11 @@ func (m *MemorySource) Head(ctx context.Context, f Filter) (Event, error) {
 			return m.events[i], nil
 		}
 	}
-	return Event{}, nil
+	return projections.Event{}, nil
 }
 
 // Count implements Source.
-func (m *MemorySource) Count(ctx context.Context, from Position, f Filter, max int) (int, error) {
+func (m *MemorySource) Count(ctx context.Context, from projections.Position, f projections.Filter, max int) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n := 0
@@ -152,7 +156,7 @@ func (m *MemorySource) Count(ctx context.Context, from Position, f Filter, max i
 }
 
 // AnyUpTo implements Source.
-func (m *MemorySource) AnyUpTo(ctx context.Context, from Position, upTo uint64, f Filter) (bool, error) {
+func (m *MemorySource) AnyUpTo(ctx context.Context, from projections.Position, upTo uint64, f projections.Filter) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, e := range m.events {

@@ -1,21 +1,25 @@
-package projections_test
+package esdb_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 
+	"github.com/vetclinic/clinic/bolt"
 	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
-func placedEvent(t testing.TB, i int) (string, esdb.EventData) {
+func placedEvent(t testing.TB, i int) (string, esdbclient.EventData) {
 	id := uuid.New()
 	slot := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i%40) * 15 * time.Minute)
 	b, err := json.Marshal(reservation.Placed{Visit: reservation.Visit{ReservationID: id, MedicalRecordID: reservation.MedicalRecordID(id),
@@ -24,7 +28,7 @@ func placedEvent(t testing.TB, i int) (string, esdb.EventData) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return reservation.Stream(id), esdb.EventData{EventID: id, EventType: reservation.TypePlaced, ContentType: esdb.ContentTypeJson, Data: b}
+	return reservation.Stream(id), esdbclient.EventData{EventID: id, EventType: reservation.TypePlaced, ContentType: esdbclient.ContentTypeJson, Data: b}
 }
 
 // TestLookupOnTheEventStore runs the lookup projection on the embedded
@@ -34,15 +38,15 @@ func TestLookupOnTheEventStore(t *testing.T) {
 	t.Parallel()
 	client := esdbtest.Client(t)
 	ctx := context.Background()
-	other := esdb.EventData{EventType: "SomethingElse", ContentType: esdb.ContentTypeJson, Data: []byte(`{}`)}
+	other := esdbclient.EventData{EventType: "SomethingElse", ContentType: esdbclient.ContentTypeJson, Data: []byte(`{}`)}
 	var streams []string
-	appendOne := func(i int) *esdb.WriteResult {
+	appendOne := func(i int) *esdbclient.WriteResult {
 		stream, ev := placedEvent(t, i)
-		res, err := client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{}, ev)
+		res, err := client.AppendToStream(ctx, stream, esdbclient.AppendToStreamOptions{}, ev)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := client.AppendToStream(ctx, "unrelated-1", esdb.AppendToStreamOptions{}, other); err != nil {
+		if _, err := client.AppendToStream(ctx, "unrelated-1", esdbclient.AppendToStreamOptions{}, other); err != nil {
 			t.Fatal(err)
 		}
 		streams = append(streams, stream)
@@ -52,7 +56,7 @@ func TestLookupOnTheEventStore(t *testing.T) {
 		appendOne(i)
 	}
 	store := openStore(t)
-	src := projections.ESDBSource{Client: client}
+	src := esdb.Source{Client: client}
 	head, err := src.Head(ctx, projections.ClinicFilter())
 	if err != nil {
 		t.Fatal(err)
@@ -73,14 +77,14 @@ func TestLookupOnTheEventStore(t *testing.T) {
 	if more, err := src.AnyUpTo(ctx, projections.Position{}, end.Position.Commit, projections.ClinicFilter()); err != nil || !more {
 		t.Errorf("AnyUpTo from the start = %v, %v; want true", more, err)
 	}
-	r := start(t, src, store, projections.Lookup(seoul), 7)
-	r.waitFor(t, head.Position)
-	r.stop()
+	r := projectionstest.Start(t, src, store, projections.Lookup(seoul), 7)
+	r.WaitFor(t, head.Position)
+	r.Stop()
 	last := appendOne(20) // while stopped
-	r2 := start(t, src, store, projections.Lookup(seoul), 7)
-	r2.waitFor(t, projections.Position{Commit: last.CommitPosition, Prepare: last.PreparePosition})
+	r2 := projectionstest.Start(t, src, store, projections.Lookup(seoul), 7)
+	r2.WaitFor(t, projections.Position{Commit: last.CommitPosition, Prepare: last.PreparePosition})
 	last = appendOne(21) // live
-	r2.waitFor(t, projections.Position{Commit: last.CommitPosition, Prepare: last.PreparePosition})
+	r2.WaitFor(t, projections.Position{Commit: last.CommitPosition, Prepare: last.PreparePosition})
 
 	for _, s := range streams {
 		id := s[len(reservation.StreamPrefix):]
@@ -93,7 +97,19 @@ func TestLookupOnTheEventStore(t *testing.T) {
 			t.Errorf("reservation %s: %+v (want one timeline entry: nothing doubled)", id, res)
 		}
 	}
-	if st := r2.r.Status(); !st.Live || st.Checkpoint.Events != 22 {
+	if st := r2.R.Status(); !st.Live || st.Checkpoint.Events != 22 {
 		t.Errorf("status after restart %+v, want live after 22 events in all", st)
 	}
+}
+
+var seoul, _ = time.LoadLocation("Asia/Seoul")
+
+func openStore(t testing.TB) *bolt.Store {
+	t.Helper()
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "read.db"), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

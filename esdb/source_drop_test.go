@@ -1,4 +1,4 @@
-package projections_test
+package esdb_test
 
 import (
 	"context"
@@ -6,11 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
+	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
 // TestSubscriptionSurvivesAServerRestart stops the embedded event store
@@ -31,9 +33,9 @@ func TestSubscriptionSurvivesAServerRestart(t *testing.T) {
 	appendOne := func(i int) projections.Position {
 		t.Helper()
 		stream, ev := placedEvent(t, i)
-		var res *esdb.WriteResult
+		var res *esdbclient.WriteResult
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if res, err = client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{}, ev); err == nil {
+			if res, err = client.AppendToStream(ctx, stream, esdbclient.AppendToStreamOptions{}, ev); err == nil {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -48,13 +50,13 @@ func TestSubscriptionSurvivesAServerRestart(t *testing.T) {
 	}
 	last := appendOne(5)
 	store := openStore(t)
-	r := start(t, projections.ESDBSource{Client: client}, store, projections.Lookup(seoul), 100)
-	r.waitFor(t, last)
+	r := projectionstest.Start(t, esdb.Source{Client: client}, store, projections.Lookup(seoul), 100)
+	r.WaitFor(t, last)
 
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); r.r.Status().Drops == 0; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); r.R.Status().Drops == 0; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the runner never noticed the server going away")
 		}
@@ -65,7 +67,7 @@ func TestSubscriptionSurvivesAServerRestart(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	last = appendOne(6)
-	r.waitFor(t, last)
+	r.WaitFor(t, last)
 
 	cp, _, _ := store.Checkpoint(ctx, "lookup~1")
 	if cp.Events != 7 {
@@ -78,7 +80,7 @@ func TestSubscriptionSurvivesAServerRestart(t *testing.T) {
 			t.Errorf("reservation %s: %+v (ok %v, %v); want it once", id, res, ok, err)
 		}
 	}
-	if st := r.r.Status(); st.Drops < 1 || st.LastError == "" {
+	if st := r.R.Status(); st.Drops < 1 || st.LastError == "" {
 		t.Errorf("status %+v: want the drop counted with its error", st)
 	}
 }
