@@ -102,7 +102,7 @@ func (c *Clinic) Validate() error {
 	seen := map[string]bool{}
 	for i, d := range c.Doctors {
 		f := fmt.Sprintf("doctors[%d]", i)
-		v.Check(ValidDoctorID(d.ID), f+".id", "1-64 letters, digits, '-' or '_'")
+		v.Check(ValidDoctorID(d.ID), f+".id", fmt.Sprintf("1-%d letters, digits, '-' or '_'", MaxDoctorIDBytes))
 		v.Check(!seen[d.ID], f+".id", "duplicate")
 		seen[d.ID] = true
 		v.Check(d.Name != "", f+".name", "required")
@@ -121,10 +121,14 @@ func (c *Clinic) Validate() error {
 	return v.Err()
 }
 
-// ValidDoctorID reports whether id can name a doctor: 1-64 ASCII letters,
-// digits, '-' or '_' (it becomes part of stream names and URL paths).
+// MaxDoctorIDBytes bounds a doctor's ID.
+const MaxDoctorIDBytes = 64
+
+// ValidDoctorID reports whether id can name a doctor: 1 to MaxDoctorIDBytes
+// ASCII letters, digits, '-' or '_' (it becomes part of stream names and URL
+// paths).
 func ValidDoctorID(id string) bool {
-	if len(id) == 0 || len(id) > 64 {
+	if len(id) == 0 || len(id) > MaxDoctorIDBytes {
 		return false
 	}
 	for _, c := range id {

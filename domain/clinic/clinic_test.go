@@ -43,6 +43,9 @@ func TestValidate(t *testing.T) {
 			t.Errorf("field %s not reported in %v", f, v.Fields)
 		}
 	}
+	if got, want := v.Fields["doctors[2].id"], "1-64 letters, digits, '-' or '_'"; got != want {
+		t.Errorf("doctors[2].id: %q, want %q", got, want)
+	}
 }
 
 func TestLookups(t *testing.T) {

@@ -240,3 +240,23 @@ func TestDecodeRoundTrip(t *testing.T) {
 		t.Errorf("unknown type err = %v", err)
 	}
 }
+
+// TestPrescriptionTexts pins the validation texts built from the field bound.
+func TestPrescriptionTexts(t *testing.T) {
+	t.Parallel()
+	r := New(recID)
+	r.Apply(opened())
+	_, err := r.AddPrescriptions([]Prescription{{Frequency: string(make([]byte, 501))}}, now, "dr-kim")
+	var ve *domain.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want a ValidationError", err)
+	}
+	for field, want := range map[string]string{
+		"items[0].drug": "required, at most 500 bytes", "items[0].dosage": "required, at most 500 bytes",
+		"items[0].frequency": "at most 500 bytes",
+	} {
+		if got := ve.Fields[field]; got != want {
+			t.Errorf("%s: %q, want %q", field, got, want)
+		}
+	}
+}
