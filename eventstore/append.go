@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -18,7 +16,6 @@ import (
 
 // streamsService implements the Streams gRPC service.
 type streamsService struct {
-	streams.UnimplementedStreamsServer
 	s         *store
 	w         *writer
 	log       *slog.Logger
@@ -27,10 +24,8 @@ type streamsService struct {
 	maxAppend int
 }
 
-var empty = &shared.Empty{}
-
 // Append appends the proposed messages that follow the options message.
-func (h *streamsService) Append(srv streams.Streams_AppendServer) error {
+func (h *streamsService) Append(srv grpc.ServerStream) error {
 	var msg rawMsg
 	if err := srv.RecvMsg(&msg); err != nil {
 		return err
@@ -86,9 +81,7 @@ func (h *streamsService) Append(srv streams.Streams_AppendServer) error {
 		return err
 	}
 	if o.wrong {
-		return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_WrongExpectedVersion_{
-			WrongExpectedVersion: wrongVersion(o),
-		}})
+		return srv.SendMsg(wrongVersionFrame(o))
 	}
 	return srv.SendMsg(successFrame(o.current, o.position))
 }
@@ -122,33 +115,14 @@ func streamDeleted(tr trailerSetter, stream string) error {
 	return status.Errorf(codes.FailedPrecondition, "Event stream '%s' is deleted.", stream)
 }
 
-func wrongVersion(o *op) *streams.AppendResp_WrongExpectedVersion {
-	w := &streams.AppendResp_WrongExpectedVersion{}
-	if o.current >= 0 {
-		w.CurrentRevisionOption = &streams.AppendResp_WrongExpectedVersion_CurrentRevision{CurrentRevision: uint64(o.current)}
-		w.CurrentRevisionOption_20_6_0 = &streams.AppendResp_WrongExpectedVersion_CurrentRevision_20_6_0{CurrentRevision_20_6_0: uint64(o.current)}
-	} else {
-		w.CurrentRevisionOption = &streams.AppendResp_WrongExpectedVersion_CurrentNoStream{CurrentNoStream: empty}
-		w.CurrentRevisionOption_20_6_0 = &streams.AppendResp_WrongExpectedVersion_NoStream_20_6_0{NoStream_20_6_0: empty}
-	}
-	switch o.expect.kind {
-	case expectRevision:
-		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedRevision{ExpectedRevision: o.expect.rev}
-	case expectNoStream:
-		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedNoStream{ExpectedNoStream: empty}
-	case expectExists:
-		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedStreamExists{ExpectedStreamExists: empty}
-	default:
-		w.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedAny{ExpectedAny: empty}
-	}
-	return w
-}
-
 // Delete soft-deletes a stream: it reads as not found, and a later append
 // continues its revisions.
-func (h *streamsService) Delete(ctx context.Context, req *streams.DeleteReq) (*streams.DeleteResp, error) {
-	opts := req.GetOptions()
-	o, err := h.deleteOp(ctx, opDelete, opts.GetStreamIdentifier(), deleteExpect(opts.GetExpectedStreamRevision()))
+func (h *streamsService) Delete(ctx context.Context, req []byte) (*frame, error) {
+	stream, exp, err := parseDeleteReq(req)
+	if err != nil {
+		return nil, err
+	}
+	o, err := h.deleteOp(ctx, opDelete, stream, exp)
 	if err != nil {
 		return nil, err
 	}
@@ -157,29 +131,24 @@ func (h *streamsService) Delete(ctx context.Context, req *streams.DeleteReq) (*s
 		// The client reads the position without checking for no_position.
 		o.position = h.s.head.Load()
 	}
-	return &streams.DeleteResp{PositionOption: &streams.DeleteResp_Position_{Position: &streams.DeleteResp_Position{
-		CommitPosition: o.position, PreparePosition: o.position,
-	}}}, nil
+	return positionFrame(o.position), nil
 }
 
 // Tombstone hard-deletes a stream: it can never be read or written again.
-func (h *streamsService) Tombstone(ctx context.Context, req *streams.TombstoneReq) (*streams.TombstoneResp, error) {
-	opts := req.GetOptions()
-	o, err := h.deleteOp(ctx, opTombstone, opts.GetStreamIdentifier(), tombstoneExpect(opts.GetExpectedStreamRevision()))
+func (h *streamsService) Tombstone(ctx context.Context, req []byte) (*frame, error) {
+	stream, exp, err := parseDeleteReq(req)
+	if err != nil {
+		return nil, err
+	}
+	o, err := h.deleteOp(ctx, opTombstone, stream, exp)
 	if err != nil {
 		return nil, err
 	}
 	defer putOp(o)
-	return &streams.TombstoneResp{PositionOption: &streams.TombstoneResp_Position_{Position: &streams.TombstoneResp_Position{
-		CommitPosition: o.position, PreparePosition: o.position,
-	}}}, nil
+	return positionFrame(o.position), nil
 }
 
-func (h *streamsService) deleteOp(ctx context.Context, kind opKind, id *shared.StreamIdentifier, exp expected) (*op, error) {
-	stream := string(id.GetStreamName())
-	if stream == "" {
-		return nil, status.Error(codes.InvalidArgument, "stream name is empty")
-	}
+func (h *streamsService) deleteOp(ctx context.Context, kind opKind, stream string, exp expected) (*op, error) {
 	o := getOp()
 	o.kind, o.stream, o.expect = kind, stream, exp
 	h.w.submit(o)
@@ -207,28 +176,4 @@ func wrongVersionTrailer(o *op) metadata.MD {
 	}
 	return metadata.Pairs("exception", "wrong-expected-version", "stream-name", o.stream,
 		"actual-version", actual, "expected-version", exp)
-}
-
-func deleteExpect(x any) expected {
-	switch v := x.(type) {
-	case *streams.DeleteReq_Options_Revision:
-		return expected{kind: expectRevision, rev: v.Revision}
-	case *streams.DeleteReq_Options_NoStream:
-		return expected{kind: expectNoStream}
-	case *streams.DeleteReq_Options_StreamExists:
-		return expected{kind: expectExists}
-	}
-	return expected{kind: expectAny}
-}
-
-func tombstoneExpect(x any) expected {
-	switch v := x.(type) {
-	case *streams.TombstoneReq_Options_Revision:
-		return expected{kind: expectRevision, rev: v.Revision}
-	case *streams.TombstoneReq_Options_NoStream:
-		return expected{kind: expectNoStream}
-	case *streams.TombstoneReq_Options_StreamExists:
-		return expected{kind: expectExists}
-	}
-	return expected{kind: expectAny}
 }

@@ -6,49 +6,48 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/gossip"
 	"github.com/google/uuid"
-
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 )
 
-// serverVersion is the EventStoreDB version whose protocol surface this
-// server follows; the client only parses it.
+// serverVersion is the KurrentDB version whose protocol surface this server
+// follows. Clients read features from the method list below, but they gate
+// some behaviour on the version too: the KurrentDB client, for one, expects
+// a caught_up message with a timestamp and a revision or position from 24.x
+// on, which this server sends. Nothing of 25.x (multi-stream appends,
+// AppendRecords) is implemented, so the version must not claim it.
 const serverVersion = "24.10.0"
 
-type features struct {
-	serverfeatures.UnimplementedServerFeaturesServer
-}
-
-// GetSupportedMethods lists the methods this server really implements.
-func (features) GetSupportedMethods(context.Context, *shared.Empty) (*serverfeatures.SupportedMethods, error) {
+// supportedMethods is ServerFeatures.GetSupportedMethods' answer: the
+// methods this server really implements, in the lower case clients compare.
+// Batch append and persistent subscriptions are missing, so clients never
+// try them.
+func supportedMethods() *frame {
 	const streams = "event_store.client.streams.streams"
 	const sf = "event_store.client.server_features.serverfeatures"
-	return &serverfeatures.SupportedMethods{
-		EventStoreServerVersion: serverVersion,
-		Methods: []*serverfeatures.SupportedMethod{
-			{ServiceName: streams, MethodName: "read"},
-			{ServiceName: streams, MethodName: "append"},
-			{ServiceName: streams, MethodName: "delete"},
-			{ServiceName: streams, MethodName: "tombstone"},
-			{ServiceName: sf, MethodName: "getsupportedmethods"},
-			{ServiceName: "event_store.client.gossip.gossip", MethodName: "read"},
-		},
-	}, nil
+	var m msg
+	for _, sm := range [][2]string{
+		{streams, "read"},
+		{streams, "append"},
+		{streams, "delete"},
+		{streams, "tombstone"},
+		{sf, "getsupportedmethods"},
+		{"event_store.client.gossip.gossip", "read"},
+	} {
+		m = m.bytes(1, msg(nil).str(1, sm[1]).str(2, sm[0]))
+	}
+	return m.str(2, serverVersion).frame()
 }
 
-// gossipService answers cluster discovery (esdb+discover:// or several
-// hosts in the URL) with this node alone, as the leader.
-type gossipService struct {
-	gossip.UnimplementedGossipServer
+// gossip answers cluster discovery (esdb+discover:// or several hosts in
+// the URL) with this node alone, as the leader.
+type gossip struct {
 	host string
 	port uint32
-	id   *shared.UUID
+	id   uuid.UUID
 	now  func() time.Time
 }
 
-func newGossip(addr string, now func() time.Time) (*gossipService, error) {
+func newGossip(addr string, now func() time.Time) (*gossip, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
@@ -57,16 +56,19 @@ func newGossip(addr string, now func() time.Time) (*gossipService, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &gossipService{host: host, port: uint32(p), id: &shared.UUID{Value: &shared.UUID_String_{String_: uuid.NewString()}}, now: now}, nil
+	return &gossip{host: host, port: uint32(p), id: uuid.New(), now: now}, nil
 }
 
-// Read returns the one-member cluster.
-func (g *gossipService) Read(context.Context, *shared.Empty) (*gossip.ClusterInfo, error) {
-	return &gossip.ClusterInfo{Members: []*gossip.MemberInfo{{
-		InstanceId:   g.id,
-		TimeStamp:    ticks(g.now()),
-		State:        gossip.MemberInfo_Leader,
-		IsAlive:      true,
-		HttpEndPoint: &gossip.EndPoint{Address: g.host, Port: g.port},
-	}}}, nil
+// MemberInfo.VNodeState Leader.
+const vnodeLeader = 8
+
+// read returns ClusterInfo{members: [this node]}.
+func (g *gossip) read(context.Context) *frame {
+	member := msg(nil).
+		bytes(1, uuidMsg(g.id)).
+		varint(2, uint64(ticks(g.now()))).
+		varint(3, vnodeLeader).
+		varint(4, 1).
+		bytes(5, msg(nil).str(1, g.host).varint(2, uint64(g.port)))
+	return msg(nil).bytes(1, member).frame()
 }

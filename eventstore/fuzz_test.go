@@ -31,5 +31,8 @@ func FuzzWire(f *testing.F) {
 		_ = parseMeta(b)
 		_ = encodeMeta(b, 7)
 		_, _ = decodeState(b)
+		_, _ = parseRead(b)
+		_, _, _ = parseDeleteReq(b)
+		_, _ = parseFilter(b)
 	})
 }

@@ -3,10 +3,7 @@ package eventstore
 import (
 	"math"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/grpc"
 )
 
 // readSpec is a parsed ReadReq.
@@ -27,60 +24,8 @@ type readSpec struct {
 	pos uint64
 }
 
-func parseRead(req *streams.ReadReq) (*readSpec, error) {
-	o := req.GetOptions()
-	if o == nil {
-		return nil, status.Error(codes.InvalidArgument, "read options are missing")
-	}
-	r := &readSpec{back: o.ReadDirection == streams.ReadReq_Options_Backwards}
-	switch so := o.StreamOption.(type) {
-	case *streams.ReadReq_Options_Stream:
-		r.stream = string(so.Stream.GetStreamIdentifier().GetStreamName())
-		if r.stream == "" {
-			return nil, status.Error(codes.InvalidArgument, "stream name is empty")
-		}
-		switch rv := so.Stream.RevisionOption.(type) {
-		case *streams.ReadReq_Options_StreamOptions_Revision:
-			r.rev = rv.Revision
-		case *streams.ReadReq_Options_StreamOptions_End:
-			r.fromEnd = true
-		default:
-			r.fromStart = true
-		}
-	case *streams.ReadReq_Options_All:
-		r.all = true
-		switch ao := so.All.AllOption.(type) {
-		case *streams.ReadReq_Options_AllOptions_Position:
-			r.pos = ao.Position.GetCommitPosition()
-		case *streams.ReadReq_Options_AllOptions_End:
-			r.fromEnd = true
-		default:
-			r.fromStart = true
-		}
-	default:
-		return nil, status.Error(codes.InvalidArgument, "read needs a stream or $all")
-	}
-	switch co := o.CountOption.(type) {
-	case *streams.ReadReq_Options_Subscription:
-		r.subscribe = true
-	case *streams.ReadReq_Options_Count:
-		r.count = co.Count
-	}
-	if f := o.GetFilter(); f != nil {
-		flt, err := newFilter(f)
-		if err != nil {
-			return nil, err
-		}
-		r.filter = flt
-	}
-	if _, ok := o.GetUuidOption().GetContent().(*streams.ReadReq_Options_UUIDOption_String_); ok {
-		r.stringIDs = true
-	}
-	return r, nil
-}
-
 // Read serves plain reads of a stream or $all, and subscriptions.
-func (h *streamsService) Read(req *streams.ReadReq, srv streams.Streams_ReadServer) error {
+func (h *streamsService) Read(req []byte, srv grpc.ServerStream) error {
 	r, err := parseRead(req)
 	if err != nil {
 		return err
@@ -110,15 +55,13 @@ func visible(stream string, st *streamState) (lo, hi int64) {
 	return lo, hi
 }
 
-func (h *streamsService) readStream(r *readSpec, srv streams.Streams_ReadServer) error {
+func (h *streamsService) readStream(r *readSpec, srv grpc.ServerStream) error {
 	st := h.s.state(r.stream)
 	if st != nil && st.tombstoned {
 		return streamDeleted(srv, r.stream)
 	}
 	if !st.exists() {
-		return srv.Send(&streams.ReadResp{Content: &streams.ReadResp_StreamNotFound_{StreamNotFound: &streams.ReadResp_StreamNotFound{
-			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.stream)},
-		}}})
+		return srv.SendMsg(streamNotFoundFrame(r.stream))
 	}
 	lo, hi := visible(r.stream, st)
 	var from int64
@@ -160,7 +103,7 @@ func (h *streamsService) readStream(r *readSpec, srv streams.Streams_ReadServer)
 	})
 }
 
-func (h *streamsService) readAll(r *readSpec, srv streams.Streams_ReadServer) error {
+func (h *streamsService) readAll(r *readSpec, srv grpc.ServerStream) error {
 	head := h.s.head.Load()
 	var from uint64
 	switch {

@@ -4,8 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"github.com/cockroachdb/pebble/v2"
+	"google.golang.org/grpc"
 )
 
 // A read step holds at most this much before it sends: the Pebble
@@ -48,10 +48,10 @@ func (b *batchOut) addEvent(rec []byte, pos uint64, stringIDs bool) {
 }
 
 func (b *batchOut) addCheckpoint(pos uint64) {
-	b.msgs = append(b.msgs, checkpointMsg(pos))
+	b.msgs = append(b.msgs, checkpointFrame(pos))
 }
 
-func (b *batchOut) send(srv streams.Streams_ReadServer) error {
+func (b *batchOut) send(srv grpc.ServerStream) error {
 	for _, m := range b.msgs {
 		if err := srv.SendMsg(m); err != nil {
 			return err
@@ -63,7 +63,7 @@ func (b *batchOut) send(srv streams.Streams_ReadServer) error {
 // sendSteps sends up to count events a step at a time, so no Pebble
 // iterator is open during a Send: fill adds the events from from on to out
 // (through the scan it runs) and says where the next step resumes.
-func sendSteps[P int64 | uint64](srv streams.Streams_ReadServer, out *batchOut, count uint64, from P,
+func sendSteps[P int64 | uint64](srv grpc.ServerStream, out *batchOut, count uint64, from P,
 	fill func(from P) (next P, more bool, err error)) error {
 	for count > 0 {
 		out.reset(count)

@@ -16,9 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/gossip"
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 )
@@ -115,7 +112,6 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 		grpc.InitialConnWindowSize(1<<20),
 		grpc.NumStreamWorkers(256),
 	)
-	serverfeatures.RegisterServerFeaturesServer(s.grpc, features{})
 	g, err := newGossip(s.addr, now)
 	if err != nil {
 		lis.Close()
@@ -124,15 +120,14 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 		st.close()
 		return nil, fmt.Errorf("eventstore: %w", err)
 	}
-	gossip.RegisterGossipServer(s.grpc, g)
-	streams.RegisterStreamsServer(s.grpc, &streamsService{
+	registerServices(s.grpc, &streamsService{
 		s:         st,
 		w:         s.writer,
 		log:       log,
 		now:       now,
 		closing:   s.closing,
 		maxAppend: maxAppend,
-	})
+	}, g)
 	go func() {
 		defer close(s.served)
 		if err := s.grpc.Serve(lis); err != nil {

@@ -3,8 +3,8 @@ package eventstore
 import (
 	"math"
 
-	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -19,7 +19,7 @@ var (
 	errShutdown = status.Error(codes.Unavailable, "the event store is shutting down")
 )
 
-func (h *streamsService) subscribe(r *readSpec, srv streams.Streams_ReadServer) error {
+func (h *streamsService) subscribe(r *readSpec, srv grpc.ServerStream) error {
 	if r.back {
 		return status.Error(codes.InvalidArgument, "subscriptions read forwards")
 	}
@@ -38,20 +38,18 @@ func (h *streamsService) subscribe(r *readSpec, srv streams.Streams_ReadServer) 
 // confirm sends the confirmation. Call it once the start is fixed: the
 // client may append the moment it holds the confirmation, and a start
 // read after that (from the end) would skip the event.
-func confirm(srv streams.Streams_ReadServer) error {
-	return srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{Confirmation: &streams.ReadResp_SubscriptionConfirmation{
-		SubscriptionId: uuid.NewString(),
-	}}})
+func confirm(srv grpc.ServerStream) error {
+	return srv.SendMsg(confirmFrame(uuid.NewString()))
 }
 
-func checkpointMsg(pos uint64) *streams.ReadResp {
-	return &streams.ReadResp{Content: &streams.ReadResp_Checkpoint_{Checkpoint: &streams.ReadResp_Checkpoint{
-		CommitPosition: pos, PreparePosition: pos,
-	}}}
-}
+// fellBehindLag is how many events a live subscription may find waiting
+// when it wakes before it counts as fallen behind: more than a few read
+// steps means it is reading a backlog, not following the head. It then gets
+// fell_behind, and caught_up again once it reaches the head.
+const fellBehindLag = 4 * stepEvents
 
 // wait sleeps until the next commit, the end of the call or Close.
-func (h *streamsService) wait(srv streams.Streams_ReadServer, ch <-chan struct{}) error {
+func (h *streamsService) wait(srv grpc.ServerStream, ch <-chan struct{}) error {
 	select {
 	case <-ch:
 		return nil
@@ -62,7 +60,7 @@ func (h *streamsService) wait(srv streams.Streams_ReadServer, ch <-chan struct{}
 	}
 }
 
-func (h *streamsService) subscribeAll(r *readSpec, srv streams.Streams_ReadServer) error {
+func (h *streamsService) subscribeAll(r *readSpec, srv grpc.ServerStream) error {
 	var next uint64 // next position to look at
 	switch {
 	case r.fromStart:
@@ -106,6 +104,12 @@ func (h *streamsService) subscribeAll(r *readSpec, srv streams.Streams_ReadServe
 		ch := h.s.sig.wait()
 		head := h.s.head.Load()
 		if next <= head {
+			if caughtUp && head-next+1 > fellBehindLag {
+				caughtUp = false
+				if err := srv.SendMsg(fellBehindFrame(liveMark{at: h.now(), all: true, pos: next - 1})); err != nil {
+					return err
+				}
+			}
 			err := sendSteps(srv, &out, math.MaxUint64, next, func(from uint64) (uint64, bool, error) {
 				return h.s.scanAll(srv.Context(), from, head, false, take)
 			})
@@ -119,11 +123,11 @@ func (h *streamsService) subscribeAll(r *readSpec, srv streams.Streams_ReadServe
 			caughtUp = true
 			if r.filter != nil && scanned > 0 {
 				scanned = 0
-				if err := srv.Send(checkpointMsg(lastScanned)); err != nil {
+				if err := srv.SendMsg(checkpointFrame(lastScanned)); err != nil {
 					return err
 				}
 			}
-			if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_CaughtUp_{CaughtUp: &streams.ReadResp_CaughtUp{}}}); err != nil {
+			if err := srv.SendMsg(caughtUpFrame(liveMark{at: h.now(), all: true, pos: next - 1})); err != nil {
 				return err
 			}
 		}
@@ -133,7 +137,7 @@ func (h *streamsService) subscribeAll(r *readSpec, srv streams.Streams_ReadServe
 	}
 }
 
-func (h *streamsService) subscribeStream(r *readSpec, srv streams.Streams_ReadServer) error {
+func (h *streamsService) subscribeStream(r *readSpec, srv grpc.ServerStream) error {
 	var next int64 // next revision to deliver
 	switch st := h.s.state(r.stream); {
 	case r.fromStart:
@@ -166,6 +170,12 @@ func (h *streamsService) subscribeStream(r *readSpec, srv streams.Streams_ReadSe
 			return streamDeleted(srv, r.stream)
 		}
 		if st != nil && st.last >= next {
+			if caughtUp && st.last-next+1 > fellBehindLag {
+				caughtUp = false
+				if err := srv.SendMsg(fellBehindFrame(liveMark{at: h.now(), rev: next - 1})); err != nil {
+					return err
+				}
+			}
 			lo, hi := visible(r.stream, st)
 			err := sendSteps(srv, &out, math.MaxUint64, next, func(from int64) (int64, bool, error) {
 				return h.s.scanStream(srv.Context(), r.stream, from, lo, hi, false, take)
@@ -178,7 +188,7 @@ func (h *streamsService) subscribeStream(r *readSpec, srv streams.Streams_ReadSe
 		}
 		if !caughtUp {
 			caughtUp = true
-			if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_CaughtUp_{CaughtUp: &streams.ReadResp_CaughtUp{}}}); err != nil {
+			if err := srv.SendMsg(caughtUpFrame(liveMark{at: h.now(), rev: next - 1})); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 )
 
 // confirmRace is a subscription's server stream whose client appends as
@@ -24,19 +25,22 @@ type confirmRace struct {
 
 func (c *confirmRace) Context() context.Context { return c.ctx }
 
-func (c *confirmRace) Send(m *streams.ReadResp) error { return c.SendMsg(m) }
-
 func (c *confirmRace) SendMsg(m any) error {
 	c.sent++
 	if c.sent == 1 {
 		c.onFirst()
 		return nil
 	}
-	if _, ok := m.(*frame); ok {
-		c.appeared++
-	}
-	if r, ok := m.(*streams.ReadResp); ok && r.GetCaughtUp() != nil {
-		c.cancel()
+	if f, ok := m.(*frame); ok {
+		var r streams.ReadResp
+		err := proto.Unmarshal(f.b, &r)
+		if err == nil && r.GetCaughtUp() != nil {
+			c.cancel()
+			return nil
+		}
+		if err == nil && r.GetEvent() != nil {
+			c.appeared++
+		}
 	}
 	return nil
 }
@@ -66,7 +70,11 @@ func TestSubscribeFromEndIncludesAppendAfterConfirmation(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		srv := &confirmRace{ctx: ctx, cancel: cancel, onFirst: func() { appendN(t, w, "pets", 1) }}
-		_ = h.Read(&streams.ReadReq{Options: opts}, srv)
+		req, err := proto.Marshal(&streams.ReadReq{Options: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = h.Read(req, srv)
 		cancel()
 		w.stop()
 		if err := s.close(); err != nil {
