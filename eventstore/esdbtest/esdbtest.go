@@ -5,63 +5,31 @@ package esdbtest
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
-	"github.com/vetclinic/clinic/eventstore"
+	"github.com/vetclinic/clinic/eventstore/storetest"
 )
 
 // EnvURL names the environment variable that points the tests at a real
 // server, for instance "esdb://127.0.0.1:2113?tls=false".
-const EnvURL = "ESDB_URL"
+const EnvURL = storetest.EnvURL
 
 // External reports whether the tests run against a real server (ESDB_URL set)
 // rather than the embedded one.
-func External() bool { return os.Getenv(EnvURL) != "" }
+func External() bool { return storetest.External() }
 
 // URL returns the connection string of a server for t: ESDB_URL when set,
 // else a fresh embedded server that is closed when t ends.
 func URL(t testing.TB) string {
 	t.Helper()
-	if u := os.Getenv(EnvURL); u != "" {
-		return u
-	}
-	srv, err := eventstore.Start(context.Background(), "127.0.0.1:0", eventstore.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatalf("start embedded event store: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Errorf("close embedded event store: %v", err)
-		}
-	})
-	return srv.URL()
+	return storetest.URL(t)
 }
 
-// Serve is URL for code that has no testing.TB yet, such as TestMain: it
-// returns ESDB_URL when set, else the URL of an embedded server with its data
-// in a new temporary directory. stop closes the server and removes the
-// directory; it must be called once. The error is the server's start error.
+// Serve is storetest.Serve: ESDB_URL, or an embedded server for TestMain.
 func Serve(ctx context.Context) (url string, stop func() error, err error) {
-	if u := os.Getenv(EnvURL); u != "" {
-		return u, func() error { return nil }, nil
-	}
-	dir, err := os.MkdirTemp("", "esdbtest-")
-	if err != nil {
-		return "", nil, fmt.Errorf("esdbtest: temporary directory: %w", err)
-	}
-	srv, err := eventstore.Start(ctx, "127.0.0.1:0", eventstore.Options{Dir: dir})
-	if err != nil {
-		return "", nil, errors.Join(fmt.Errorf("esdbtest: start embedded event store: %w", err), os.RemoveAll(dir))
-	}
-	stop = func() error {
-		return errors.Join(srv.Close(), os.RemoveAll(dir))
-	}
-	return srv.URL(), stop, nil
+	return storetest.Serve(ctx)
 }
 
 // Client returns an official client connected to URL(t), closed when t ends.
