@@ -12,6 +12,7 @@ import (
 	"github.com/vetclinic/clinic/eventstore"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/lookup"
 	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
@@ -50,7 +51,7 @@ func TestSubscriptionSurvivesAServerRestart(t *testing.T) {
 	}
 	last := appendOne(5)
 	store := openStore(t)
-	r := projectionstest.Start(t, esdb.Source{Client: client}, store, projections.Lookup(seoul), 100)
+	r := projectionstest.Start(t, esdb.Source{Client: client}, store, lookup.Subscriber(seoul), 100)
 	r.WaitFor(t, last)
 
 	if err := srv.Close(); err != nil {
@@ -74,8 +75,8 @@ func TestSubscriptionSurvivesAServerRestart(t *testing.T) {
 		t.Errorf("checkpoint counts %d events, want 7", cp.Events)
 	}
 	for _, id := range ids {
-		d, ok, err := store.Get(ctx, "lookup~1", projections.LookupColl, id)
-		var res projections.Reservation
+		d, ok, err := store.Get(ctx, "lookup~1", lookup.Coll, id)
+		var res lookup.Reservation
 		if err != nil || !ok || json.Unmarshal(d.Body, &res) != nil || len(res.Timeline) != 1 {
 			t.Errorf("reservation %s: %+v (ok %v, %v); want it once", id, res, ok, err)
 		}

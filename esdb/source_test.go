@@ -16,6 +16,7 @@ import (
 	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/lookup"
 	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
@@ -77,22 +78,22 @@ func TestLookupOnTheEventStore(t *testing.T) {
 	if more, err := src.AnyUpTo(ctx, projections.Position{}, end.Position.Commit, projections.ClinicFilter()); err != nil || !more {
 		t.Errorf("AnyUpTo from the start = %v, %v; want true", more, err)
 	}
-	r := projectionstest.Start(t, src, store, projections.Lookup(seoul), 7)
+	r := projectionstest.Start(t, src, store, lookup.Subscriber(seoul), 7)
 	r.WaitFor(t, head.Position)
 	r.Stop()
 	last := appendOne(20) // while stopped
-	r2 := projectionstest.Start(t, src, store, projections.Lookup(seoul), 7)
+	r2 := projectionstest.Start(t, src, store, lookup.Subscriber(seoul), 7)
 	r2.WaitFor(t, projections.Position{Commit: last.CommitPosition, Prepare: last.PreparePosition})
 	last = appendOne(21) // live
 	r2.WaitFor(t, projections.Position{Commit: last.CommitPosition, Prepare: last.PreparePosition})
 
 	for _, s := range streams {
 		id := s[len(reservation.StreamPrefix):]
-		d, ok, err := store.Get(ctx, "lookup~1", projections.LookupColl, id)
+		d, ok, err := store.Get(ctx, "lookup~1", lookup.Coll, id)
 		if err != nil || !ok {
 			t.Fatalf("reservation %s missing: %v", id, err)
 		}
-		var res projections.Reservation
+		var res lookup.Reservation
 		if err := json.Unmarshal(d.Body, &res); err != nil || len(res.Timeline) != 1 {
 			t.Errorf("reservation %s: %+v (want one timeline entry: nothing doubled)", id, res)
 		}
@@ -101,8 +102,6 @@ func TestLookupOnTheEventStore(t *testing.T) {
 		t.Errorf("status after restart %+v, want live after 22 events in all", st)
 	}
 }
-
-var seoul, _ = time.LoadLocation("Asia/Seoul")
 
 func openStore(t testing.TB) *bolt.Store {
 	t.Helper()
@@ -113,3 +112,5 @@ func openStore(t testing.TB) *bolt.Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+var seoul, _ = time.LoadLocation("Asia/Seoul")

@@ -12,22 +12,24 @@ import (
 
 	"github.com/vetclinic/clinic/auth"
 	"github.com/vetclinic/clinic/domain/phone"
-	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/availability"
+	"github.com/vetclinic/clinic/projections/ledger"
+	"github.com/vetclinic/clinic/projections/lookup"
 	"github.com/vetclinic/clinic/queries"
 )
 
 // LookupService answers the read side's queries; *queries.Service is one.
 type LookupService interface {
-	Reservation(ctx context.Context, v queries.Viewer, id string, minPosition uint64) (projections.Reservation, uint64, error)
+	Reservation(ctx context.Context, v queries.Viewer, id string, minPosition uint64) (lookup.Reservation, uint64, error)
 	// ReservationJSON is Reservation as the stored JSON object.
 	ReservationJSON(ctx context.Context, v queries.Viewer, id string, minPosition uint64) ([]byte, uint64, error)
-	Reservations(ctx context.Context, v queries.Viewer, phone string, minPosition uint64) ([]projections.Reservation, uint64, error)
-	DaySchedule(ctx context.Context, doctorID, day string, minPosition uint64) ([]projections.Reservation, uint64, error)
-	Invoice(ctx context.Context, invoiceID string, minPosition uint64) (projections.InvoiceAccount, uint64, error)
-	Customer(ctx context.Context, phone string, minPosition uint64) (projections.CustomerAccount, uint64, error)
+	Reservations(ctx context.Context, v queries.Viewer, phone string, minPosition uint64) ([]lookup.Reservation, uint64, error)
+	DaySchedule(ctx context.Context, doctorID, day string, minPosition uint64) ([]lookup.Reservation, uint64, error)
+	Invoice(ctx context.Context, invoiceID string, minPosition uint64) (ledger.InvoiceAccount, uint64, error)
+	Customer(ctx context.Context, phone string, minPosition uint64) (ledger.CustomerAccount, uint64, error)
 	Day(ctx context.Context, day string, minPosition uint64) (queries.LedgerDay, uint64, error)
-	DoctorDay(ctx context.Context, doctorID, day string, minPosition uint64) (projections.DoctorDayAvailability, uint64, error)
-	Availability(ctx context.Context, day string, minPosition uint64) ([]projections.DoctorDayAvailability, uint64, error)
+	DoctorDay(ctx context.Context, doctorID, day string, minPosition uint64) (availability.Day, uint64, error)
+	Availability(ctx context.Context, day string, minPosition uint64) ([]availability.Day, uint64, error)
 }
 
 // customerPhoneHeader carries the phone number a reservation was booked
@@ -100,8 +102,8 @@ func setViewPosition(c *gin.Context, pos uint64) {
 }
 
 type reservationsResponse struct {
-	Reservations []projections.Reservation `json:"reservations"`
-	Position     uint64                    `json:"position"`
+	Reservations []lookup.Reservation `json:"reservations"`
+	Position     uint64               `json:"position"`
 }
 
 func (s *Server) lookupReservation(q LookupService) gin.HandlerFunc {

@@ -7,7 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/vetclinic/clinic/domain/phone"
-	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/ledger"
 	"github.com/vetclinic/clinic/queries"
 )
 
@@ -117,8 +117,8 @@ func (s *Server) ledgerDay(q LookupService) gin.HandlerFunc {
 }
 
 type ledgerDayResponse struct {
-	Totals  projections.DayTotals     `json:"totals"`
-	Entries []projections.LedgerEntry `json:"entries"`
+	Totals  ledger.DayTotals `json:"totals"`
+	Entries []ledger.Entry   `json:"entries"`
 }
 
 // isLookupDate reports whether s is a date YYYY-MM-DD.

@@ -15,6 +15,7 @@ import (
 	"github.com/vetclinic/clinic/bolt"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/lookup"
 	"github.com/vetclinic/clinic/projections/projectionstest"
 	"github.com/vetclinic/clinic/queries"
 )
@@ -22,7 +23,7 @@ import (
 // reservationResponse is the body of GET /api/v1/lookup/reservations/{id}:
 // the lookup document with the view's position.
 type reservationResponse struct {
-	projections.Reservation
+	lookup.Reservation
 	ViewPosition uint64 `json:"viewPosition"`
 }
 
@@ -63,7 +64,7 @@ func newLookupFixture(t testing.TB, phones ...string) lookupFixture {
 	}
 	f.last = last.Position.Commit
 	reached := make(chan struct{}, 1)
-	r := &projections.Runner{Source: src, Store: store, Subscriber: projections.Lookup(seoul), Namespace: "lookup~1",
+	r := &projections.Runner{Source: src, Store: store, Subscriber: lookup.Subscriber(seoul), Namespace: "lookup~1",
 		OnCaughtUp: func(cp projections.Checkpoint) {
 			if !cp.Position.Less(last.Position) {
 				select {
@@ -159,8 +160,8 @@ func TestLookupStaffRoutesAndMinPosition(t *testing.T) {
 	custTok := f.auth.token(t, "010-1111-2222", auth.RoleCustomer)
 	code, _, body := call(t, f.h, "GET", "/api/v1/doctors/dr-kim/days/2026-12-01/reservations", staffTok, "")
 	var day struct {
-		Position uint64                    `json:"position"`
-		Data     []projections.Reservation `json:"data"`
+		Position uint64               `json:"position"`
+		Data     []lookup.Reservation `json:"data"`
 	}
 	if code != 200 || json.Unmarshal(body, &day) != nil || len(day.Data) != 2 || day.Position != f.last {
 		t.Errorf("day schedule: %d %s", code, body)

@@ -14,6 +14,7 @@ import (
 	"github.com/vetclinic/clinic/mongodb"
 	"github.com/vetclinic/clinic/mongodb/mongotest"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/lookup"
 	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
@@ -46,7 +47,7 @@ func TestLookupSurvivesRedeliveryOnMongo(t *testing.T) {
 	run := func(batch int) {
 		t.Helper()
 		reached := make(chan struct{}, 1)
-		r := &projections.Runner{Source: src, Store: store, Subscriber: projections.Lookup(seoul), Namespace: "lookup~1", BatchSize: batch,
+		r := &projections.Runner{Source: src, Store: store, Subscriber: lookup.Subscriber(seoul), Namespace: "lookup~1", BatchSize: batch,
 			OnCommit: func(cp projections.Checkpoint) {
 				if !cp.Position.Less(last.Position) {
 					select {
@@ -66,15 +67,15 @@ func TestLookupSurvivesRedeliveryOnMongo(t *testing.T) {
 		cancel()
 		<-done
 	}
-	snapshot := func() map[string]projections.Reservation {
+	snapshot := func() map[string]lookup.Reservation {
 		t.Helper()
-		out := map[string]projections.Reservation{}
+		out := map[string]lookup.Reservation{}
 		for _, id := range ids {
-			d, ok, err := store.Get(context.Background(), "lookup~1", projections.LookupColl, id)
+			d, ok, err := store.Get(context.Background(), "lookup~1", lookup.Coll, id)
 			if err != nil || !ok {
 				t.Fatalf("%s: %v %v", id, ok, err)
 			}
-			var r projections.Reservation
+			var r lookup.Reservation
 			if err := json.Unmarshal(d.Body, &r); err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +92,7 @@ func TestLookupSurvivesRedeliveryOnMongo(t *testing.T) {
 	if diff := cmp.Diff(want, snapshot()); diff != "" {
 		t.Errorf("redelivery changed the read model (-want +got):\n%s", diff)
 	}
-	docs, err := store.Find(context.Background(), "lookup~1", projections.LookupColl, projections.KeyPhone, "01000000001", 0)
+	docs, err := store.Find(context.Background(), "lookup~1", lookup.Coll, lookup.KeyPhone, "01000000001", 0)
 	if err != nil || len(docs) != 8 {
 		t.Errorf("by phone: %d documents, %v; want 8", len(docs), err)
 	}

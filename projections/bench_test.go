@@ -18,6 +18,7 @@ import (
 	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/lookup"
 	"github.com/vetclinic/clinic/projections/projectionstest"
 )
 
@@ -121,7 +122,7 @@ func BenchmarkCatchUpESDB(b *testing.B) {
 func catchUp(b *testing.B, src projections.Source, store projections.Store, last projections.Position) {
 	done := make(chan struct{})
 	var once sync.Once
-	r := &projections.Runner{Source: src, Store: store, Subscriber: projections.Lookup(seoul), Namespace: "lookup~1",
+	r := &projections.Runner{Source: src, Store: store, Subscriber: lookup.Subscriber(seoul), Namespace: "lookup~1",
 		OnCommit: func(cp projections.Checkpoint) {
 			if !cp.Position.Less(last) {
 				once.Do(func() { close(done) })
@@ -145,7 +146,7 @@ func BenchmarkLiveFreshness(b *testing.B) {
 	appended := map[uint64]time.Time{}
 	var lags []time.Duration
 	seen := make(chan struct{}, 1)
-	r := &projections.Runner{Source: esdb.Source{Client: client}, Store: store, Subscriber: projections.Lookup(seoul),
+	r := &projections.Runner{Source: esdb.Source{Client: client}, Store: store, Subscriber: lookup.Subscriber(seoul),
 		Namespace: "lookup~1",
 		OnCommit: func(cp projections.Checkpoint) {
 			now := time.Now()
@@ -217,8 +218,10 @@ func BenchmarkRebuildESDB(b *testing.B) {
 	rb := &projections.Rebuilder{Source: esdb.Source{Client: client}, Store: store, Grace: time.Millisecond}
 	b.ResetTimer()
 	start := time.Now()
-	if err := rb.Rebuild(ctx, projections.Projection{Subscriber: projections.Lookup(seoul), Rebuildable: true}, nil); err != nil {
+	if err := rb.Rebuild(ctx, projections.Projection{Subscriber: lookup.Subscriber(seoul), Rebuildable: true}, nil); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
 }
+
+var seoul, _ = time.LoadLocation("Asia/Seoul")

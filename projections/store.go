@@ -93,17 +93,13 @@ type Parked struct {
 // The read store's ports, split by use. One store type (bolt, mongodb)
 // implements all four; the runtime's Runner, Manager and Rebuilder take
 // Store, and other packages name only the part they use (queries reads
-// Documents, Checkpoints and Copies.Generations; the notice documents use
-// Documents).
+// through DocumentReader, Checkpoints and Copies.Generations; the notice
+// documents use Documents).
 
 // Documents are read-model documents in collections grouped by namespace
 // (one namespace per copy of a subscriber's data).
 type Documents interface {
-	// Get returns a document; ok is false when there is none.
-	Get(ctx context.Context, ns, coll, id string) (doc Doc, ok bool, err error)
-	// Find returns the documents whose Keys[key] equals value, by id, at most
-	// limit of them (0 means all).
-	Find(ctx context.Context, ns, coll, key, value string, limit int) ([]Doc, error)
+	DocumentReader
 	// EnsureIndexes prepares lookups by the given keys.
 	EnsureIndexes(ctx context.Context, ns, coll string, keys []string) error
 	// Commit writes the documents, each only if the stored one is at an
@@ -113,6 +109,15 @@ type Documents interface {
 	// writes the documents first (each guarded by position) and the
 	// checkpoint after them.
 	Commit(ctx context.Context, ns string, writes []Write, cp *Checkpoint) error
+}
+
+// DocumentReader is the reading half of Documents, all that queries need.
+type DocumentReader interface {
+	// Get returns a document; ok is false when there is none.
+	Get(ctx context.Context, ns, coll, id string) (doc Doc, ok bool, err error)
+	// Find returns the documents whose Keys[key] equals value, by id, at most
+	// limit of them (0 means all).
+	Find(ctx context.Context, ns, coll, key, value string, limit int) ([]Doc, error)
 }
 
 // Checkpoints say how far each namespace has processed $all. They are

@@ -1,13 +1,15 @@
-// Package queries answers the read side's questions from the read models
-// the projections keep: a customer's reservations, a doctor's day, the
-// billing ledger and the doctors' availability. It decides who may see a
-// reservation, and it can wait until a view has caught up with a position
-// a command returned (read-your-writes).
+// Package queries is the read side's questions and who may ask them: a
+// customer's reservations, a doctor's day, the billing ledger and the
+// doctors' availability. It decides who may see a reservation, resolves the
+// live copy of each read model, and can wait until a view has caught up
+// with a position a command returned (read-your-writes). The reads
+// themselves (collections, index keys, documents) belong to the read
+// models, in projections/lookup, projections/ledger and
+// projections/availability.
 package queries
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -23,11 +25,11 @@ var (
 	ErrBehind   = errors.New("queries: the view has not caught up with the requested position yet")
 )
 
-// Reader is the part of the read store queries use.
+// Reader is the part of the read store queries use: documents and
+// checkpoints to read, and the pointers to the live copies.
 type Reader interface {
-	Get(ctx context.Context, ns, coll, id string) (projections.Doc, bool, error)
-	Find(ctx context.Context, ns, coll, key, value string, limit int) ([]projections.Doc, error)
-	Checkpoint(ctx context.Context, ns string) (projections.Checkpoint, bool, error)
+	projections.DocumentReader
+	projections.Checkpoints
 	Generations(ctx context.Context, name string) (projections.Generations, error)
 }
 
@@ -166,24 +168,4 @@ func (s *Service) view(ctx context.Context, name string, minPosition uint64) (st
 		}
 		t.Stop()
 	}
-}
-
-func decode[T any](d projections.Doc) (T, error) {
-	var v T
-	if err := json.Unmarshal(d.Body, &v); err != nil {
-		return v, fmt.Errorf("decode %s: %w", d.ID, err)
-	}
-	return v, nil
-}
-
-func decodeAll[T any](docs []projections.Doc) ([]T, error) {
-	out := make([]T, 0, len(docs))
-	for _, d := range docs {
-		v, err := decode[T](d)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }

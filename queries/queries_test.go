@@ -14,6 +14,7 @@ import (
 	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/projections/lookup"
 	"github.com/vetclinic/clinic/projections/projectionstest"
 	"github.com/vetclinic/clinic/queries"
 )
@@ -50,8 +51,8 @@ func appendEvent(t *testing.T, src *projectionstest.MemorySource, stream string,
 func (f *fixture) sync(t *testing.T) {
 	t.Helper()
 	reached := make(chan struct{}, 1)
-	r := &projections.Runner{Source: f.src, Store: f.store, Subscriber: projections.Lookup(seoul),
-		Namespace: projections.Namespace(projections.LookupName, 1),
+	r := &projections.Runner{Source: f.src, Store: f.store, Subscriber: lookup.Subscriber(seoul),
+		Namespace: projections.Namespace(lookup.Name, 1),
 		OnCaughtUp: func(cp projections.Checkpoint) {
 			if !cp.Position.Less(f.last.Position) {
 				select {

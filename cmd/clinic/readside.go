@@ -66,12 +66,3 @@ func (rs *readSide) close() error {
 	}
 	return errors.Join(errs...)
 }
-
-// readModels are the rebuildable projections, by their constant names.
-func readModels(loc *time.Location) []projections.Projection {
-	return []projections.Projection{
-		{Subscriber: projections.Lookup(loc), Rebuildable: true},
-		{Subscriber: projections.Ledger(loc), Rebuildable: true},
-		{Subscriber: projections.Availability(), Rebuildable: true},
-	}
-}

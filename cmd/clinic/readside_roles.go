@@ -7,6 +7,7 @@ import (
 	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/projections"
 	"github.com/vetclinic/clinic/projections/admin"
+	"github.com/vetclinic/clinic/projections/readmodels"
 	"github.com/vetclinic/clinic/queries"
 )
 
@@ -41,9 +42,9 @@ func startProjector(ctx context.Context, e *serveEnv) error {
 		return err
 	}
 	log := e.log.With("component", "projector")
-	rs.manager = &projections.Manager{Source: rs.source, Store: rs.store, Logger: log, Projections: readModels(rs.loc)}
+	rs.manager = &projections.Manager{Source: rs.source, Store: rs.store, Logger: log, Projections: readmodels.All(rs.loc)}
 	e.workers = append(e.workers, worker{name: "projector", run: rs.manager.Run})
-	a := admin.New(admin.Config{Source: rs.source, Store: rs.store, Manager: rs.manager, Projections: readModels(rs.loc),
+	a := admin.New(admin.Config{Source: rs.source, Store: rs.store, Manager: rs.manager, Projections: readmodels.All(rs.loc),
 		Others: otherFilters(), Logger: log.With("part", "admin")})
 	e.api.Admin = a
 	e.workers = append(e.workers, worker{name: "projection rebuilds", run: a.Run})
@@ -71,7 +72,7 @@ func startQuery(ctx context.Context, e *serveEnv) error {
 		return rs.manager.Changed(name)
 	}
 	filters := map[string]projections.Filter{}
-	for _, p := range readModels(rs.loc) {
+	for _, p := range readmodels.All(rs.loc) {
 		filters[p.Subscriber.Name] = p.Subscriber.Filter
 	}
 	pending := func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error) {

@@ -12,7 +12,10 @@ import (
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/projections"
 	"github.com/vetclinic/clinic/projections/admin"
+	"github.com/vetclinic/clinic/projections/availability"
+	"github.com/vetclinic/clinic/projections/lookup"
 	"github.com/vetclinic/clinic/projections/projectionstest"
+	"github.com/vetclinic/clinic/projections/readmodels"
 )
 
 // TestAdmin runs status, parked, replay-parked and a polled rebuild on a
@@ -39,11 +42,7 @@ func TestAdmin(t *testing.T) {
 	if err := store.Commit(ctx, "notice", nil, &projections.Checkpoint{Position: projections.Position{Commit: 100, Prepare: 100}}); err != nil {
 		t.Fatal(err)
 	}
-	projs := []projections.Projection{
-		{Subscriber: projections.Lookup(seoul), Rebuildable: true},
-		{Subscriber: projections.Ledger(seoul), Rebuildable: true},
-		{Subscriber: projections.Availability(), Rebuildable: true},
-	}
+	projs := readmodels.All(seoul)
 	m := &projections.Manager{Source: src, Store: store, Projections: projs, PollInterval: 20 * time.Millisecond}
 	go m.Run(ctx)
 	a := admin.New(admin.Config{Source: src, Store: store, Manager: m, Projections: projs})
@@ -52,7 +51,7 @@ func TestAdmin(t *testing.T) {
 
 	// The poison event is parked by the lookup once its attempts are spent.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		ps, err := a.Parked(ctx, projections.LookupName)
+		ps, err := a.Parked(ctx, lookup.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +101,7 @@ func TestAdmin(t *testing.T) {
 	if r.State != admin.RebuildDone || r.Progress.Namespace != "lookup~2" || !r.Progress.Switched || r.FinishedAt.IsZero() {
 		t.Errorf("rebuild ended as %+v", r)
 	}
-	if g, _ := store.Generations(ctx, projections.LookupName); g.Live != 2 {
+	if g, _ := store.Generations(ctx, lookup.Name); g.Live != 2 {
 		t.Errorf("live copy %d after rebuild, want 2", g.Live)
 	}
 
@@ -125,13 +124,13 @@ func TestAdmin(t *testing.T) {
 // TestStartRebuildWithoutRun fails instead of hanging when no Run takes it.
 func TestStartRebuildWithoutRun(t *testing.T) {
 	t.Parallel()
-	a := admin.New(admin.Config{Projections: []projections.Projection{{Subscriber: projections.Availability(), Rebuildable: true}}})
+	a := admin.New(admin.Config{Projections: []projections.Projection{{Subscriber: availability.Subscriber(), Rebuildable: true}}})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := a.StartRebuild(ctx, projections.AvailabilityName); err == nil {
+	if _, err := a.StartRebuild(ctx, availability.Name); err == nil {
 		t.Fatal("start without Run succeeded")
 	}
-	if _, err := a.Rebuild(projections.AvailabilityName); !errors.Is(err, admin.ErrNoRebuild) {
+	if _, err := a.Rebuild(availability.Name); !errors.Is(err, admin.ErrNoRebuild) {
 		t.Errorf("a start that was not taken is still listed: %v", err)
 	}
 }

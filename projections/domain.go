@@ -1,0 +1,32 @@
+package projections
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/events"
+)
+
+// ClinicFilter selects the clinic's streams on $all.
+func ClinicFilter() Filter { return Filter{StreamPrefixes: events.StreamPrefixes()} }
+
+// DomainEvent turns a recorded event into a domain event for a read
+// model's Handle, using what DecodeAhead made of it when it can; ok is
+// false for a type this build does not know (to be skipped, not failed).
+func DomainEvent(ev Event) (domain.Event, bool, error) {
+	if d, ok := ev.Decoded.(domain.Event); ok {
+		return d, true, nil
+	}
+	d, err := events.Decode(ev.Type, ev.Data)
+	if errors.Is(err, events.ErrUnknownType) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("decode %s %s: %w", ev.Type, ev.ID, err)
+	}
+	return d, true, nil
+}
+
+// DecodeAhead decodes a domain event, as a read model's Subscriber.Decode.
+func DecodeAhead(ev Event) (any, error) { return events.Decode(ev.Type, ev.Data) }

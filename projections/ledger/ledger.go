@@ -1,0 +1,112 @@
+// Package ledger is the billing ledger read model: one entry per charge,
+// payment and refund, with running balances per invoice and per customer
+// and takings per day. It holds the documents, their folds, the subscriber
+// and the reads its queries make.
+package ledger
+
+import "time"
+
+// The subscriber's name, the collections and the index keys of the billing
+// ledger. They are stored: renaming one means a rebuild.
+const (
+	Name       = "ledger"
+	Entries    = "entries"   // one document per charge, payment or refund
+	Invoices   = "invoices"  // one per invoice, its entries with running balances
+	Customers  = "customers" // one per customer (normalised phone), running balances
+	Days       = "days"      // one per day (clinic zone), totals
+	KeyDay     = "day"
+	KeyInvoice = "invoice"
+	KeyPhone   = "phone" // normalised phone number
+)
+
+// Ledger entry kinds. A reversal (taking a charge back) has no event in
+// the domain today: a voided visit is never billed.
+const (
+	KindCharge  = "charge"
+	KindPayment = "payment"
+	KindRefund  = "refund"
+)
+
+// Entry is one movement of money.
+type Entry struct {
+	ID            string    `json:"id"` // the event id
+	Kind          string    `json:"kind"`
+	InvoiceID     string    `json:"invoiceId"`
+	ReservationID string    `json:"reservationId"`
+	Phone         string    `json:"phone"` // normalised
+	Amount        int64     `json:"amount"`
+	Currency      string    `json:"currency"`
+	Method        string    `json:"method,omitempty"`
+	At            time.Time `json:"at"`
+	Day           string    `json:"day"`
+	// InvoiceBalance is the invoice's balance after this entry.
+	InvoiceBalance int64  `json:"invoiceBalance"`
+	Position       uint64 `json:"position"`
+}
+
+// IndexKeys implements projections.Document.
+func (e *Entry) IndexKeys() map[string]string {
+	return map[string]string{KeyDay: e.Day, KeyInvoice: e.InvoiceID, KeyPhone: e.Phone}
+}
+
+// BalanceLine is an entry as seen from one account, with the balance after it.
+type BalanceLine struct {
+	EntryID   string    `json:"entryId"`
+	Kind      string    `json:"kind"`
+	InvoiceID string    `json:"invoiceId"`
+	Amount    int64     `json:"amount"`
+	At        time.Time `json:"at"`
+	Balance   int64     `json:"balance"` // what is owed after the entry
+}
+
+// InvoiceAccount is one invoice's ledger.
+type InvoiceAccount struct {
+	InvoiceID     string        `json:"invoiceId"`
+	ReservationID string        `json:"reservationId"`
+	Phone         string        `json:"phone"`
+	Currency      string        `json:"currency"`
+	Total         int64         `json:"total"`
+	Paid          int64         `json:"paid"`
+	Refunded      int64         `json:"refunded"`
+	Balance       int64         `json:"balance"`
+	Status        string        `json:"status"`
+	Entries       []BalanceLine `json:"entries"`
+	Position      uint64        `json:"position"`
+}
+
+// IndexKeys implements projections.Document.
+func (a *InvoiceAccount) IndexKeys() map[string]string { return map[string]string{KeyPhone: a.Phone} }
+
+// CustomerAccount is one customer's ledger across their invoices.
+type CustomerAccount struct {
+	Phone    string        `json:"phone"`
+	Currency string        `json:"currency"`
+	Charged  int64         `json:"charged"`
+	Paid     int64         `json:"paid"`
+	Refunded int64         `json:"refunded"`
+	Balance  int64         `json:"balance"`
+	Entries  []BalanceLine `json:"entries"`
+	Position uint64        `json:"position"`
+}
+
+// IndexKeys implements projections.Document.
+func (a *CustomerAccount) IndexKeys() map[string]string { return nil }
+
+// DayTotals is one day's takings, per currency.
+type DayTotals struct {
+	Day      string                 `json:"day"`
+	Totals   map[string]*KindTotals `json:"totals"`
+	Position uint64                 `json:"position"`
+}
+
+// KindTotals sums a day's entries of one currency.
+type KindTotals struct {
+	Charges  int64 `json:"charges"`
+	Payments int64 `json:"payments"`
+	Refunds  int64 `json:"refunds"`
+	Net      int64 `json:"net"` // payments minus refunds: what the till holds
+	Count    int   `json:"count"`
+}
+
+// IndexKeys implements projections.Document.
+func (d *DayTotals) IndexKeys() map[string]string { return nil }

@@ -1,0 +1,85 @@
+package lookup
+
+import (
+	"time"
+
+	"github.com/vetclinic/clinic/domain"
+	"github.com/vetclinic/clinic/domain/invoice"
+	"github.com/vetclinic/clinic/domain/medicalrecord"
+	"github.com/vetclinic/clinic/domain/reservation"
+)
+
+// timelineMax bounds a lookup document's timeline (a short history, not an
+// audit log: the events are that).
+const timelineMax = 20
+
+// Fold returns the reservation an event is about and how it changes
+// the lookup document (nil when it does not).
+func Fold(e domain.Event, loc *time.Location) (string, func(*Reservation)) {
+	visit := func(v reservation.Visit, reason string) func(*Reservation) {
+		return func(r *Reservation) {
+			r.Status, r.Slot, r.DoctorID = string(v.Status), v.Slot.UTC(), v.DoctorID
+			r.Day = v.Slot.In(loc).Format(time.DateOnly)
+			r.Customer = Customer{Name: v.Customer.Name, Phone: v.Customer.Phone}
+			r.Pet = Pet{Name: v.Pet.Name, Species: v.Pet.Species}
+			if r.MedicalRecord.ID == "" {
+				r.MedicalRecord.ID = v.MedicalRecordID.String()
+			}
+			if r.MedicalRecord.Status == "" {
+				r.MedicalRecord.Status = string(medicalrecord.StatusOpen)
+			}
+			r.Timeline = append(r.Timeline, TimelineEntry{Status: string(v.Status), At: v.At.UTC(), Slot: v.Slot.UTC(), Reason: reason})
+			if n := len(r.Timeline); n > timelineMax {
+				r.Timeline = append([]TimelineEntry(nil), r.Timeline[n-timelineMax:]...)
+			}
+		}
+	}
+	record := func(id string, status medicalrecord.Status, diagnosis string) func(*Reservation) {
+		return func(r *Reservation) {
+			r.MedicalRecord.ID = id
+			if status != "" {
+				r.MedicalRecord.Status = string(status)
+			}
+			if diagnosis != "" {
+				r.MedicalRecord.Diagnosis = diagnosis
+			}
+		}
+	}
+	bill := func(b invoice.Bill) func(*Reservation) {
+		return func(r *Reservation) {
+			r.Bill = &Bill{
+				InvoiceID: b.InvoiceID.String(), Total: b.Total.Amount, Paid: b.Paid.Amount, Refunded: b.Refunded.Amount,
+				Balance: b.Balance.Amount, Currency: b.Total.Currency, Status: string(b.Status),
+			}
+		}
+	}
+	switch e := e.(type) {
+	case reservation.Placed:
+		return e.ReservationID.String(), visit(e.Visit, e.Reason)
+	case reservation.Rescheduled:
+		return e.ReservationID.String(), visit(e.Visit, "")
+	case reservation.Cancelled:
+		return e.ReservationID.String(), visit(e.Visit, e.Reason)
+	case reservation.CheckedIn:
+		return e.ReservationID.String(), visit(e.Visit, "")
+	case reservation.Completed:
+		return e.ReservationID.String(), visit(e.Visit, "")
+	case reservation.NoShow:
+		return e.ReservationID.String(), visit(e.Visit, "")
+	case medicalrecord.Opened:
+		return e.ReservationID.String(), record(e.MedicalRecordID.String(), e.Status, "")
+	case medicalrecord.DiagnosisRecorded:
+		return e.ReservationID.String(), record(e.MedicalRecordID.String(), "", e.Diagnosis)
+	case medicalrecord.Finalized:
+		return e.ReservationID.String(), record(e.MedicalRecordID.String(), e.Status, e.Diagnosis)
+	case medicalrecord.Voided:
+		return e.ReservationID.String(), record(e.MedicalRecordID.String(), e.Status, "")
+	case invoice.Issued:
+		return e.ReservationID.String(), bill(e.Bill)
+	case invoice.PaymentRecorded:
+		return e.ReservationID.String(), bill(e.Bill)
+	case invoice.PaymentRefunded:
+		return e.ReservationID.String(), bill(e.Bill)
+	}
+	return "", nil
+}
