@@ -67,6 +67,9 @@ func (r *Record) Status() Status { return r.status }
 // ReservationID returns the reservation the record belongs to.
 func (r *Record) ReservationID() uuid.UUID { return r.reservationID }
 
+// DoctorID returns the doctor of the visit.
+func (r *Record) DoctorID() string { return r.doctorID }
+
 // InvoiceID returns the invoice of a finalised record (uuid.Nil before).
 func (r *Record) InvoiceID() uuid.UUID { return r.invoiceID }
 
