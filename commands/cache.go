@@ -124,3 +124,17 @@ func (c *cache) drop(stream string) {
 	defer c.mu.Unlock()
 	delete(c.m, stream) // its slot in order is reused when it comes round
 }
+
+// advance replaces stream's cached history with h if the cache holds an
+// older one. It is for readers that hold no stream lock: it never adds a
+// stream and never moves one back behind what a writer put there.
+func (c *cache) advance(stream string, h *history) {
+	if c.size == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.m[stream]; ok && cur.revision < h.revision {
+		c.m[stream] = h
+	}
+}

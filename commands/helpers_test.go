@@ -11,9 +11,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/commands"
+	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/events"
 	"github.com/vetclinic/clinic/domain/money"
 	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/domain/schedule"
 	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 )
@@ -140,4 +143,94 @@ func (s *faulty) Append(ctx context.Context, stream string, expected int64, even
 	}
 	s.appends.Add(1)
 	return s.Store.Append(ctx, stream, expected, events)
+}
+
+// read returns the decoded events of stream.
+func read(t *testing.T, s commands.Store, stream string) []domain.Event {
+	t.Helper()
+	recs, err := s.Read(context.Background(), stream, 0)
+	if err != nil {
+		t.Fatalf("read %s: %v", stream, err)
+	}
+	out := make([]domain.Event, len(recs))
+	for i, r := range recs {
+		if out[i], err = events.Decode(r.Type, r.Data); err != nil {
+			t.Fatalf("decode %s: %v", r.Type, err)
+		}
+	}
+	return out
+}
+
+func types(evs []domain.Event) []string {
+	out := make([]string, len(evs))
+	for i, e := range evs {
+		out[i] = e.EventType()
+	}
+	return out
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func wantTypes(t *testing.T, s commands.Store, stream string, want ...string) []domain.Event {
+	t.Helper()
+	evs := read(t, s, stream)
+	if got := types(evs); !equal(got, want) {
+		t.Fatalf("%s holds %v, want %v", stream, got, want)
+	}
+	return evs
+}
+
+// crashAfter returns a handler on f's store that "crashes" after its first
+// n appends: every later append fails, as if the process had been killed
+// there. Nothing retries its commands.
+func (f *fixture) crashAfter(n int64) *commands.Handler {
+	crashing := &faulty{Store: f.store}
+	crashing.fail = func(string) bool { return crashing.appends.Load() >= n }
+	return commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+}
+
+// sweep runs the sweep once the grace period is over, then again: the
+// second must find nothing left to do. It returns the first's summary.
+func (f *fixture) sweep(t *testing.T) commands.SweepSummary {
+	t.Helper()
+	ctx := context.Background()
+	at := now.Add(commands.SweepGrace)
+	first, err := f.h.Sweep(ctx, at)
+	if err != nil {
+		t.Fatalf("sweep: %v (did %+v)", err, first)
+	}
+	again, err := f.h.Sweep(ctx, at)
+	if err != nil || again.Completed() != 0 {
+		t.Fatalf("second sweep: %+v, %v; want nothing done", again, err)
+	}
+	return first
+}
+
+// done is a SweepSummary with only what was completed, for comparing.
+func done(s commands.SweepSummary) commands.SweepSummary {
+	s.Days, s.Bookings = 0, 0
+	return s
+}
+
+// bookedID returns the reservation of the last booking in doctor's day.
+func (f *fixture) bookedID(t *testing.T, doctor string) uuid.UUID {
+	t.Helper()
+	evs := read(t, f.store, schedule.Stream(doctor, day))
+	for i := len(evs) - 1; i >= 0; i-- {
+		if b, ok := evs[i].(schedule.SlotBooked); ok {
+			return b.ReservationID
+		}
+	}
+	t.Fatalf("no booking in %s's day", doctor)
+	return uuid.Nil
 }

@@ -2,15 +2,12 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/domain"
-	"github.com/vetclinic/clinic/domain/invoice"
 	"github.com/vetclinic/clinic/domain/medicalrecord"
-	"github.com/vetclinic/clinic/domain/money"
 )
 
 // RecordDiagnosis records the findings and diagnosis of a visit.
@@ -40,19 +37,6 @@ type AddAddendum struct {
 	Meta
 	MedicalRecordID uuid.UUID
 	Text            string
-}
-
-// Finalize locks a medical record and bills it.
-type Finalize struct {
-	Meta
-	MedicalRecordID uuid.UUID
-}
-
-// FinalizeResult names the invoice that bills the record.
-type FinalizeResult struct {
-	InvoiceID uuid.UUID
-	Total     money.Money
-	Result    // Revision of the medical record stream; Position of the last write
 }
 
 func recordStep(name string, id uuid.UUID, ifMatch *uint64, fresh bool, decide func(*medicalrecord.Record) ([]domain.Event, error)) step[*medicalrecord.Record] {
@@ -106,56 +90,4 @@ func (h *Handler) AddAddendum(ctx context.Context, cmd AddAddendum) (Result, err
 	return h.editRecord(ctx, "addendum", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
 		return r.AddAddendum(cmd.Text, h.now(), c.by)
 	})
-}
-
-// Finalize locks the record of a visit that began (checked in) and issues
-// its invoice, whose ID is derived from the record's: a retry after a crash
-// between the two appends issues the same invoice once. Finalizing a
-// finalised record reports medicalrecord.ErrFinalized, after issuing the
-// invoice if it was missing. Errors: medicalrecord.ErrNotFound,
-// ErrFinalized, ErrVoided, ErrNotStarted, ErrNoDiagnosis, ErrStale,
-// ErrUnavailable.
-func (h *Handler) Finalize(ctx context.Context, cmd Finalize) (FinalizeResult, error) {
-	c := h.begin("finalize/"+cmd.MedicalRecordID.String(), cmd.Meta)
-	// The record names its reservation, whose check-in the decision needs.
-	// Reading it through update leaves the record's history in the cache for
-	// the finalising step.
-	rec, err := update(ctx, h, c, recordStep("inspect", cmd.MedicalRecordID, nil, false,
-		func(*medicalrecord.Record) ([]domain.Event, error) { return nil, nil }))
-	if err != nil {
-		return FinalizeResult{}, fmt.Errorf("finalize %s: %w", cmd.MedicalRecordID, err)
-	}
-	started := false
-	if rec.agg.Status() == medicalrecord.StatusOpen {
-		r, err := h.loadReservation(ctx, rec.agg.ReservationID())
-		if err != nil {
-			return FinalizeResult{}, fmt.Errorf("finalize %s: %w", cmd.MedicalRecordID, err)
-		}
-		started = r.Started()
-	}
-	o, err := update(ctx, h, c, recordStep("finalize", cmd.MedicalRecordID, cmd.IfMatch, false, func(r *medicalrecord.Record) ([]domain.Event, error) {
-		return r.Finalize(started, h.clinic.Currency, h.now(), c.by)
-	}))
-	if err != nil && !errors.Is(err, medicalrecord.ErrFinalized) {
-		return FinalizeResult{}, fmt.Errorf("finalize %s: %w", cmd.MedicalRecordID, err)
-	}
-	f, _ := o.agg.Finalization()
-	if ierr := h.issue(ctx, c, f); ierr != nil {
-		return FinalizeResult{}, fmt.Errorf("finalize %s: issue invoice: %w", cmd.MedicalRecordID, ierr)
-	}
-	if err != nil {
-		return FinalizeResult{}, fmt.Errorf("finalize %s: %w", cmd.MedicalRecordID, err)
-	}
-	return FinalizeResult{InvoiceID: f.InvoiceID, Total: f.Total, Result: o.result(c)}, nil
-}
-
-// issue issues the invoice of finalised record f (idempotent).
-func (h *Handler) issue(ctx context.Context, c *command, f medicalrecord.Finalized) error {
-	_, err := update(ctx, h, c, invoiceStep("issue", f.InvoiceID, nil, true, func(i *invoice.Invoice) ([]domain.Event, error) {
-		if i.Issued() {
-			return nil, nil
-		}
-		return i.Issue(f, h.now(), c.by)
-	}))
-	return err
 }

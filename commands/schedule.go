@@ -89,9 +89,10 @@ func (h *Handler) book(ctx context.Context, c *command, stepName, doctorID strin
 	return err
 }
 
-// release gives back reservation id's place in doctorID's slot (idempotent).
-func (h *Handler) release(ctx context.Context, c *command, stepName, doctorID string, slot time.Time, id uuid.UUID, reason string) error {
-	_, err := update(ctx, h, c, h.scheduleStep(stepName, doctorID, h.day(slot), nil,
+// release gives back reservation id's place in doctorID's slot
+// (idempotent); it reports whether it wrote.
+func (h *Handler) release(ctx context.Context, c *command, stepName, doctorID string, slot time.Time, id uuid.UUID, reason string) (bool, error) {
+	o, err := update(ctx, h, c, h.scheduleStep(stepName, doctorID, h.day(slot), nil,
 		func(s *schedule.Schedule) ([]domain.Event, error) { return s.Release(slot, id, reason, h.now(), c.by) }))
-	return err
+	return len(o.appended) > 0, err
 }

@@ -19,7 +19,7 @@ type step[A aggregate] struct {
 	name    string // distinguishes the steps of one command in event IDs
 	stream  string
 	new     func() A
-	decode  func(eventType string, data []byte) (domain.Event, error)
+	decode  decoder
 	decide  func(A) ([]domain.Event, error)
 	ifMatch *uint64
 	// fresh: the stream is expected not to exist (a new aggregate with a
@@ -131,8 +131,8 @@ func decideOn[A aggregate](c *command, s step[A], hist *history) (outcome[A], []
 		c.saw(pos)
 		return o, nil, nil
 	}
-	if s.ifMatch != nil && (o.revision < 0 || uint64(o.revision) != *s.ifMatch) {
-		return o, nil, fmt.Errorf("%s is at revision %d, not %d: %w", s.stream, o.revision, *s.ifMatch, ErrStale)
+	if err := checkIfMatch(s.stream, o.revision, s.ifMatch); err != nil {
+		return o, nil, err
 	}
 	decided, err := s.decide(o.agg)
 	if err != nil || len(decided) == 0 {
@@ -153,7 +153,7 @@ func decideOn[A aggregate](c *command, s step[A], hist *history) (outcome[A], []
 // catchUp reads what the store holds after hist and returns the longer
 // history. After a conflict, a store that holds nothing newer than hist
 // (the cache was ahead of it) is read again from the start.
-func (h *Handler) catchUp(ctx context.Context, stream string, decode func(string, []byte) (domain.Event, error), hist *history, afterConflict bool) (*history, error) {
+func (h *Handler) catchUp(ctx context.Context, stream string, decode decoder, hist *history, afterConflict bool) (*history, error) {
 	from := uint64(hist.revision + 1)
 	recs, err := h.store.Read(ctx, stream, from)
 	if err != nil {
@@ -170,12 +170,10 @@ func (h *Handler) catchUp(ctx context.Context, stream string, decode func(string
 	if len(recs) == 0 {
 		return hist, nil
 	}
-	events := make([]domain.Event, len(recs))
-	for i, r := range recs {
-		if events[i], err = decode(r.Type, r.Data); err != nil {
-			h.cache.drop(stream)
-			return nil, fmt.Errorf("%s@%d: %w", stream, r.Revision, err)
-		}
+	events, err := decodeAll(stream, decode, recs)
+	if err != nil {
+		h.cache.drop(stream)
+		return nil, err
 	}
 	hist = hist.extendRecorded(events, recs)
 	h.cache.put(stream, hist)

@@ -1,5 +1,16 @@
 package commands
 
+// Rule: a payment (or a refund) is taken once, and never beyond what the
+// invoice allows.
+//
+// Appends: one, PaymentRecorded (or PaymentRefunded) in invoice-<id>, with a
+// payment ID derived from the command's ID. The invoice decides alone
+// (balance, what was paid), so there is no step between two aggregates for
+// a crash to cut and nothing for the sweep to complete: a crash before the
+// append leaves nothing, one after it is done. A retry with the same key
+// finds its event by ID and returns the first result; the invoice also
+// ignores a payment ID it has seen.
+
 import (
 	"context"
 	"fmt"
