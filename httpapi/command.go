@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -9,6 +10,26 @@ import (
 
 	"github.com/vetclinic/clinic/commands"
 )
+
+// CommandService runs the staff commands; *commands.Handler is one. The
+// routes depend on this rather than on the handler, so their tests can
+// answer with a fake instead of an event store.
+type CommandService interface {
+	OpenDay(ctx context.Context, cmd commands.OpenDay) (commands.Result, error)
+	PlaceReservation(ctx context.Context, cmd commands.PlaceReservation) (commands.PlaceResult, error)
+	Reschedule(ctx context.Context, cmd commands.Reschedule) (commands.Result, error)
+	Cancel(ctx context.Context, cmd commands.Cancel) (commands.Result, error)
+	CheckIn(ctx context.Context, cmd commands.CheckIn) (commands.Result, error)
+	Complete(ctx context.Context, cmd commands.Complete) (commands.Result, error)
+	NoShow(ctx context.Context, cmd commands.NoShow) (commands.Result, error)
+	RecordDiagnosis(ctx context.Context, cmd commands.RecordDiagnosis) (commands.Result, error)
+	AddTreatments(ctx context.Context, cmd commands.AddTreatments) (commands.Result, error)
+	AddPrescriptions(ctx context.Context, cmd commands.AddPrescriptions) (commands.Result, error)
+	AddAddendum(ctx context.Context, cmd commands.AddAddendum) (commands.Result, error)
+	Finalize(ctx context.Context, cmd commands.Finalize) (commands.FinalizeResult, error)
+	RecordPayment(ctx context.Context, cmd commands.RecordPayment) (commands.PaymentResult, error)
+	Refund(ctx context.Context, cmd commands.Refund) (commands.PaymentResult, error)
+}
 
 // commandMeta is what every command carries from the request: the caller,
 // the Idempotency-Key and the If-Match revision.

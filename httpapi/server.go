@@ -13,7 +13,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/vetclinic/clinic/auth"
-	"github.com/vetclinic/clinic/commands"
 	"github.com/vetclinic/clinic/domain/clinic"
 )
 
@@ -35,7 +34,7 @@ type Config struct {
 	// Clinic is the clinic's configuration: doctors and fees.
 	Clinic *clinic.Clinic
 	// Commands runs the staff commands (the command role).
-	Commands *commands.Handler
+	Commands CommandService
 	// RetryAfter is what a 503 tells the client to wait (default 2s).
 	RetryAfter time.Duration
 	// Lookup answers the read side's queries (the query role).
