@@ -7,7 +7,7 @@ package commands
 //  1. SlotBooked of the new slot (the new doctor's day);
 //  2. ReservationRescheduled (it names the old doctor and slot);
 //  3. SlotReleased of the old slot (reason "rescheduled");
-//  4. MedicalRecordVisitTimeChanged.
+//  4. VisitTimeChanged.
 //
 // A crash after
 //   - 1: the new booking is held by a reservation that sits elsewhere. A
