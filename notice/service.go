@@ -1,7 +1,6 @@
 package notice
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -49,40 +48,9 @@ func NewService(cfg Config, r *Renderer, d *Dispatcher, visits VisitStore, now f
 	return &Service{cfg: cfg, render: r, dispatch: d, visits: visits, now: now, log: log}
 }
 
-// Types lists the event types Handle reacts to (for a server-side filter).
+// Types lists the event types Decide reacts to (for a server-side filter).
 func Types() []string {
 	return append(reservation.Types(), invoice.TypeIssued)
-}
-
-// Handle reacts to one event: it remembers the visit and records at most
-// one message, under the event's ID, before queueing it, so handling an
-// event again (a redelivery, a replay from an older checkpoint) sends
-// nothing new. It returns an error only when the store failed. (The read
-// store's subscriber, in package docstore, does the same through the
-// runner's unit of work.)
-func (s *Service) Handle(ctx context.Context, ev projections.Event) error {
-	v, m, err := s.Decide(ev)
-	if err != nil {
-		return err
-	}
-	if v != nil {
-		if err := s.visits.PutVisit(ctx, *v); err != nil {
-			return fmt.Errorf("remember visit %s: %w", v.ReservationID, err)
-		}
-	}
-	if m == nil {
-		return nil
-	}
-	if m.Status == StatusExpired {
-		if _, err := s.dispatch.store.Add(ctx, *m); err != nil {
-			return fmt.Errorf("notice for event %s: %w", ev.ID, err)
-		}
-		return nil
-	}
-	if _, err := s.dispatch.Submit(ctx, *m); err != nil {
-		return fmt.Errorf("notice for event %s: %w", ev.ID, err)
-	}
-	return nil
 }
 
 // Decide says what ev means to the notice service, without I/O: the visit

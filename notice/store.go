@@ -1,7 +1,9 @@
 package notice
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/vetclinic/clinic/projections"
@@ -58,4 +60,11 @@ type VisitStore interface {
 	PutVisit(ctx context.Context, v Visit) error
 	// BookedVisits returns the visits still booked whose slot is in [from, to).
 	BookedVisits(ctx context.Context, from, to time.Time) ([]Visit, error)
+}
+
+// SortNewestFirst orders messages by creation time, newest first (ties by ID).
+func SortNewestFirst(ms []Message) {
+	slices.SortFunc(ms, func(a, b Message) int {
+		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
+	})
 }

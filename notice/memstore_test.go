@@ -11,8 +11,11 @@ import (
 	"github.com/vetclinic/clinic/domain/reservation"
 )
 
-// MemoryStore keeps messages and visits in memory: for tests, and for a
-// process that accepts losing its notice history when it stops.
+// MemoryStore keeps messages and visits in memory, for tests. It is test
+// code of package notice rather than a noticetest package: this package's
+// own tests are internal (they reach unexported state), and they could not
+// import a package that imports notice. The contract suite in
+// notice/storetest runs against it (memstore_contract_test.go).
 type MemoryStore struct {
 	mu       sync.Mutex
 	messages map[string]Message
@@ -121,13 +124,6 @@ func (s *MemoryStore) BookedVisits(_ context.Context, from, to time.Time) ([]Vis
 		return cmp.Or(a.Slot.Compare(b.Slot), cmp.Compare(a.ReservationID, b.ReservationID))
 	})
 	return out, nil
-}
-
-// SortNewestFirst orders messages by creation time, newest first (ties by ID).
-func SortNewestFirst(ms []Message) {
-	slices.SortFunc(ms, func(a, b Message) int {
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(b.ID, a.ID))
-	})
 }
 
 func clone(m Message) Message {
