@@ -10,7 +10,6 @@ import (
 	"github.com/vetclinic/clinic/domain/clinic"
 	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/notice"
-	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/notice/webhook"
 	"github.com/vetclinic/clinic/projections"
 )
@@ -46,16 +45,14 @@ func newNoticeChannel(o noticeOptions, log *slog.Logger) (notice.Channel, error)
 }
 
 // newNoticeRole builds the notice role on the read store rs and $all.
-func newNoticeRole(o noticeOptions, cl *clinic.Clinic, rs projections.Store, src projections.Source, log *slog.Logger) (*docstore.Role, error) {
+func newNoticeRole(o noticeOptions, cl *clinic.Clinic, rs projections.Store, src projections.Source, log *slog.Logger) (*noticeRole, error) {
 	log = log.With("component", "notice")
 	ch, err := newNoticeChannel(o, log)
 	if err != nil {
 		return nil, err
 	}
-	n, err := docstore.NewRole(rs, src, ch, docstore.RoleConfig{
-		Notice:   notice.Config{Clinic: cl.Name, Locale: o.locale, ReminderHour: o.reminderHour},
-		Delivery: o.delivery, Zone: cl.Location, ReminderEvery: o.reminderEvery, Logger: log,
-	})
+	n, err := wireNotice(rs, src, ch, notice.Config{Clinic: cl.Name, Locale: o.locale, ReminderHour: o.reminderHour},
+		o.delivery, cl.Location, o.reminderEvery, log)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/notice"
-	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/notice/webhook"
 	"github.com/vetclinic/clinic/projections"
 )
@@ -67,8 +66,7 @@ func newLagRig(b *testing.B, want int, cfg notice.DeliveryConfig) *lagRig {
 	if err != nil {
 		b.Fatal(err)
 	}
-	role, err := docstore.NewRole(rs, esdb.Source{Client: r.client}, ch,
-		docstore.RoleConfig{Notice: notice.Config{Clinic: "C"}, Delivery: cfg, Zone: seoul(b)})
+	role, err := newRole(rs, esdb.Source{Client: r.client}, ch, notice.Config{Clinic: "C"}, cfg, seoul(b), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -209,9 +209,7 @@ func (r *rig) start() (stop func(), runner *projections.Runner) {
 	if r.esdb != nil {
 		src = esdb.Source{Client: r.esdb}
 	}
-	role, err := docstore.NewRole(r.rs, src, ch, docstore.RoleConfig{
-		Notice: notice.Config{Clinic: "C"}, Delivery: r.cfg, Zone: seoul(t), Messages: watchedStore{r.store, r.saved},
-	})
+	role, err := newRole(r.rs, src, ch, notice.Config{Clinic: "C"}, r.cfg, seoul(t), watchedStore{r.store, r.saved})
 	if err != nil {
 		t.Fatal(err)
 	}
