@@ -88,6 +88,7 @@ func (h *streamsService) Append(srv grpc.ServerStream) error {
 
 // opError turns the writer's failure into the status the client expects.
 func (h *streamsService) opError(tr trailerSetter, o *op) error {
+	var we *writeError
 	switch {
 	case o.err == nil:
 		return nil
@@ -95,6 +96,9 @@ func (h *streamsService) opError(tr trailerSetter, o *op) error {
 		return streamDeleted(tr, o.stream)
 	case errors.Is(o.err, errClosed):
 		return status.Error(codes.Unavailable, "the event store is shutting down")
+	case errors.As(o.err, &we):
+		// logged once, by the writer
+		return status.Error(codes.Unavailable, we.public())
 	default:
 		h.log.Error("write failed", "stream", o.stream, "err", o.err)
 		return status.Error(codes.Internal, "the event store could not write")

@@ -8,8 +8,8 @@ import "math"
 // apply validates o against the committed state plus this batch and adds
 // its writes to the batch.
 func (w *writer) apply(o *op) {
-	if w.failed != nil {
-		o.err = w.failed
+	if w.brokenErr() != nil {
+		o.err = w.brokenErr()
 		o.done <- struct{}{}
 		return
 	}
@@ -104,8 +104,8 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) bool {
 			o.current, o.position = first.rev+int64(len(o.events))-1, pos
 			return true
 		}
-		if w.failed != nil {
-			o.err = w.failed
+		if w.brokenErr() != nil {
+			o.err = w.brokenErr()
 			return true
 		}
 		// The first event is stored but a later one is not: EventStoreDB
@@ -130,8 +130,8 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) bool {
 		return false
 	}
 	pos, repeat := w.storedRun(o, from, 0)
-	if w.failed != nil {
-		o.err = w.failed
+	if w.brokenErr() != nil {
+		o.err = w.brokenErr()
 		return true
 	}
 	if !repeat {
@@ -148,7 +148,7 @@ func (w *writer) idempotent(o *op, st *streamState, ok bool) bool {
 func (w *writer) storedRun(o *op, from int64, skip int) (pos uint64, ok bool) {
 	if _, inBatch := w.overlay[o.stream]; inBatch {
 		w.dispatchKeep()
-		if w.failed != nil {
+		if w.brokenErr() != nil {
 			return 0, false
 		}
 	}
@@ -216,8 +216,8 @@ func (w *writer) appendEvents(o *op, st *streamState) {
 	var undelete []byte // metadata document to restore, for a soft-deleted stream
 	if st != nil && st.deleted {
 		undelete = w.currentMetaJSON(o.stream)
-		if w.failed != nil {
-			o.err = w.failed
+		if w.brokenErr() != nil {
+			o.err = w.brokenErr()
 			return
 		}
 	}
@@ -315,7 +315,7 @@ func (w *writer) currentMetaJSON(stream string) []byte {
 	}
 	if _, inBatch := w.overlay[metaStream]; inBatch {
 		w.dispatchKeep()
-		if w.failed != nil {
+		if w.brokenErr() != nil {
 			return nil
 		}
 	}

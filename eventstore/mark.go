@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io/fs"
+	"io"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // Pebble ends its log replay at the first damaged record. For a torn tail
@@ -32,11 +33,16 @@ const markEvery = time.Second
 var ErrLostEvents = errors.New("eventstore: the log lost acknowledged events")
 
 // readMark returns the position in dir's mark, or 0 when there is none.
-func readMark(dir string) (uint64, error) {
-	b, err := os.ReadFile(filepath.Join(dir, markName))
-	if errors.Is(err, fs.ErrNotExist) {
+func readMark(fs vfs.FS, dir string) (uint64, error) {
+	f, err := fs.Open(fs.PathJoin(dir, markName))
+	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return 0, err
 	}
@@ -46,13 +52,13 @@ func readMark(dir string) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
-// checkMark fails when the recovered head is behind the mark.
-func (s *store) checkMark(dir string) error {
-	m, err := readMark(dir)
+// checkMark fails when the recovered head is behind dir's mark.
+func checkMark(fs vfs.FS, dir string, head uint64) error {
+	m, err := readMark(fs, dir)
 	if err != nil {
 		return fmt.Errorf("eventstore: read mark: %w", err)
 	}
-	if head := s.head.Load(); head < m {
+	if head < m {
 		return fmt.Errorf("%w: it ends at position %d but position %d was acknowledged; "+
 			"keep the directory for inspection (removing %s opens it with the loss)", ErrLostEvents, head, m, markName)
 	}
@@ -61,15 +67,16 @@ func (s *store) checkMark(dir string) error {
 
 // marker writes the mark until stop is closed, then once more.
 type marker struct {
-	s    *store
-	f    *os.File
-	last uint64
-	stop chan struct{}
-	done chan struct{}
+	s       *store
+	f       vfs.File
+	last    uint64
+	failing bool // the last write failed; logged once per run of failures
+	stop    chan struct{}
+	done    chan struct{}
 }
 
-func startMarker(s *store, dir string) (*marker, error) {
-	f, err := os.OpenFile(filepath.Join(dir, markName), os.O_RDWR|os.O_CREATE, 0o644)
+func startMarker(s *store, fs vfs.FS, dir string) (*marker, error) {
+	f, err := fs.OpenReadWrite(fs.PathJoin(dir, markName), vfs.WriteCategoryUnspecified)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: open mark: %w", err)
 	}
@@ -93,7 +100,8 @@ func (m *marker) run() {
 }
 
 // write records the published head, which the syncer publishes only after
-// its fsync, so the mark never runs ahead of the disk.
+// its fsync, so the mark never runs ahead of the disk. While the disk
+// fails, it warns once and tries again each second.
 func (m *marker) write() {
 	head := m.s.head.Load()
 	if head == m.last {
@@ -102,14 +110,21 @@ func (m *marker) write() {
 	var b [12]byte
 	binary.BigEndian.PutUint64(b[:], head)
 	binary.BigEndian.PutUint32(b[8:], crc32.ChecksumIEEE(b[:8]))
-	if _, err := m.f.WriteAt(b[:], 0); err != nil {
-		m.s.log.Warn("eventstore: write mark", "err", err)
+	_, err := m.f.WriteAt(b[:], 0)
+	if err == nil {
+		err = m.f.Sync()
+	}
+	if err != nil {
+		if !m.failing {
+			m.s.log.Warn("eventstore: cannot write the mark; trying again each second", "err", err)
+		}
+		m.failing = true
 		return
 	}
-	if err := m.f.Sync(); err != nil {
-		m.s.log.Warn("eventstore: sync mark", "err", err)
-		return
+	if m.failing {
+		m.s.log.Info("eventstore: the mark is written again", "head", head)
 	}
+	m.failing = false
 	m.last = head
 }
 

@@ -102,7 +102,12 @@ func (s *store) scanStream(ctx interface{ Err() error }, stream string, from, lo
 	prefix := appendIndexPrefix(nil, stream)
 	lower := binary.BigEndian.AppendUint64(prefix, uint64(lo))
 	upper := appendIndexKey(nil, stream, uint64(hi)+1)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	db, done, err := s.reader()
+	if err != nil {
+		return 0, false, err
+	}
+	defer done()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return 0, false, err
 	}
@@ -125,7 +130,7 @@ func (s *store) scanStream(ctx interface{ Err() error }, stream string, from, lo
 		}
 		rev := int64(binary.BigEndian.Uint64(key[len(key)-8:]))
 		pos := binary.BigEndian.Uint64(v)
-		rec, c, err := s.db.Get(appendAllKey(k[:0], pos))
+		rec, c, err := db.Get(appendAllKey(k[:0], pos))
 		if err != nil {
 			return 0, false, fmt.Errorf("eventstore: index points at missing position %d: %w", pos, err)
 		}
@@ -156,7 +161,12 @@ func (s *store) scanAll(ctx interface{ Err() error }, from, head uint64, back bo
 	if from == 0 || from > head {
 		return 0, false, nil
 	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: allKey(1), UpperBound: allKey(head + 1)})
+	db, done, err := s.reader()
+	if err != nil {
+		return 0, false, err
+	}
+	defer done()
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: allKey(1), UpperBound: allKey(head + 1)})
 	if err != nil {
 		return 0, false, err
 	}

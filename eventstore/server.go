@@ -12,10 +12,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"sync"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/keepalive"
 )
@@ -36,6 +36,9 @@ type Options struct {
 	// MaxAppendSize limits the bytes of data and metadata in one append;
 	// 0 means DefaultMaxAppendSize.
 	MaxAppendSize int
+	// FS is the filesystem under Dir; nil means the operating system's.
+	// Tests inject failing disks through it (Pebble's vfs/errorfs).
+	FS vfs.FS
 }
 
 // Server is an embedded event store serving the EventStoreDB gRPC protocol.
@@ -73,14 +76,18 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 	if maxAppend <= 0 {
 		maxAppend = DefaultMaxAppendSize
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+	fs := opts.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	if err := fs.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("eventstore: %w", err)
 	}
-	st, err := openStore(opts.Dir, log)
+	st, err := openStore(opts.Dir, fs, log)
 	if err != nil {
 		return nil, err
 	}
-	mark, err := startMarker(st, opts.Dir)
+	mark, err := startMarker(st, fs, opts.Dir)
 	if err != nil {
 		st.close()
 		return nil, err
@@ -137,6 +144,14 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 	log.Info("event store listening", "addr", s.addr, "url", s.URL(), "dir", opts.Dir, "head", st.head.Load())
 	return s, nil
 }
+
+// Healthy returns nil while the store can write. After a write or sync of
+// its storage failed (a full disk, an I/O error) it returns an error
+// wrapping ErrCannotWrite that says why and since when, until the store has
+// re-opened its storage and a synced probe write succeeded. Meanwhile
+// appends and deletes fail with gRPC Unavailable and reads go on. A
+// readiness check should report not ready while Healthy is not nil.
+func (s *Server) Healthy() error { return s.writer.health() }
 
 // Addr is the host:port the server listens on.
 func (s *Server) Addr() string { return s.addr }

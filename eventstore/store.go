@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // Keys in Pebble. Every kind starts with its own byte so kinds never mix:
@@ -110,8 +113,15 @@ func decodeState(b []byte) (*streamState, error) {
 
 // store is the durable log plus the in-memory view of what is committed.
 type store struct {
-	db  *pebble.DB
+	dir string
+	fs  vfs.FS
 	log *slog.Logger
+
+	// dbMu guards db against a re-open (reopen.go): reads hold it shared
+	// for one bounded step; db is nil while the storage cannot be opened.
+	// The writer, which does the re-opens, uses db without it.
+	dbMu sync.RWMutex
+	db   *pebble.DB
 
 	mu      sync.RWMutex
 	streams map[string]*streamState
@@ -124,65 +134,101 @@ type store struct {
 // committed stream states. Pebble replays its checksummed write-ahead log;
 // a torn tail ends the replay, so only whole, synced batches survive, and
 // the state records travel in the same batches as the events they describe.
-func openStore(dir string, log *slog.Logger) (*store, error) {
-	db, err := pebble.Open(dir, &pebble.Options{
-		Logger:       pebbleLogger{log},
-		MemTableSize: 64 << 20,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
-	}
-	s := &store{db: db, log: log, streams: map[string]*streamState{}}
+func openStore(dir string, fs vfs.FS, log *slog.Logger) (*store, error) {
+	s := &store{dir: dir, fs: fs, log: log}
 	s.sig.ch = make(chan struct{})
-	if err := s.load(); err != nil {
+	db, err := s.openDB()
+	if err != nil {
+		return nil, err
+	}
+	streams, head, err := load(db)
+	if err == nil {
+		err = checkMark(fs, dir, head)
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	if err := s.checkMark(dir); err != nil {
-		db.Close()
-		return nil, err
-	}
+	s.db, s.streams = db, streams
+	s.head.Store(head)
 	return s, nil
 }
 
-func (s *store) load() error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{kindStream}, UpperBound: []byte{kindStream + 1}})
+func (s *store) openDB() (*pebble.DB, error) {
+	db, err := pebble.Open(s.dir, &pebble.Options{
+		FS:           s.fs,
+		Logger:       pebbleLogger{s.log},
+		MemTableSize: 64 << 20,
+	})
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("open pebble in %s: %w", s.dir, err)
+	}
+	return db, nil
+}
+
+// load reads the committed stream states and the head from db.
+func load(db *pebble.DB) (map[string]*streamState, uint64, error) {
+	streams := map[string]*streamState{}
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{kindStream}, UpperBound: []byte{kindStream + 1}})
+	if err != nil {
+		return nil, 0, err
 	}
 	for it.First(); it.Valid(); it.Next() {
 		st, err := decodeState(it.Value())
 		if err != nil {
 			it.Close()
-			return err
+			return nil, 0, err
 		}
-		s.streams[string(it.Key()[1:])] = st
+		streams[string(it.Key()[1:])] = st
 	}
 	if err := it.Close(); err != nil {
-		return err
+		return nil, 0, err
 	}
-	it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{kindAll}, UpperBound: []byte{kindAll + 1}})
+	it, err = db.NewIter(&pebble.IterOptions{LowerBound: []byte{kindAll}, UpperBound: []byte{kindAll + 1}})
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
+	var head uint64
 	if it.Last() {
-		s.head.Store(binary.BigEndian.Uint64(it.Key()[1:]))
+		head = binary.BigEndian.Uint64(it.Key()[1:])
 	}
 	if err := it.Close(); err != nil {
-		return err
+		return nil, 0, err
 	}
 	// The newest event of every stream must be at or below the head; if not,
 	// the log and the state disagree, which Pebble's atomic batches exclude.
-	head := s.head.Load()
-	for name, st := range s.streams {
+	for name, st := range streams {
 		if st.lastPos > head {
-			return fmt.Errorf("eventstore: stream %q ends at position %d beyond the log head %d", name, st.lastPos, head)
+			return nil, 0, fmt.Errorf("eventstore: stream %q ends at position %d beyond the log head %d", name, st.lastPos, head)
 		}
 	}
-	return nil
+	return streams, head, nil
 }
 
-func (s *store) close() error { return s.db.Close() }
+func (s *store) close() error {
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	err := closeDB(s.db)
+	s.db = nil
+	return err
+}
+
+// errStorageDown answers reads while the storage is being re-opened.
+var errStorageDown = status.Error(codes.Unavailable, "the event store is re-opening its storage; try again")
+
+// reader returns the database for one read step and the function that ends
+// the step.
+func (s *store) reader() (*pebble.DB, func(), error) {
+	s.dbMu.RLock()
+	if s.db == nil {
+		s.dbMu.RUnlock()
+		return nil, nil, errStorageDown
+	}
+	return s.db, s.dbMu.RUnlock, nil
+}
 
 // state returns the committed state of stream, or nil.
 func (s *store) state(stream string) *streamState {
@@ -194,8 +240,13 @@ func (s *store) state(stream string) *streamState {
 
 // get returns a copy of the record at pos.
 func (s *store) get(pos uint64) ([]byte, error) {
+	db, done, err := s.reader()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var k [9]byte
-	v, c, err := s.db.Get(appendAllKey(k[:0], pos))
+	v, c, err := db.Get(appendAllKey(k[:0], pos))
 	if err != nil {
 		return nil, err
 	}
@@ -206,8 +257,13 @@ func (s *store) get(pos uint64) ([]byte, error) {
 
 // positionOf returns the position of revision rev of stream.
 func (s *store) positionOf(stream string, rev uint64) (uint64, bool, error) {
+	db, done, err := s.reader()
+	if err != nil {
+		return 0, false, err
+	}
+	defer done()
 	var buf [64]byte
-	v, c, err := s.db.Get(appendIndexKey(buf[:0], stream, rev))
+	v, c, err := db.Get(appendIndexKey(buf[:0], stream, rev))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return 0, false, nil
 	}
@@ -259,7 +315,16 @@ func (l pebbleLogger) Errorf(format string, args ...any) {
 	l.log.Error("pebble: " + fmt.Sprintf(format, args...))
 }
 
+// Fatalf panics, as Pebble requires, with a pebbleFatal: the writer
+// recovers it from a commit, where Pebble reports a log it can no longer
+// write, and treats it as a failed write.
 func (l pebbleLogger) Fatalf(format string, args ...any) {
-	l.log.Error("pebble fatal: " + fmt.Sprintf(format, args...))
-	panic(fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	l.log.Error("pebble fatal: " + msg)
+	panic(pebbleFatal(msg))
 }
+
+// pebbleFatal is the panic of pebbleLogger.Fatalf.
+type pebbleFatal string
+
+func (p pebbleFatal) Error() string { return "pebble: " + string(p) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 )
@@ -51,7 +52,7 @@ func (c *confirmRace) SendMsg(m any) error {
 func TestSubscribeFromEndIncludesAppendAfterConfirmation(t *testing.T) {
 	t.Parallel()
 	for _, all := range []bool{true, false} {
-		s, err := openStore(t.TempDir(), quietLog())
+		s, err := openStore(t.TempDir(), vfs.Default, quietLog())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/google/uuid"
 )
 
@@ -65,7 +66,7 @@ func dataEnd(b []byte) int {
 // writeMark records pos as acknowledged, as the server's marker does.
 func writeMark(t *testing.T, dir string, pos uint64) {
 	t.Helper()
-	f, err := os.OpenFile(filepath.Join(dir, markName), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := vfs.Default.OpenReadWrite(filepath.Join(dir, markName), vfs.WriteCategoryUnspecified)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func writeMark(t *testing.T, dir string, pos uint64) {
 func TestCorruptWALMiddleRefusesToOpen(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, err := openStore(dir, quietLog())
+	s, err := openStore(dir, vfs.Default, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestCorruptWALMiddleRefusesToOpen(t *testing.T) {
 	if err := os.WriteFile(wal, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err = openStore(dir, quietLog())
+	s, err = openStore(dir, vfs.Default, quietLog())
 	if err == nil {
 		s.close()
 		t.Fatal("opened a store whose log lost acknowledged events in the middle")
@@ -125,7 +126,7 @@ func TestTornWALTailIsRecovered(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
 			now := func() time.Time { return time.Unix(1700000000, 0) }
-			s, err := openStore(dir, quietLog())
+			s, err := openStore(dir, vfs.Default, quietLog())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +161,7 @@ func TestTornWALTailIsRecovered(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			s, err = openStore(dir, quietLog())
+			s, err = openStore(dir, vfs.Default, quietLog())
 			if err != nil {
 				t.Fatalf("reopen after a torn tail: %v", err)
 			}

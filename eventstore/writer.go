@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"errors"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,14 +88,15 @@ type writer struct {
 	pending []*op
 	next    uint64 // next position to assign
 	buf     []byte
-	failed  error
 	recent  *recentIDs
 	seq     uint64 // batches handed to the syncer
+	outage  outage // the writer's side of a storage failure (reopen.go)
 
-	published atomic.Uint64 // batches the syncer finished
-	caughtUp  chan struct{} // signalled after each published batch
-	fatal     atomic.Pointer[error]
-	batches   chan *pebble.Batch // reusable batches
+	published atomic.Uint64           // batches the syncer finished
+	caughtUp  chan struct{}           // signalled after each published batch
+	broken    atomic.Pointer[failure] // set while the storage cannot write
+	wake      chan struct{}           // poked by the first failure
+	batches   chan *pebble.Batch      // reusable batches
 
 	commits, committedOps, syncNanos atomic.Int64
 }
@@ -135,6 +135,7 @@ func newWriter(s *store, now func() time.Time) *writer {
 		next:     s.head.Load() + 1,
 		batches:  make(chan *pebble.Batch, 8),
 		caughtUp: make(chan struct{}, 1),
+		wake:     make(chan struct{}, 1),
 	}
 	w.batch = s.db.NewBatch()
 	w.recent = newRecentIDs(recentCap)
@@ -184,6 +185,11 @@ func (w *writer) run() {
 		var o *op
 		select {
 		case o = <-w.ops:
+		case <-w.outage.retry(w):
+			w.recover()
+			continue
+		case <-w.wake:
+			continue
 		case <-w.quit:
 			// fail whatever is still queued
 			for {
@@ -195,6 +201,10 @@ func (w *writer) run() {
 					return
 				}
 			}
+		}
+		if f := w.broken.Load(); f != nil {
+			w.refuse(o, f)
+			continue
 		}
 		if w.published.Load() == w.seq {
 			// everything handed off is published: the store has it all
@@ -238,18 +248,14 @@ func (w *writer) dispatch() {
 	if len(w.pending) == 0 {
 		return
 	}
-	if p := w.fatal.Load(); p != nil && w.failed == nil {
-		w.failed = *p
-	}
 	inf := &inflight{ops: w.pending, head: w.next - 1}
 	for k, v := range w.overlay {
 		inf.streams = append(inf.streams, k)
 		inf.states = append(inf.states, v)
 	}
-	if !w.batch.Empty() && w.failed == nil {
-		if err := w.s.db.ApplyNoSyncWait(w.batch, pebble.Sync); err != nil {
-			w.failed = fmt.Errorf("eventstore: commit: %w", err)
-			w.s.log.Error("commit failed; the store refuses further writes", "err", err)
+	if !w.batch.Empty() && w.broken.Load() == nil {
+		if err := w.commit(); err != nil {
+			w.fail("committing to the log failed", err)
 		} else {
 			inf.batch = w.batch
 			select {
@@ -259,11 +265,11 @@ func (w *writer) dispatch() {
 			}
 		}
 	}
-	if w.failed != nil {
+	if f := w.broken.Load(); f != nil {
+		// Nothing of this batch is acknowledged, not even a conflict or a
+		// repeat: they were checked against states that may not survive.
 		for _, o := range inf.ops {
-			if o.err == nil && !o.wrong {
-				o.err = w.failed
-			}
+			o.err, o.wrong = f.err, false
 		}
 		inf.batch = nil
 		inf.streams, inf.states = nil, nil
@@ -288,19 +294,19 @@ func (w *writer) syncer(done chan struct{}) {
 			w.commits.Add(1)
 			w.committedOps.Add(int64(len(inf.ops)))
 			if err != nil {
-				err = fmt.Errorf("eventstore: sync: %w", err)
-				w.fatal.CompareAndSwap(nil, &err)
-				w.s.log.Error("sync failed; the store refuses further writes", "err", err)
+				// Pebble's log error is sticky: every later sync on this
+				// log fails too, so no batch after this one is acknowledged
+				// until the storage is re-opened. A sync that succeeded is
+				// durable, and so is everything before it.
+				f := w.fail("writing the log failed", err)
 				for _, o := range inf.ops {
-					if o.err == nil && !o.wrong {
-						o.err = err
-					}
+					o.err, o.wrong = f.err, false
 				}
 				inf.streams = nil
 			} else {
 				w.publish(inf)
 			}
-			if inf.batch.Len() < 1<<20 {
+			if inf.batch.Len() < 1<<20 && w.broken.Load() == nil {
 				inf.batch.Reset()
 				select {
 				case w.batches <- inf.batch:
@@ -308,11 +314,9 @@ func (w *writer) syncer(done chan struct{}) {
 					inf.batch.Close()
 				}
 			}
-		} else if p := w.fatal.Load(); p != nil {
+		} else if f := w.broken.Load(); f != nil {
 			for _, o := range inf.ops {
-				if o.err == nil && !o.wrong {
-					o.err = *p
-				}
+				o.err, o.wrong = f.err, false
 			}
 		}
 		w.published.Store(inf.seq)
