@@ -105,7 +105,7 @@ func startBenchClinic(ctx context.Context, doctors int, stderr io.Writer) (strin
 		return "", "", nil, err
 	}
 	addr := make(chan string, 1)
-	cfg.onListen = func(a string) { addr <- a }
+	cfg.OnListen = func(a string) { addr <- a }
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, cfg, stderr) }()

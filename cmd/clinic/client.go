@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/vetclinic/clinic/app"
 	"github.com/vetclinic/clinic/auth"
 	"github.com/vetclinic/clinic/httpapi"
 )
@@ -37,7 +38,7 @@ func (f apiFlags) client(who string) (*httpapi.Client, error) {
 	server := f.server
 	if server == "" {
 		var err error
-		if server, err = recordedServer(f.data); err != nil {
+		if server, err = app.RecordedServer(f.data); err != nil {
 			return nil, err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 
+	"github.com/vetclinic/clinic/app"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/eventstore/esdbtest"
 	"github.com/vetclinic/clinic/mongodb/mongotest"
@@ -118,7 +119,7 @@ func TestProjectionsCLIThroughTheAPI(t *testing.T) {
 	if err := p.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(serveFile(p.data)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(app.RecordFile(p.data)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("serve left its address record after a clean stop: %v", err)
 	}
 }

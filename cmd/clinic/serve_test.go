@@ -191,7 +191,7 @@ func TestServeFlagErrors(t *testing.T) {
 		return map[string]string{"CLINIC_LISTEN": "127.0.0.1:9", "CLINIC_ROLES": "command"}[k]
 	}
 	c, err := parseServe([]string{"--listen", "127.0.0.1:0"}, env, io.Discard)
-	if err != nil || c.listen != "127.0.0.1:0" || fmt.Sprint(c.roles) != "[command]" {
+	if err != nil || c.Listen != "127.0.0.1:0" || fmt.Sprint(c.Roles) != "[command]" {
 		t.Errorf("flags over env: %+v %v", c, err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -79,16 +79,16 @@ func startNotice(ctx context.Context, e *serveEnv) error {
 	if err != nil {
 		return err
 	}
-	locale, err := noticeLocale(e.cfg.notifyLocale)
+	locale, err := noticeLocale(e.cfg.NotifyLocale)
 	if err != nil {
 		return err
 	}
-	if e.cfg.reminderHour < 0 || e.cfg.reminderHour > 23 {
-		return fmt.Errorf("--reminder-hour must be 0 to 23, not %d", e.cfg.reminderHour)
+	if e.cfg.ReminderHour < 0 || e.cfg.ReminderHour > 23 {
+		return fmt.Errorf("--reminder-hour must be 0 to 23, not %d", e.cfg.ReminderHour)
 	}
 	n, err := newNoticeRole(noticeOptions{
-		notify: e.cfg.notify, webhookURL: e.cfg.webhookURL, webhookSecret: e.cfg.webhookSecret,
-		locale: locale, reminderHour: e.cfg.reminderHour,
+		notify: e.cfg.Notify, webhookURL: e.cfg.WebhookURL, webhookSecret: e.cfg.WebhookSecret,
+		locale: locale, reminderHour: e.cfg.ReminderHour,
 	}, e.clinic, rs, esdb.Source{Client: e.esdb}, e.log)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -25,7 +25,7 @@ func (e *serveEnv) readSide(ctx context.Context) (*readSide, error) {
 	if e.read != nil {
 		return e.read, nil
 	}
-	rs, err := openReadSide(ctx, e.cfg.data, e.cfg.mongoURL, e.cfg.mongoDB, e.esdb, e.clinic.Location, e.log.With("component", "read"))
+	rs, err := openReadSide(ctx, e.cfg.Data, e.cfg.MongoURL, e.cfg.MongoDB, e.esdb, e.clinic.Location, e.log.With("component", "read"))
 	if err != nil {
 		return nil, err
 	}

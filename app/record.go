@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -10,13 +10,13 @@ import (
 	"path/filepath"
 )
 
-// serveFile is where a running clinic serve records the address of its
+// RecordFile is where a running clinic serve records the address of its
 // HTTP API, so the CLIs on the same data folder find it without --server.
 // Serve removes it when it stops cleanly; after a crash it stays and the
 // CLIs report that nothing answers there.
-func serveFile(data string) string { return filepath.Join(data, "serve.json") }
+func RecordFile(data string) string { return filepath.Join(data, "serve.json") }
 
-// serveRecord is the content of serveFile.
+// serveRecord is the content of RecordFile.
 type serveRecord struct {
 	URL string `json:"url"` // http://host:port of the API
 	PID int    `json:"pid"`
@@ -30,7 +30,7 @@ func recordServe(data string, addr net.Addr) (remove func(), err error) {
 	}
 	b, _ := json.Marshal(serveRecord{URL: "http://" + dialable(addr), PID: os.Getpid()})
 	b = append(b, '\n')
-	path := serveFile(data)
+	path := RecordFile(data)
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return nil, fmt.Errorf("record address: %w", err)
 	}
@@ -56,10 +56,10 @@ func dialable(addr net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-// recordedServer returns the API address the clinic serve on data
+// RecordedServer returns the API address the clinic serve on data
 // recorded, or an error saying that none is running there.
-func recordedServer(data string) (string, error) {
-	b, err := os.ReadFile(serveFile(data))
+func RecordedServer(data string) (string, error) {
+	b, err := os.ReadFile(RecordFile(data))
 	if errors.Is(err, os.ErrNotExist) {
 		return "", fmt.Errorf("no clinic serve is running on the data folder %s (give --server or CLINIC_SERVER, or --data of the running one)", data)
 	}
@@ -68,7 +68,7 @@ func recordedServer(data string) (string, error) {
 	}
 	var r serveRecord
 	if err := json.Unmarshal(b, &r); err != nil || r.URL == "" {
-		return "", fmt.Errorf("%s: not an address record: %v", serveFile(data), err)
+		return "", fmt.Errorf("%s: not an address record: %v", RecordFile(data), err)
 	}
 	return r.URL, nil
 }

@@ -1,0 +1,261 @@
+// Package app builds a clinic process from one Config: the roles it runs
+// (command, query, projector, notice), the event store and read store they
+// share, the HTTP API they serve, and the workers they run, until the
+// process is told to stop. cmd/clinic parses the Config and calls Serve.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/vetclinic/clinic/auth"
+	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/esdb"
+	"github.com/vetclinic/clinic/eventstore"
+	"github.com/vetclinic/clinic/httpapi"
+)
+
+// Config is everything a clinic process is told. cmd/clinic parses it
+// from flags and the environment, once; nothing here reads either.
+type Config struct {
+	Listen  string // HTTP listen address
+	Data    string // data folder: embedded event store, signing key, embedded read store, the recorded address
+	ESDBURL string // EventStoreDB connection string; empty runs the embedded event store in <Data>/events
+	Clinic  *clinic.Clinic
+	// JWKSURL, when set, verifies tokens with an OIDC provider's keys;
+	// empty uses the data folder's key. Issuer and Audience are required.
+	JWKSURL  string
+	Issuer   string
+	Audience string
+	Roles    []string // a subset of Roles()
+	Logger   *slog.Logger
+	// OnListen, when set, learns the HTTP address once it listens (for
+	// callers in this process, such as clinic bench).
+	OnListen func(addr string)
+	// For the query, projector and notice roles.
+	MongoURL      string // empty keeps the read models in the embedded store
+	MongoDB       string
+	Notify        string // log or webhook
+	WebhookURL    string
+	WebhookSecret string
+	NotifyLocale  string // ko or en
+	ReminderHour  int    // the day-before reminder's hour in the clinic's zone
+}
+
+// Roles are the parts one process can run.
+func Roles() []string { return []string{"command", "query", "projector", "notice"} }
+
+// serveEnv is what the roles share while they start. A role's starter adds
+// its HTTP dependencies to api and its long-running work to workers.
+type serveEnv struct {
+	cfg     Config
+	log     *slog.Logger
+	clinic  *clinic.Clinic
+	esdbURL string             // the event store's connection string, embedded or real
+	esdb    *esdbclient.Client // for subscriptions; commands use their own store (esdb.Open)
+	api     *httpapi.Config
+	workers []worker
+	closers []func() error // run in reverse order at shutdown
+	read    *readSide      // the read store the query, projector and notice roles share (readside_roles.go)
+}
+
+// worker is a long-running part of a role (a projector, the notice sender).
+// It runs until ctx ends; an error stops the whole process.
+type worker struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// roleStarters wires each role. Roles missing here are not built yet.
+func roleStarters() map[string]func(ctx context.Context, e *serveEnv) error {
+	return map[string]func(ctx context.Context, e *serveEnv) error{
+		"command":   startCommand,
+		"query":     startQuery,
+		"projector": startProjector,
+		"notice":    startNotice,
+	}
+}
+
+// Serve runs the roles cfg names until ctx ends or one of them fails, and
+// then shuts them down gracefully. It returns the error that stopped it, or
+// nil when ctx ended.
+func Serve(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Clinic == nil {
+		return errors.New("serve: no clinic configuration")
+	}
+	e := &serveEnv{cfg: cfg, log: log, clinic: cfg.Clinic}
+	defer e.close()
+	if err := e.open(ctx); err != nil {
+		return err
+	}
+	starters := roleStarters()
+	for _, r := range cfg.Roles {
+		start, ok := starters[r]
+		if !ok {
+			return fmt.Errorf("serve: unknown role %q (roles: %s)", r, strings.Join(Roles(), ","))
+		}
+		if err := start(ctx, e); err != nil {
+			return fmt.Errorf("serve: start %s: %w", r, err)
+		}
+	}
+	return e.serve(ctx)
+}
+
+// open starts or connects to the event store and sets up token
+// verification.
+func (e *serveEnv) open(ctx context.Context) error {
+	var err error
+	url := e.cfg.ESDBURL
+	if url == "" {
+		dir := filepath.Join(e.cfg.Data, "events")
+		srv, err := eventstore.Start(ctx, "127.0.0.1:0", eventstore.Options{Dir: dir, Logger: e.log.With("component", "eventstore")})
+		if err != nil {
+			return fmt.Errorf("serve: start embedded event store: %w", err)
+		}
+		e.closers = append(e.closers, srv.Close)
+		url = srv.URL()
+		e.log.Info("embedded event store started", "dir", dir, "addr", srv.Addr())
+	}
+	e.esdbURL = url
+	if e.esdb, err = connectESDBLogged(url, e.log.With("component", "esdb-client")); err != nil {
+		return err
+	}
+	e.closers = append(e.closers, e.esdb.Close)
+	verifier, err := e.verifier()
+	if err != nil {
+		return err
+	}
+	e.api = &httpapi.Config{
+		Logger:   e.log.With("component", "http"),
+		Now:      time.Now,
+		Verifier: verifier,
+		Clinic:   e.clinic,
+		Ready:    func(ctx context.Context) error { return pingESDB(ctx, e.esdb) },
+	}
+	return nil
+}
+
+// connectESDBLogged returns an official client for url. With a logger, the
+// client's own lines (discovery attempts, subscription drops that the
+// projector reports and handles itself) go to it at debug level instead of
+// plain stderr.
+func connectESDBLogged(url string, log *slog.Logger) (*esdbclient.Client, error) {
+	cfg, err := esdbclient.ParseConnectionString(url)
+	if err != nil {
+		return nil, fmt.Errorf("serve: --esdb: %w", err)
+	}
+	if log != nil {
+		cfg.Logger = esdb.ClientLogger(log)
+	}
+	c, err := esdbclient.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("serve: connect event store: %w", err)
+	}
+	return c, nil
+}
+
+// pingESDB reads the last event of $all: cheap, and it fails when the store
+// cannot serve.
+func pingESDB(ctx context.Context, c *esdbclient.Client) error {
+	s, err := c.ReadAll(ctx, esdbclient.ReadAllOptions{Direction: esdbclient.Backwards, From: esdbclient.End{}}, 1)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := s.Recv(); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+func (e *serveEnv) verifier() (*auth.Verifier, error) {
+	if e.cfg.JWKSURL != "" {
+		e.log.Info("verifying tokens with the JWKS", "url", e.cfg.JWKSURL, "issuer", e.cfg.Issuer, "audience", e.cfg.Audience)
+		return auth.NewVerifier(auth.NewJWKS(e.cfg.JWKSURL, auth.JWKSOptions{}), e.cfg.Issuer, e.cfg.Audience, time.Now, 30*time.Second), nil
+	}
+	path := auth.KeyPath(e.cfg.Data)
+	key, err := auth.LoadOrCreateKey(path)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	e.log.Info("verifying tokens signed with the data folder's key; print one with: clinic token --data "+e.cfg.Data+" --role staff --subject nurse-kim", "key", path)
+	keys := auth.NewIssuer(key, e.cfg.Issuer, e.cfg.Audience, time.Now).Keys()
+	return auth.NewVerifier(keys, e.cfg.Issuer, e.cfg.Audience, time.Now, 30*time.Second), nil
+}
+
+// serve runs the HTTP API and the workers until ctx ends or one fails, then
+// shuts everything down gracefully.
+func (e *serveEnv) serve(ctx context.Context) error {
+	ln, err := net.Listen("tcp", e.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("serve: listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           httpapi.New(*e.api),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			cancel(fmt.Errorf("http: %w", err))
+		}
+	})
+	for _, w := range e.workers {
+		wg.Go(func() {
+			if err := w.run(ctx); err != nil && ctx.Err() == nil {
+				cancel(fmt.Errorf("%s: %w", w.name, err))
+			}
+		})
+	}
+	unrecord, err := recordServe(e.cfg.Data, ln.Addr())
+	if err != nil {
+		e.log.Warn("the CLIs will need --server", "err", err)
+		unrecord = func() {}
+	}
+	defer unrecord()
+	e.log.Info("clinic serving", "addr", ln.Addr().String(), "roles", strings.Join(e.cfg.Roles, ","), "recorded", RecordFile(e.cfg.Data))
+	if e.cfg.OnListen != nil {
+		e.cfg.OnListen(ln.Addr().String())
+	}
+	<-ctx.Done()
+	e.log.Info("shutting down")
+	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer stop()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		e.log.Warn("http shutdown", "err", err)
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+func (e *serveEnv) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		if err := e.closers[i](); err != nil {
+			e.log.Warn("close", "err", err)
+		}
+	}
+}
