@@ -23,8 +23,14 @@ var errNoAnswer = errors.New("the event store client did not answer")
 //
 // It is the one guard of this package: the command side's Store and the
 // read side's Source both call the client through it.
-func guard[T any](ctx context.Context, timeout time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+//
+// When the caller's own ctx ends (a shutdown), guard still waits up to
+// abandonGrace for fn: a call that does end with its context is then over
+// before the caller goes on to close the client, which the client does not
+// allow while a call is under way (Close and a starting call race on its
+// connection channel).
+func guard[T any](parent context.Context, timeout time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	type result struct {
 		v   T
@@ -39,10 +45,21 @@ func guard[T any](ctx context.Context, timeout time.Duration, fn func(ctx contex
 	case r := <-ch:
 		return r.v, r.err
 	case <-ctx.Done():
-		var zero T
-		return zero, fmt.Errorf("%w: %w", errNoAnswer, ctx.Err())
 	}
+	if parent.Err() != nil {
+		t := time.NewTimer(abandonGrace)
+		defer t.Stop()
+		select {
+		case <-ch:
+		case <-t.C:
+		}
+	}
+	var zero T
+	return zero, fmt.Errorf("%w: %w", errNoAnswer, ctx.Err())
 }
+
+// abandonGrace is how long guard waits for a call after its caller gave up.
+const abandonGrace = time.Second
 
 // ClientLogger sends the official client's own log lines (discovery
 // attempts, subscription drops that the callers report and handle
