@@ -41,4 +41,6 @@ func newRole(rs projections.Store, src projections.Source, ch notice.Channel, cf
 }
 
 // Run runs the role until ctx ends.
-func (r *role) Run(ctx context.Context) error { return docstore.Run(ctx, r.Dispatcher, r.Runner, r.Service, 0) }
+func (r *role) Run(ctx context.Context) error {
+	return docstore.Run(ctx, r.Dispatcher, r.Runner, r.Service, 0)
+}
