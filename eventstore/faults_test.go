@@ -16,7 +16,10 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/google/uuid"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/vetclinic/clinic/eventstore"
@@ -100,6 +103,23 @@ func checkCannotWrite(t *testing.T, err error, reason string) {
 	}
 }
 
+// checkHealthService checks what the gRPC health service says, for both
+// the whole server and the Streams service.
+func checkHealthService(t *testing.T, srv *eventstore.Server, want healthpb.HealthCheckResponse_ServingStatus) {
+	t.Helper()
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, svc := range []string{"", "event_store.client.streams.Streams"} {
+		r, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{Service: svc})
+		if err != nil || r.GetStatus() != want {
+			t.Fatalf("health of %q: %v %v, want %v", svc, r.GetStatus(), err, want)
+		}
+	}
+}
+
 // waitHealthy waits until the store writes again and returns how long it took.
 func waitHealthy(t *testing.T, srv *eventstore.Server) time.Duration {
 	t.Helper()
@@ -137,6 +157,7 @@ func TestSyncFailureRecovers(t *testing.T) {
 	if h := srv.Healthy(); !errors.Is(h, eventstore.ErrCannotWrite) || !strings.Contains(h.Error(), "disk full") {
 		t.Fatalf("Healthy = %v, want ErrCannotWrite saying disk full", h)
 	}
+	checkHealthService(t, srv, healthpb.HealthCheckResponse_NOT_SERVING)
 	for range 20 {
 		t0 := time.Now()
 		_, err := c.AppendToStream(ctx, streamName(t), esdb.AppendToStreamOptions{}, events(1, "Refused")...)
@@ -162,6 +183,7 @@ func TestSyncFailureRecovers(t *testing.T) {
 	disk.on.Store(false)
 	took := waitHealthy(t, srv)
 	t.Logf("writes again %v after the disk works (%d syncs failed meanwhile)", took, disk.syncs.Load())
+	checkHealthService(t, srv, healthpb.HealthCheckResponse_SERVING)
 	// The failed append's bytes reached the file, so the re-opened log may
 	// hold it: the retry must then be the same append, not a second one.
 	if _, err := c.AppendToStream(ctx, s, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Revision(4)}, failed...); err != nil {

@@ -87,6 +87,7 @@ func (w *writer) fail(what string, err error) *failure {
 		case w.wake <- struct{}{}: // the writer starts the re-probes even when idle
 		default:
 		}
+		w.tellHealth(f.err)
 		return f
 	}
 	return w.broken.Load()
@@ -168,6 +169,7 @@ func (w *writer) recover() {
 	}
 	f := w.broken.Swap(nil)
 	w.outage = outage{}
+	w.tellHealth(nil)
 	w.s.log.Info("event store writes again", "after", w.now().Sub(f.since).Round(time.Millisecond), "head", w.s.head.Load())
 }
 
@@ -272,6 +274,14 @@ func closeDB(db *pebble.DB) (err error) {
 		}
 	}()
 	return db.Close()
+}
+
+// tellHealth passes a change of health to whoever listens (the gRPC health
+// service).
+func (w *writer) tellHealth(err error) {
+	if fn := w.onHealth.Load(); fn != nil {
+		(*fn)(err)
+	}
 }
 
 // brokenErr is the error writes get during a failure, or nil.

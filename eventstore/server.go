@@ -17,6 +17,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 )
 
@@ -49,6 +51,7 @@ type Server struct {
 	writer *writer
 	mark   *marker
 	grpc   *grpc.Server
+	health *health.Server
 	served chan struct{}
 
 	closing   chan struct{} // closed first by Close: ends subscriptions
@@ -127,6 +130,22 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 		st.close()
 		return nil, fmt.Errorf("eventstore: %w", err)
 	}
+	// The standard gRPC health service tells a client in another process
+	// what Healthy tells this one: NOT_SERVING while the store cannot
+	// write.
+	hs := health.NewServer()
+	tell := func(err error) {
+		st := healthpb.HealthCheckResponse_SERVING
+		if err != nil {
+			st = healthpb.HealthCheckResponse_NOT_SERVING
+		}
+		hs.SetServingStatus("", st)
+		hs.SetServingStatus(streamsServiceName, st)
+	}
+	tell(nil)
+	s.writer.onHealth.Store(&tell)
+	healthpb.RegisterHealthServer(s.grpc, hs)
+	s.health = hs
 	registerServices(s.grpc, &streamsService{
 		s:         st,
 		w:         s.writer,
@@ -150,7 +169,9 @@ func Start(ctx context.Context, addr string, opts Options) (*Server, error) {
 // wrapping ErrCannotWrite that says why and since when, until the store has
 // re-opened its storage and a synced probe write succeeded. Meanwhile
 // appends and deletes fail with gRPC Unavailable and reads go on. A
-// readiness check should report not ready while Healthy is not nil.
+// readiness check should report not ready while Healthy is not nil. The
+// standard gRPC health service (grpc.health.v1) says the same to other
+// processes: NOT_SERVING while Healthy is not nil.
 func (s *Server) Healthy() error { return s.writer.health() }
 
 // Addr is the host:port the server listens on.
@@ -164,6 +185,7 @@ func (s *Server) URL() string { return "esdb://" + s.addr + "?tls=false" }
 // first result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.health.Shutdown() // NOT_SERVING from now on
 		close(s.closing)
 		stopped := make(chan struct{})
 		go func() {

@@ -11,9 +11,12 @@ import (
 // as a frame. A method missing here (BatchAppend, persistent
 // subscriptions, projections) answers Unimplemented.
 
+// streamsServiceName is the Streams service's full name.
+const streamsServiceName = "event_store.client.streams.Streams"
+
 func registerServices(s *grpc.Server, h *streamsService, g *gossip) {
 	s.RegisterService(&grpc.ServiceDesc{
-		ServiceName: "event_store.client.streams.Streams",
+		ServiceName: streamsServiceName,
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{
 			{MethodName: "Delete", Handler: unary(func(ctx context.Context, b []byte) (*frame, error) { return h.Delete(ctx, b) })},

@@ -92,11 +92,12 @@ type writer struct {
 	seq     uint64 // batches handed to the syncer
 	outage  outage // the writer's side of a storage failure (reopen.go)
 
-	published atomic.Uint64           // batches the syncer finished
-	caughtUp  chan struct{}           // signalled after each published batch
-	broken    atomic.Pointer[failure] // set while the storage cannot write
-	wake      chan struct{}           // poked by the first failure
-	batches   chan *pebble.Batch      // reusable batches
+	published atomic.Uint64               // batches the syncer finished
+	caughtUp  chan struct{}               // signalled after each published batch
+	broken    atomic.Pointer[failure]     // set while the storage cannot write
+	wake      chan struct{}               // poked by the first failure
+	onHealth  atomic.Pointer[func(error)] // told when the store stops or starts writing
+	batches   chan *pebble.Batch          // reusable batches
 
 	commits, committedOps, syncNanos atomic.Int64
 }
