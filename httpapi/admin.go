@@ -103,6 +103,7 @@ type RebuildResponse struct {
 	Projection string          `json:"projection"`
 	State      string          `json:"state"`
 	StartedAt  time.Time       `json:"startedAt"`
+	SwitchedAt *time.Time      `json:"switchedAt,omitempty"` // queries read the new copy from then on
 	FinishedAt *time.Time      `json:"finishedAt,omitempty"`
 	Progress   RebuildProgress `json:"progress"`
 	Error      string          `json:"error,omitempty"`
@@ -115,6 +116,10 @@ func newRebuildResponse(r admin.Rebuild) RebuildResponse {
 	p := r.Progress
 	out := RebuildResponse{Projection: r.Projection, State: string(r.State), StartedAt: r.StartedAt, Error: r.Error,
 		Progress: RebuildProgress{Namespace: p.Namespace, Events: p.Done, Position: p.Position, Head: p.Head, Resumed: p.Resumed, Switched: p.Switched}}
+	if !r.SwitchedAt.IsZero() {
+		t := r.SwitchedAt
+		out.SwitchedAt = &t
+	}
 	if !r.FinishedAt.IsZero() {
 		t := r.FinishedAt
 		out.FinishedAt = &t

@@ -186,7 +186,7 @@ func rebuild(ctx context.Context, c *httpapi.Client, name string, w io.Writer, p
 	if err != nil {
 		return err
 	}
-	lastLine := time.Time{}
+	lastLine, printedSwitch := time.Time{}, false
 	tick := time.NewTicker(rebuildPoll)
 	defer tick.Stop()
 	for {
@@ -198,7 +198,8 @@ func rebuild(ctx context.Context, c *httpapi.Client, name string, w io.Writer, p
 			}
 			bar.Describe(fmt.Sprintf("rebuild %s: %d events folded, $all position", name, p.Events))
 			bar.Set64(int64(p.Position))
-		case time.Since(lastLine) >= 2*time.Second || r.Finished():
+		case !printedSwitch && (time.Since(lastLine) >= 2*time.Second || p.Switched): // quiet during the old copy's grace
+			printedSwitch = p.Switched
 			lastLine = time.Now()
 			fmt.Fprintln(w, progressLine(name, p, time.Since(start)))
 		}
@@ -221,6 +222,9 @@ func rebuild(ctx context.Context, c *httpapi.Client, name string, w io.Writer, p
 		return fmt.Errorf("failed in clinic serve: %s", r.Error)
 	}
 	took := r.FinishedAt.Sub(r.StartedAt)
+	if r.SwitchedAt != nil {
+		took = r.SwitchedAt.Sub(r.StartedAt) // as before: the time to the switch, not the old copy's grace
+	}
 	fmt.Fprintf(w, "rebuild %s: switched to %s after %d events in %s (old copy dropped)\n", name, r.Progress.Namespace, r.Progress.Events, took.Round(time.Millisecond))
 	return nil
 }

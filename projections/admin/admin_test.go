@@ -98,7 +98,7 @@ func TestAdmin(t *testing.T) {
 			t.Fatalf("rebuild still running: %+v", r)
 		}
 	}
-	if r.State != admin.RebuildDone || r.Progress.Namespace != "lookup~2" || !r.Progress.Switched || r.FinishedAt.IsZero() {
+	if r.State != admin.RebuildDone || r.Progress.Namespace != "lookup~2" || !r.Progress.Switched || r.SwitchedAt.IsZero() || r.FinishedAt.Before(r.SwitchedAt) {
 		t.Errorf("rebuild ended as %+v", r)
 	}
 	if g, _ := store.Generations(ctx, lookup.Name); g.Live != 2 {

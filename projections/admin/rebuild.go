@@ -30,7 +30,8 @@ type Rebuild struct {
 	Projection string
 	State      RebuildState
 	StartedAt  time.Time
-	FinishedAt time.Time // zero while it runs
+	SwitchedAt time.Time // when queries moved to the new copy; zero before
+	FinishedAt time.Time // zero while it runs (the old copy is dropped after a grace)
 	Progress   projections.Progress
 	Error      string // why it failed
 }
@@ -116,6 +117,9 @@ func (a *Admin) rebuild(ctx context.Context, s rebuildStart) {
 	err := b.Rebuild(ctx, s.p, func(p projections.Progress) {
 		a.mu.Lock()
 		s.r.Progress = p
+		if p.Switched && s.r.SwitchedAt.IsZero() {
+			s.r.SwitchedAt = a.now()
+		}
 		a.mu.Unlock()
 	})
 	a.mu.Lock()
