@@ -18,6 +18,12 @@ func (d *Dispatcher) worker(ctx context.Context) {
 			next := d.attempt(ctx, id)
 			d.mu.Lock()
 			delete(d.inflight, id)
+			if at, ok := d.recheck[id]; ok {
+				delete(d.recheck, id)
+				if next.IsZero() || at.Before(next) {
+					next = at
+				}
+			}
 			if next.IsZero() {
 				delete(d.pending, id)
 			} else {

@@ -79,9 +79,14 @@ type Dispatcher struct {
 	mu       sync.Mutex
 	pending  map[string]time.Time // pending messages known here, and when each is due
 	inflight map[string]bool      // queued or being sent
-	backlog  bool                 // an offer found the queue full: poll again when there is room
-	failing  bool                 // the last send failed temporarily: the receiver may be down
-	rescan   bool                 // scan the store at the next poll
+	// recheck holds messages a scan found pending in the store while they
+	// were being sent here (re-queued by RetryDead or another process just
+	// as a send recorded them dead): when the send returns, the message is
+	// due again at the time given, and its attempt reads the store's state.
+	recheck map[string]time.Time
+	backlog bool // an offer found the queue full: poll again when there is room
+	failing bool // the last send failed temporarily: the receiver may be down
+	rescan  bool // scan the store at the next poll
 }
 
 // NewDispatcher returns a dispatcher; now is its clock (time.Now when nil).
@@ -96,6 +101,7 @@ func NewDispatcher(store Store, ch Channel, cfg DeliveryConfig, now func() time.
 		wake:     make(chan struct{}, 1),
 		pending:  map[string]time.Time{},
 		inflight: map[string]bool{},
+		recheck:  map[string]time.Time{},
 	}
 }
 
@@ -226,7 +232,9 @@ func (d *Dispatcher) scan(ctx context.Context) {
 	}
 	d.mu.Lock()
 	for _, m := range all {
-		if !d.inflight[m.ID] {
+		if d.inflight[m.ID] {
+			d.recheck[m.ID] = m.NextAttemptAt
+		} else {
 			d.pending[m.ID] = m.NextAttemptAt
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -510,5 +511,74 @@ func TestDispatcherRetriesAMessageItCouldNotLoad(t *testing.T) {
 	}
 	if got := w.waitFinal(t, "a")["a"]; got.Status != StatusSent || ch.count("a") != 1 {
 		t.Errorf("message = %+v, sent %d times; want sent once", got, ch.count("a"))
+	}
+}
+
+// requeueWhileRecording re-queues a message in the window between its send
+// being recorded dead and the worker letting go of it, and waits for the
+// dispatcher's scan to look at the store in that window.
+type requeueWhileRecording struct {
+	*watchedStore
+	d       *Dispatcher
+	once    sync.Once
+	scanned chan struct{}
+	armed   atomic.Bool
+}
+
+func (s *requeueWhileRecording) Save(ctx context.Context, m Message) error {
+	err := s.watchedStore.Save(ctx, m)
+	if m.ID == "bad" && m.Status == StatusDead {
+		s.once.Do(func() {
+			s.armed.Store(true)
+			if n, err := s.d.RetryDead(ctx, Filter{ReservationID: "r-bad"}); n != 1 || err != nil {
+				panic(fmt.Sprintf("RetryDead = %d, %v", n, err))
+			}
+			<-s.scanned
+			time.Sleep(50 * time.Millisecond) // let the scan finish with the message still in flight
+		})
+	}
+	return err
+}
+
+func (s *requeueWhileRecording) Due(ctx context.Context, now time.Time, limit int) ([]Message, error) {
+	ms, err := s.watchedStore.Due(ctx, now, limit)
+	if s.armed.CompareAndSwap(true, false) {
+		close(s.scanned)
+	}
+	return ms, err
+}
+
+// TestDispatcherRequeueDuringTheSendThatKilledIt: a message re-queued while
+// the send that made it dead is still being let go of is sent again at
+// once, not left pending in the store until the next rescan.
+func TestDispatcherRequeueDuringTheSendThatKilledIt(t *testing.T) {
+	t.Parallel()
+	var rejected atomic.Bool
+	ch := newFuncChannel(func(_ context.Context, m Message, try int) error {
+		if rejected.CompareAndSwap(false, true) {
+			return fmt.Errorf("%w: 400 Bad Request", ErrRejected)
+		}
+		return nil
+	})
+	s := &requeueWhileRecording{
+		watchedStore: &watchedStore{Store: NewMemoryStore(), saved: make(chan Message, 100)},
+		scanned:      make(chan struct{}),
+	}
+	cfg := fastRetries
+	cfg.RescanInterval = time.Hour // only the re-queue's own scan may find it
+	s.d = NewDispatcher(s, ch, cfg, nil, quiet())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.d.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	if _, err := s.d.Submit(ctx, msg("bad")); err != nil {
+		t.Fatal(err)
+	}
+	if b := s.waitFinal(t, "bad")["bad"]; b.Status != StatusDead {
+		t.Fatalf("first send = %+v, want dead", b)
+	}
+	if b := s.waitFinal(t, "bad")["bad"]; b.Status != StatusSent || len(b.Attempts) != 2 {
+		t.Errorf("re-queued message = %+v, want sent on the second attempt", b)
 	}
 }
