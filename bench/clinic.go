@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"syscall"
 	"time"
+
+	"github.com/vetclinic/clinic/domain/clinic"
 )
 
 // ClinicJSON is a clinic configuration with n doctors working every day, so
@@ -21,7 +23,7 @@ func ClinicJSON(n int) []byte {
 		docs[i] = doctor{fmt.Sprintf("bench-%02d", i), fmt.Sprintf("Dr. Bench %d", i), []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}}
 	}
 	data, _ := json.Marshal(map[string]any{
-		"name": "Bench Clinic", "timeZone": "Asia/Seoul", "currency": "KRW", "doctors": docs,
+		"name": "Bench Clinic", "timeZone": clinic.DefaultTimeZone, "currency": "KRW", "doctors": docs,
 		"fees": []map[string]any{{"code": "CONSULT", "description": "Consultation", "price": 15000}},
 	})
 	return data
