@@ -128,18 +128,22 @@ func (w *writer) refuse(o *op, f *failure) {
 	}
 }
 
+// catchFatal, deferred, turns Pebble's panic on a log it can no longer
+// write into *err; any other panic goes on.
+func catchFatal(err *error) {
+	if r := recover(); r != nil {
+		pf, ok := r.(pebbleFatal)
+		if !ok {
+			panic(r)
+		}
+		*err = pf
+	}
+}
+
 // commit applies the batch, turning Pebble's panic on a log it can no
 // longer write into an error.
 func (w *writer) commit() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			pf, ok := r.(pebbleFatal)
-			if !ok {
-				panic(r)
-			}
-			err = pf
-		}
-	}()
+	defer catchFatal(&err)
 	return w.s.db.ApplyNoSyncWait(w.batch, pebble.Sync)
 }
 
@@ -175,15 +179,7 @@ func (w *writer) recover() {
 
 // prove writes a synced empty record to the re-opened log.
 func (w *writer) prove() (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			pf, ok := r.(pebbleFatal)
-			if !ok {
-				panic(r)
-			}
-			err = pf
-		}
-	}()
+	defer catchFatal(&err)
 	return w.s.db.LogData(nil, pebble.Sync)
 }
 
