@@ -3,6 +3,8 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -80,6 +82,7 @@ type ParkedEvent struct {
 // ParkedResponse is the body of the parked-events listings.
 type ParkedResponse struct {
 	Parked []ParkedEvent `json:"parked"`
+	Next   string        `json:"next,omitempty"`
 }
 
 // ReplayResponse is the body of POST .../replay-parked.
@@ -157,15 +160,26 @@ func (s *Server) getProjection(a ProjectionAdmin) gin.HandlerFunc {
 }
 
 // listParked answers GET /api/v1/admin/projections/{name}/parked, and
-// GET /api/v1/admin/parked for every subscriber's.
+// GET /api/v1/admin/parked for every subscriber's, in position order, a
+// page at a time.
 func (s *Server) listParked(a ProjectionAdmin) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		pg, err := pageOf(c, "parked|"+c.Param("name"))
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
 		ps, err := a.Parked(c.Request.Context(), c.Param("name"))
 		if err != nil {
 			s.writeError(c, err)
 			return
 		}
-		resp := ParkedResponse{Parked: make([]ParkedEvent, 0, len(ps))}
+		key := func(p projections.Parked) string {
+			return indexKey(p.Event.Position.Commit, p.Subscriber+"|"+p.Event.ID)
+		}
+		slices.SortFunc(ps, func(x, y projections.Parked) int { return strings.Compare(key(x), key(y)) })
+		ps, next := paginate(ps, pg, key, false)
+		resp := ParkedResponse{Parked: make([]ParkedEvent, 0, len(ps)), Next: next}
 		for _, p := range ps {
 			resp.Parked = append(resp.Parked, ParkedEvent{Subscriber: p.Subscriber, Position: p.Event.Position.Commit,
 				EventID: p.Event.ID, Type: p.Event.Type, Stream: p.Event.Stream, Attempts: p.Attempts, ParkedAt: p.ParkedAt, Error: p.Error})

@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 )
 
@@ -127,7 +126,7 @@ func problemError(resp *http.Response, data []byte) error {
 }
 
 // NotificationQuery selects messages: by reservation, by state, at most
-// Limit of them (0: the server's default).
+// Limit of them (0: the server's default page).
 type NotificationQuery struct {
 	ReservationID string
 	Status        string
@@ -142,18 +141,27 @@ func (q NotificationQuery) values() url.Values {
 	if q.Status != "" {
 		v.Set("status", q.Status)
 	}
-	if q.Limit > 0 {
-		v.Set("limit", strconv.Itoa(q.Limit))
-	}
 	return v
 }
 
 // Notifications lists the messages sent to customers, newest first
-// (GET /api/v1/notifications).
+// (GET /api/v1/notifications), following the pages until it has q.Limit of
+// them or the list ends.
 func (c *Client) Notifications(ctx context.Context, q NotificationQuery) ([]NotificationResponse, error) {
+	var out []NotificationResponse
+	err := c.walk(ctx, q.Limit, func(p Page) (string, int, error) {
+		r, err := c.NotificationsPage(ctx, q, p)
+		out = append(out, r.Notifications...)
+		return r.Next, len(r.Notifications), err
+	})
+	return out, err
+}
+
+// NotificationsPage is one page of Notifications.
+func (c *Client) NotificationsPage(ctx context.Context, q NotificationQuery, p Page) (NotificationsResponse, error) {
 	var out NotificationsResponse
-	err := c.do(ctx, http.MethodGet, "/api/v1/notifications", q.values(), nil, &out)
-	return out.Notifications, err
+	err := c.do(ctx, http.MethodGet, "/api/v1/notifications", p.values(q.values()), nil, &out)
+	return out, err
 }
 
 // RetryDeadNotifications queues every dead message again, or only those of

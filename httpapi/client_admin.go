@@ -30,9 +30,14 @@ func (c *Client) Parked(ctx context.Context, name string) ([]ParkedEvent, error)
 	if name != "" {
 		path = projectionPath(name) + "/parked"
 	}
-	var out ParkedResponse
-	err := c.do(ctx, http.MethodGet, path, nil, nil, &out)
-	return out.Parked, err
+	var all []ParkedEvent
+	err := c.walk(ctx, -1, func(p Page) (string, int, error) {
+		var out ParkedResponse
+		err := c.do(ctx, http.MethodGet, path, p.values(nil), nil, &out)
+		all = append(all, out.Parked...)
+		return out.Next, len(out.Parked), err
+	})
+	return all, err
 }
 
 // ReplayParked runs projection name's parked events again and returns how

@@ -104,6 +104,7 @@ func setViewPosition(c *gin.Context, pos uint64) {
 type reservationsResponse struct {
 	Reservations []lookup.Reservation `json:"reservations"`
 	Position     uint64               `json:"position"`
+	Next         string               `json:"next,omitempty"`
 }
 
 func (s *Server) lookupReservation(q LookupService) gin.HandlerFunc {
@@ -154,12 +155,18 @@ func (s *Server) lookupReservations(q LookupService) gin.HandlerFunc {
 				return
 			}
 		}
+		pg, err := pageOf(c, "lookup-reservations|"+phone.Normalize(number))
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
 		rs, pos, err := q.Reservations(c.Request.Context(), v, number, minPos)
 		if err != nil {
 			s.queryError(c, err)
 			return
 		}
+		rs, next := paginate(rs, pg, reservationKey, true) // latest slot first
 		setViewPosition(c, pos)
-		respond(c, 200, reservationsResponse{Reservations: rs, Position: pos})
+		respond(c, 200, reservationsResponse{Reservations: rs, Position: pos, Next: next})
 	}
 }

@@ -7,25 +7,38 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/vetclinic/clinic/domain/phone"
+	"github.com/vetclinic/clinic/projections/availability"
 	"github.com/vetclinic/clinic/projections/ledger"
+	"github.com/vetclinic/clinic/projections/lookup"
 	"github.com/vetclinic/clinic/queries"
 )
 
-// positioned wraps a staff answer with the position its view is built to.
+// positioned wraps a staff answer with the position its view is built to,
+// and for a list the cursor of its next page.
 type positioned struct {
 	Position uint64 `json:"position"`
 	Data     any    `json:"data"`
+	Next     string `json:"next,omitempty"`
 }
 
 // staffRead runs one staff query and answers with its result; a missing
 // document is a 404 naming what was asked for.
 func (s *Server) staffRead(c *gin.Context, what string, read func(minPos uint64) (any, uint64, error)) {
+	s.staffList(c, what, func(minPos uint64) (any, string, uint64, error) {
+		v, pos, err := read(minPos)
+		return v, "", pos, err
+	})
+}
+
+// staffList is staffRead for a read that answers a page: the read returns
+// the page's data and the cursor of the next page.
+func (s *Server) staffList(c *gin.Context, what string, read func(minPos uint64) (any, string, uint64, error)) {
 	minPos, err := minPosition(c)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	v, pos, err := read(minPos)
+	v, next, pos, err := read(minPos)
 	if errors.Is(err, queries.ErrNotFound) {
 		s.writeError(c, &requestError{kind: kindNotFound, detail: "no " + what})
 		return
@@ -35,7 +48,7 @@ func (s *Server) staffRead(c *gin.Context, what string, read func(minPos uint64)
 		return
 	}
 	setViewPosition(c, pos)
-	respond(c, 200, positioned{Position: pos, Data: v})
+	respond(c, 200, positioned{Position: pos, Data: v, Next: next})
 }
 
 func (s *Server) daySchedule(q LookupService) gin.HandlerFunc {
@@ -45,8 +58,15 @@ func (s *Server) daySchedule(q LookupService) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		s.staffRead(c, "schedule", func(minPos uint64) (any, uint64, error) {
-			return q.DaySchedule(c.Request.Context(), c.Param("doctorID"), date, minPos)
+		pg, err := pageOf(c, "day-schedule|"+c.Param("doctorID")+"|"+date)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		s.staffList(c, "schedule", func(minPos uint64) (any, string, uint64, error) {
+			rs, pos, err := q.DaySchedule(c.Request.Context(), c.Param("doctorID"), date, minPos)
+			out, next := paginate(rs, pg, reservationKey, false)
+			return out, next, pos, err
 		})
 	}
 }
@@ -71,8 +91,15 @@ func (s *Server) availability(q LookupService) gin.HandlerFunc {
 			s.writeError(c, invalid(fieldError{Field: "date", Message: "give ?date=YYYY-MM-DD"}))
 			return
 		}
-		s.staffRead(c, "availability", func(minPos uint64) (any, uint64, error) {
-			return q.Availability(c.Request.Context(), date, minPos)
+		pg, err := pageOf(c, "availability|"+date)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		s.staffList(c, "availability", func(minPos uint64) (any, string, uint64, error) {
+			ds, pos, err := q.Availability(c.Request.Context(), date, minPos)
+			out, next := paginate(ds, pg, func(d availability.Day) string { return d.DoctorID }, false)
+			return out, next, pos, err
 		})
 	}
 }
@@ -84,8 +111,16 @@ func (s *Server) ledgerInvoice(q LookupService) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		s.staffRead(c, "invoice in the ledger", func(minPos uint64) (any, uint64, error) {
-			return q.Invoice(c.Request.Context(), id.String(), minPos)
+		pg, err := pageOf(c, "ledger-invoice|"+id.String())
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		s.staffList(c, "invoice in the ledger", func(minPos uint64) (any, string, uint64, error) {
+			a, pos, err := q.Invoice(c.Request.Context(), id.String(), minPos)
+			var next string
+			a.Entries, next = paginate(a.Entries, pg, balanceLineKey(a.Entries), false)
+			return a, next, pos, err
 		})
 	}
 }
@@ -96,8 +131,16 @@ func (s *Server) ledgerCustomer(q LookupService) gin.HandlerFunc {
 			s.writeError(c, malformed("path parameter phone must be a phone number"))
 			return
 		}
-		s.staffRead(c, "ledger for this customer", func(minPos uint64) (any, uint64, error) {
-			return q.Customer(c.Request.Context(), c.Param("phone"), minPos)
+		pg, err := pageOf(c, "ledger-customer|"+phone.Normalize(c.Param("phone")))
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		s.staffList(c, "ledger for this customer", func(minPos uint64) (any, string, uint64, error) {
+			a, pos, err := q.Customer(c.Request.Context(), c.Param("phone"), minPos)
+			var next string
+			a.Entries, next = paginate(a.Entries, pg, balanceLineKey(a.Entries), false)
+			return a, next, pos, err
 		})
 	}
 }
@@ -109,9 +152,15 @@ func (s *Server) ledgerDay(q LookupService) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		s.staffRead(c, "ledger day", func(minPos uint64) (any, uint64, error) {
+		pg, err := pageOf(c, "ledger-day|"+date)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		s.staffList(c, "ledger day", func(minPos uint64) (any, string, uint64, error) {
 			d, pos, err := q.Day(c.Request.Context(), date, minPos)
-			return ledgerDayResponse{Totals: d.Totals, Entries: d.Entries}, pos, err
+			es, next := paginate(d.Entries, pg, func(e ledger.Entry) string { return indexKey(e.Position, e.ID) }, false)
+			return ledgerDayResponse{Totals: d.Totals, Entries: es}, next, pos, err
 		})
 	}
 }
@@ -119,6 +168,19 @@ func (s *Server) ledgerDay(q LookupService) gin.HandlerFunc {
 type ledgerDayResponse struct {
 	Totals  ledger.DayTotals `json:"totals"`
 	Entries []ledger.Entry   `json:"entries"`
+}
+
+// reservationKey orders reservations by slot, then id.
+func reservationKey(r lookup.Reservation) string { return sortKey(r.Slot, r.ID) }
+
+// balanceLineKey orders an account's entries as they were appended (an
+// account only ever appends them), by their place in the list.
+func balanceLineKey(lines []ledger.BalanceLine) func(ledger.BalanceLine) string {
+	at := make(map[string]int, len(lines))
+	for i, l := range lines {
+		at[l.EntryID] = i
+	}
+	return func(l ledger.BalanceLine) string { return indexKey(uint64(at[l.EntryID]), l.EntryID) }
 }
 
 // isLookupDate reports whether s is a date YYYY-MM-DD.

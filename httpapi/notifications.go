@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -23,9 +22,6 @@ func (s *Server) notificationsRoutes(staff *gin.RouterGroup, n Notifications) {
 	staff.GET("/notifications", s.listNotifications(n))
 	staff.POST("/notifications/retry-dead", s.retryDeadNotifications(n))
 }
-
-// maxNotifications bounds one listing.
-const maxNotifications = 1000
 
 // AttemptResponse is one delivery attempt of a message.
 type AttemptResponse struct {
@@ -58,6 +54,7 @@ type NotificationResponse struct {
 // NotificationsResponse is the body of GET /api/v1/notifications.
 type NotificationsResponse struct {
 	Notifications []NotificationResponse `json:"notifications"`
+	Next          string                 `json:"next,omitempty"`
 }
 
 func newNotificationResponse(m notice.Message) NotificationResponse {
@@ -81,9 +78,10 @@ func newNotificationResponse(m notice.Message) NotificationResponse {
 	return r
 }
 
-// notificationFilter reads ?reservationId=&status=&limit=; bad values are 422.
+// notificationFilter reads ?reservationId=&status=; bad values are 422.
+// The listing's ?limit= and ?cursor= are its page (pageOf).
 func notificationFilter(c *gin.Context, withStatus bool) (notice.Filter, error) {
-	f := notice.Filter{Limit: 100}
+	var f notice.Filter
 	var bad []fieldError
 	if v := c.Query("reservationId"); v != "" {
 		id, err := uuid.Parse(v)
@@ -100,24 +98,22 @@ func notificationFilter(c *gin.Context, withStatus bool) (notice.Filter, error) 
 			bad = append(bad, fieldError{Field: "status", Message: "must be pending, sent, dead or expired"})
 		}
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxNotifications {
-			bad = append(bad, fieldError{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(maxNotifications)})
-		}
-		f.Limit = n
-	}
 	if len(bad) > 0 {
 		return f, invalid(bad...)
 	}
 	return f, nil
 }
 
-// listNotifications answers GET /api/v1/notifications?reservationId=&status=&limit=:
-// the messages, newest first, with their attempts.
+// listNotifications answers GET /api/v1/notifications?reservationId=&status=&limit=&cursor=:
+// the messages, newest first, with their attempts, a page at a time.
 func (s *Server) listNotifications(n Notifications) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		f, err := notificationFilter(c, true)
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		pg, err := pageOf(c, "notifications|"+f.ReservationID+"|"+string(f.Status))
 		if err != nil {
 			s.writeError(c, err)
 			return
@@ -127,7 +123,9 @@ func (s *Server) listNotifications(n Notifications) gin.HandlerFunc {
 			s.writeError(c, err)
 			return
 		}
-		resp := NotificationsResponse{Notifications: make([]NotificationResponse, 0, len(ms))}
+		// Newest first, as the store sorts them (notice.SortNewestFirst).
+		ms, next := paginate(ms, pg, func(m notice.Message) string { return sortKey(m.CreatedAt, m.ID) }, true)
+		resp := NotificationsResponse{Notifications: make([]NotificationResponse, 0, len(ms)), Next: next}
 		for _, m := range ms {
 			resp.Notifications = append(resp.Notifications, newNotificationResponse(m))
 		}

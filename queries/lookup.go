@@ -1,6 +1,7 @@
 package queries
 
 import (
+	"cmp"
 	"context"
 	"slices"
 
@@ -8,8 +9,8 @@ import (
 	"github.com/vetclinic/clinic/projections/lookup"
 )
 
-// maxList bounds one listing.
-const maxList = 500
+// maxList bounds one listing read from the store; the API pages within it.
+const maxList = 5000
 
 // canSee reports whether v may read r.
 func (v Viewer) canSee(r lookup.Reservation) bool {
@@ -66,7 +67,7 @@ func (s *Service) ReservationJSON(ctx context.Context, v Viewer, id string, minP
 }
 
 // Reservations lists the reservations booked with phone number number, latest slot
-// first. Customers may list only their own number (any other gives an
+// first (then by id, descending, so the order is total and the API can page it). Customers may list only their own number (any other gives an
 // empty list); staff may list anyone's.
 func (s *Service) Reservations(ctx context.Context, v Viewer, number string, minPosition uint64) ([]lookup.Reservation, uint64, error) {
 	ns, pos, err := s.view(ctx, lookup.Name, minPosition)
@@ -82,12 +83,12 @@ func (s *Service) Reservations(ctx context.Context, v Viewer, number string, min
 		return nil, pos, err
 	}
 	rs = slices.DeleteFunc(rs, func(r lookup.Reservation) bool { return !v.canSee(r) })
-	slices.SortStableFunc(rs, func(a, b lookup.Reservation) int { return b.Slot.Compare(a.Slot) })
+	slices.SortFunc(rs, func(a, b lookup.Reservation) int { return cmp.Or(b.Slot.Compare(a.Slot), cmp.Compare(b.ID, a.ID)) })
 	return rs, pos, nil
 }
 
 // DaySchedule lists a doctor's reservations on a day (the clinic's date),
-// by slot. Staff only: the caller checks the role.
+// by slot, then id. Staff only: the caller checks the role.
 func (s *Service) DaySchedule(ctx context.Context, doctorID, day string, minPosition uint64) ([]lookup.Reservation, uint64, error) {
 	ns, pos, err := s.view(ctx, lookup.Name, minPosition)
 	if err != nil {
@@ -97,7 +98,7 @@ func (s *Service) DaySchedule(ctx context.Context, doctorID, day string, minPosi
 	if err != nil {
 		return nil, pos, err
 	}
-	slices.SortStableFunc(rs, func(a, b lookup.Reservation) int { return a.Slot.Compare(b.Slot) })
+	slices.SortFunc(rs, func(a, b lookup.Reservation) int { return cmp.Or(a.Slot.Compare(b.Slot), cmp.Compare(a.ID, b.ID)) })
 	return rs, pos, nil
 }
 

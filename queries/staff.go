@@ -1,7 +1,9 @@
 package queries
 
 import (
+	"cmp"
 	"context"
+	"slices"
 
 	"github.com/vetclinic/clinic/domain/phone"
 	"github.com/vetclinic/clinic/projections/availability"
@@ -71,5 +73,6 @@ func (s *Service) Availability(ctx context.Context, day string, minPosition uint
 		return nil, pos, err
 	}
 	out, err := availability.OnDay(ctx, s.store, ns, day)
+	slices.SortFunc(out, func(a, b availability.Day) int { return cmp.Compare(a.DoctorID, b.DoctorID) })
 	return out, pos, err
 }
