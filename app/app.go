@@ -68,6 +68,11 @@ type serveEnv struct {
 	workers []worker
 	closers []func() error // run in reverse order at shutdown
 	read    *readSide      // the read store the query, projector and notice roles share (readside_roles.go)
+	// embedded is the in-process event store, nil with ESDBURL.
+	embedded *eventstore.Server
+	// ready are the roles' checks that /readyz runs before api.Ready
+	// (health.go): whether the stores can write.
+	ready []readyCheck
 }
 
 // worker is a long-running part of a role (a projector, the notice sender).
@@ -128,6 +133,7 @@ func (e *serveEnv) open(ctx context.Context) error {
 			return fmt.Errorf("serve: start embedded event store: %w", err)
 		}
 		e.closers = append(e.closers, srv.Close)
+		e.embedded = srv
 		url = srv.URL()
 		e.log.Info("embedded event store started", "dir", dir, "addr", srv.Addr())
 	}
@@ -205,6 +211,7 @@ func (e *serveEnv) serve(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("serve: listen: %w", err)
 	}
+	e.api.Ready = allReady(append(e.ready, e.api.Ready)...)
 	srv := &http.Server{
 		Handler:           httpapi.New(*e.api),
 		ReadHeaderTimeout: 5 * time.Second,

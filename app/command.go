@@ -21,6 +21,11 @@ func startCommand(ctx context.Context, e *serveEnv) error {
 	e.api.Commands = h
 	e.api.RetryAfter = store.RetryAfter()
 	e.api.Ready = store.Ping
+	writable, err := e.writable(store)
+	if err != nil {
+		return err
+	}
+	e.ready = append(e.ready, writable)
 	e.workers = append(e.workers, worker{"sweep", func(ctx context.Context) error {
 		h.RunSweeps(ctx) // cadence and scope: commands.SweepInterval and the constants beside it
 		return nil

@@ -49,7 +49,7 @@ func openReadSide(ctx context.Context, data, mongoURL, mongoDB string, c *esdbcl
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("read store folder: %w", err)
 	}
-	store, err := bolt.Open(filepath.Join(dir, "read.db"), 5*time.Second)
+	store, err := bolt.OpenWith(filepath.Join(dir, "read.db"), bolt.Options{Timeout: 5 * time.Second, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("%w (is another clinic serve using %s?)", err, data)
 	}

@@ -42,6 +42,10 @@ func startProjector(ctx context.Context, e *serveEnv) error {
 		return err
 	}
 	log := e.log.With("component", "projector")
+	if h, ok := rs.store.(interface{ Healthy() error }); ok {
+		// The projector commits nothing while the read store cannot write.
+		e.ready = append(e.ready, func(context.Context) error { return h.Healthy() })
+	}
 	rs.manager = &projections.Manager{Source: rs.source, Store: rs.store, Logger: log, Projections: readmodels.All(rs.loc)}
 	e.workers = append(e.workers, worker{name: "projector", run: rs.manager.Run})
 	a := admin.New(admin.Config{Source: rs.source, Store: rs.store, Manager: rs.manager, Projections: readmodels.All(rs.loc),

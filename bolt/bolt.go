@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -42,6 +43,18 @@ type Store struct {
 
 	mu     sync.Mutex
 	copies map[string]*bbolt.DB // open copy files by namespace
+
+	health health // whether the storage takes writes (health.go)
+}
+
+// Options configures a Store. Zero values mean the defaults.
+type Options struct {
+	// Timeout is how long Open waits for another process to let the file
+	// go. Zero waits for ever.
+	Timeout time.Duration
+	// Logger receives the one error line when the storage starts refusing
+	// writes, and the line when it takes them again. Default discards.
+	Logger *slog.Logger
 }
 
 var _ projections.Store = (*Store)(nil)
@@ -49,6 +62,16 @@ var _ projections.Store = (*Store)(nil)
 // Open opens (creating it if needed) the store file at path. Only one process
 // may hold it; Open gives up after timeout when another one does.
 func Open(path string, timeout time.Duration) (*Store, error) {
+	return OpenWith(path, Options{Timeout: timeout})
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, opts Options) (*Store, error) {
+	timeout := opts.Timeout
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("open read store %s: %w", path, err)
@@ -65,7 +88,7 @@ func Open(path string, timeout time.Duration) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open read store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, timeout: timeout, copies: map[string]*bbolt.DB{}}
+	s := &Store{db: db, path: path, timeout: timeout, copies: map[string]*bbolt.DB{}, health: health{log: log}}
 	if err := s.discardTornBulkLoads(); err != nil {
 		db.Close()
 		return nil, err
@@ -172,7 +195,7 @@ func (s *Store) Commit(ctx context.Context, ns string, writes []projections.Writ
 	if err != nil {
 		return err
 	}
-	err = db.Update(func(tx *bbolt.Tx) error {
+	err = s.update(db, func(tx *bbolt.Tx) error {
 		nsb, err := tx.Bucket(bucketNS).CreateBucketIfNotExists([]byte(ns))
 		if err != nil {
 			return err
@@ -270,7 +293,7 @@ func (s *Store) Drop(ctx context.Context, ns string) error {
 	if projections.IsCopy(ns) {
 		return s.dropCopy(ns)
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(s.db, func(tx *bbolt.Tx) error {
 		err := tx.Bucket(bucketNS).DeleteBucket([]byte(ns))
 		if errors.Is(err, berrors.ErrBucketNotFound) {
 			return nil
@@ -318,7 +341,7 @@ func (s *Store) Generations(ctx context.Context, name string) (projections.Gener
 // SwapGenerations implements projections.Store.
 func (s *Store) SwapGenerations(ctx context.Context, name string, old, next projections.Generations) (bool, error) {
 	swapped := false
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.update(s.db, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketGens)
 		var cur projections.Generations
 		if v := b.Get([]byte(name)); v != nil {
@@ -353,7 +376,7 @@ func (s *Store) Park(ctx context.Context, p projections.Parked) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.update(s.db, func(tx *bbolt.Tx) error {
 		b, err := tx.Bucket(bucketParked).CreateBucketIfNotExists([]byte(p.Subscriber))
 		if err != nil {
 			return err
@@ -389,7 +412,7 @@ func (s *Store) ParkedEvents(ctx context.Context, subscriber string) ([]projecti
 
 // Unpark implements projections.Store.
 func (s *Store) Unpark(ctx context.Context, subscriber, eventID string) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.update(s.db, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketParked).Bucket([]byte(subscriber))
 		if b == nil {
 			return nil

@@ -112,7 +112,7 @@ func (s *Store) BulkLoad(ns string, on bool) error {
 }
 
 func (s *Store) setBulk(ns string, on bool) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
+	return s.update(s.db, func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketBulk)
 		if err != nil {
 			return err

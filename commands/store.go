@@ -61,4 +61,20 @@ var (
 	// breaker is open or too many calls are in flight). HTTP 503 with
 	// Retry-After; the caller should try again shortly.
 	ErrUnavailable = errors.New("commands: the event store is unavailable, try again shortly")
+	// ErrCannotWrite: the event store is up but its storage failed a write
+	// or a sync (a full disk, an I/O error), so it refuses appends until the
+	// storage works again. It always comes wrapped together with
+	// ErrUnavailable (so callers that retry on that still do); HTTP 503,
+	// with a message that says the storage failed, not that it is busy.
+	ErrCannotWrite = errors.New("commands: the event store cannot write")
 )
+
+// StorageFailure is ErrCannotWrite with the event store's own words for
+// why it cannot write ("disk full (writing the log failed)"), which are
+// fit to show a caller. It matches both ErrCannotWrite and ErrUnavailable.
+type StorageFailure struct{ Reason string }
+
+func (e *StorageFailure) Error() string { return ErrCannotWrite.Error() + ": " + e.Reason }
+
+// Unwrap makes errors.Is match ErrCannotWrite and ErrUnavailable.
+func (e *StorageFailure) Unwrap() []error { return []error{ErrCannotWrite, ErrUnavailable} }

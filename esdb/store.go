@@ -76,6 +76,7 @@ type Store struct {
 	cfg     *client.Configuration // nil when the client was given, not opened
 	breaker *gobreaker.CircuitBreaker[struct{}]
 	slots   chan struct{}
+	writes  writeHealth // whether appends are refused for a failed storage (health.go)
 
 	mu     sync.Mutex
 	client *client.Client
@@ -227,9 +228,14 @@ func (s *Store) call(ctx context.Context, op string, fn func(ctx context.Context
 	case err == nil:
 		return nil
 	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		if f := s.WriteHealth(); f != nil {
+			return fmt.Errorf("%s: %w (circuit open)", op, f) // say why it opened
+		}
 		return fmt.Errorf("%s: %w (circuit open)", op, commands.ErrUnavailable)
 	case errors.Is(err, errCallerGone):
 		return fmt.Errorf("%s: %w", op, ctx.Err())
+	case storageFailure(err) != nil:
+		return fmt.Errorf("%s: %w", op, storageFailure(err))
 	case isInfrastructure(err):
 		return fmt.Errorf("%s: %w: %v", op, commands.ErrUnavailable, err)
 	}
@@ -315,6 +321,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 	var w commands.Written
 	err := s.call(ctx, "append to "+stream, func(ctx context.Context, c *client.Client) error {
 		res, err := c.AppendToStream(ctx, stream, client.AppendToStreamOptions{ExpectedRevision: exp}, data...)
+		s.writes.observe(err)
 		if err != nil {
 			var e *client.Error
 			if errors.As(err, &e) && e.Code() == client.ErrorCodeWrongExpectedVersion {

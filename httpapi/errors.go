@@ -28,6 +28,7 @@ type errorKind struct {
 // domain errors (the command side's, projection admin's); first match wins.
 func errorKinds() []errorKind {
 	return []errorKind{
+		{commands.ErrCannotWrite, kindCannotWrite}, // before ErrUnavailable, which it also matches
 		{commands.ErrUnavailable, kindUnavailable},
 		{commands.ErrStale, kindStale},
 		{commands.ErrConcurrency, problemKind{"concurrent-update", http.StatusConflict, "Someone else changed this at the same moment; try again"}},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/vetclinic/clinic/commands"
 	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/clinic"
 	"github.com/vetclinic/clinic/domain/money"
@@ -207,4 +208,19 @@ func literal(e ast.Expr) (string, bool) {
 	}
 	s, err := strconv.Unquote(lit.Value)
 	return s, err == nil
+}
+
+// TestCannotWriteSaysWhy: a store that cannot write is a 503 that says what
+// is wrong (the store's reason), not that the clinic is busy.
+func TestCannotWriteSaysWhy(t *testing.T) {
+	t.Parallel()
+	s := New(Config{})
+	err := fmt.Errorf("place: %w", &commands.StorageFailure{Reason: "disk full (writing the log failed)"})
+	p := s.problemFor(err)
+	if p.Status != http.StatusServiceUnavailable || p.Type != "/problems/storage-failed" || !strings.Contains(p.Detail, "disk full") || strings.Contains(p.Title, "busy") {
+		t.Fatalf("got %+v", p)
+	}
+	if p := s.problemFor(commands.ErrUnavailable); p.Type != kindUnavailable.uri() || p.Detail != "" {
+		t.Fatalf("a plain outage: %+v", p)
+	}
 }

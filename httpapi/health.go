@@ -2,10 +2,14 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/vetclinic/clinic/commands"
+	"github.com/vetclinic/clinic/projections"
 )
 
 // healthz answers while the process serves: liveness only.
@@ -13,8 +17,9 @@ func (s *Server) healthz(c *gin.Context) {
 	respond(c, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 when the event store is reachable, else 503, so a load
-// balancer stops sending commands that would fail anyway.
+// readyz answers 200 when the event store is reachable and the stores can
+// write, else 503 saying which, so a load balancer stops sending requests
+// that would fail anyway.
 func (s *Server) readyz(c *gin.Context) {
 	if s.cfg.Ready != nil {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
@@ -22,7 +27,7 @@ func (s *Server) readyz(c *gin.Context) {
 		if err := s.cfg.Ready(ctx); err != nil {
 			s.log.WarnContext(ctx, "not ready", "err", err)
 			c.Header("Retry-After", "2")
-			respond(c, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "the event store is not reachable"})
+			respond(c, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": notReadyDetail(err)})
 			return
 		}
 	}
@@ -39,4 +44,15 @@ func (s *Server) problemDocs(c *gin.Context) {
 		}
 	}
 	s.writeError(c, &requestError{kind: kindNotFound, detail: "no such problem type"})
+}
+
+// notReadyDetail says why the process is not ready, without internals.
+func notReadyDetail(err error) string {
+	switch {
+	case errors.Is(err, commands.ErrCannotWrite):
+		return cannotWriteDetail(err)
+	case errors.Is(err, projections.ErrCannotWrite):
+		return "the read store cannot write (its storage failed, for instance a full disk); the read models are not updated until it works again, which needs no restart"
+	}
+	return "the event store is not reachable"
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/vetclinic/clinic/commands"
 )
 
 // problem is an RFC 9457 problem detail, the body of every error response.
@@ -48,6 +50,7 @@ var (
 	kindStale           = problemKind{"stale-revision", http.StatusPreconditionFailed, "The resource changed since you read it"}
 	kindValidation      = problemKind{"validation", http.StatusUnprocessableEntity, "The request has invalid fields"}
 	kindUnavailable     = problemKind{"unavailable", http.StatusServiceUnavailable, "The clinic is busy; please try again shortly"}
+	kindCannotWrite     = problemKind{"storage-failed", http.StatusServiceUnavailable, "The clinic cannot store changes right now: its storage failed"}
 	kindInternal        = problemKind{"internal", http.StatusInternalServerError, "Something went wrong on our side"}
 )
 
@@ -82,7 +85,13 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	if p.Status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="clinic"`)
 	}
-	if p.Status >= 500 {
+	switch {
+	case p.Type == kindCannotWrite.uri():
+		// The store logged the outage once, as an error; one per request
+		// would bury it.
+		s.log.WarnContext(c.Request.Context(), "request refused: the event store cannot write",
+			"method", c.Request.Method, "path", c.Request.URL.Path, "status", p.Status, "err", err)
+	case p.Status >= 500:
 		s.log.ErrorContext(c.Request.Context(), "request failed",
 			"method", c.Request.Method, "path", c.Request.URL.Path, "status", p.Status, "err", err)
 	}
@@ -104,10 +113,24 @@ func (s *Server) problemFor(err error) problem {
 			if m.kind.status >= 500 {
 				p.Detail = "" // store internals are for the log, not the caller
 			}
+			if m.kind == kindCannotWrite {
+				p.Detail = cannotWriteDetail(err)
+			}
 			return p
 		}
 	}
 	return problem{Type: kindInternal.uri(), Title: kindInternal.title, Status: kindInternal.status}
+}
+
+// cannotWriteDetail says what is wrong when the event store cannot write:
+// the store's own reason (disk full, I/O error), never a path or a stack.
+func cannotWriteDetail(err error) string {
+	reason := "its storage failed"
+	var sf *commands.StorageFailure
+	if errors.As(err, &sf) && sf.Reason != "" {
+		reason = sf.Reason
+	}
+	return "the event store cannot write (" + reason + "); changes are refused until its storage works again, which needs no restart; try again later"
 }
 
 // problemRender writes a problem as application/problem+json.

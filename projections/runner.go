@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -117,7 +118,11 @@ func (r *Runner) Run(ctx context.Context) error {
 		r.mu.Unlock()
 		r.setError(err)
 		wait := bo.NextBackOff()
-		r.Logger.Warn("subscription dropped; resubscribing from the checkpoint", "err", err, "drops", drops, "retryIn", wait)
+		level := slog.LevelWarn
+		if errors.Is(err, ErrCannotWrite) {
+			level = slog.LevelDebug // the store logged the outage once; this repeats each retry
+		}
+		r.Logger.Log(ctx, level, "subscription dropped; resubscribing from the checkpoint", "err", err, "drops", drops, "retryIn", wait)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

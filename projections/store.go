@@ -19,6 +19,12 @@ import (
 // ErrInvalidPosition is returned by ParsePosition for a malformed position.
 var ErrInvalidPosition = errors.New("projections: invalid position")
 
+// ErrCannotWrite is wrapped by a read store's errors (and its health) while
+// its storage refuses writes (a full disk, an I/O error): the subscribers
+// commit nothing, so their checkpoints stay where they were, and they go on
+// by themselves once writes succeed again.
+var ErrCannotWrite = errors.New("projections: the read store cannot write")
+
 // Position is a place in $all. Positions order events totally.
 type Position struct {
 	Commit  uint64

@@ -64,7 +64,12 @@ type clinicProcess struct {
 // folder, and stops it when t ends.
 func startClinic(t testing.TB, args ...string) *clinicProcess {
 	t.Helper()
-	data := t.TempDir()
+	return startClinicIn(t, t.TempDir(), args...)
+}
+
+// startClinicIn is startClinic on the data folder data.
+func startClinicIn(t testing.TB, data string, args ...string) *clinicProcess {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	lw := newLogWatch()
 	done := make(chan error, 1)
