@@ -21,6 +21,9 @@ import (
 
 	"github.com/vetclinic/clinic/auth"
 	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/medicalrecord"
+	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/domain/schedule"
 	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore"
 	"github.com/vetclinic/clinic/httpapi"
@@ -51,7 +54,22 @@ type Config struct {
 	WebhookSecret string
 	NotifyLocale  string // ko or en
 	ReminderHour  int    // the day-before reminder's hour in the clinic's zone
+	// The clinic's rules, for the command role (zero values: the defaults
+	// of package commands).
+	CheckInWindow  time.Duration // how long before its slot a visit can be checked in
+	DaysBack       int           // how many days back a day can be opened
+	DaysAhead      int           // how many days ahead a day can be opened
+	InvoiceCeiling int64         // the most one invoice may total, minor units; negative for none
 }
+
+// The defaults of the clinic's rules in Config, for cmd/clinic's flags;
+// the domain states them.
+const (
+	DefaultCheckInWindow  = reservation.DefaultCheckInWindow
+	DefaultDaysBack       = schedule.DefaultDaysBack
+	DefaultDaysAhead      = schedule.DefaultDaysAhead
+	DefaultInvoiceCeiling = medicalrecord.DefaultCeiling
+)
 
 // Roles are the parts one process can run.
 func Roles() []string { return []string{"command", "query", "projector", "notice"} }

@@ -17,7 +17,9 @@ func startCommand(ctx context.Context, e *serveEnv) error {
 		return err
 	}
 	e.closers = append(e.closers, store.Close)
-	h := cmds.New(store, e.clinic, cmds.Options{Clock: time.Now, Logger: log})
+	h := cmds.New(store, e.clinic, cmds.Options{Clock: time.Now, Logger: log,
+		CheckInWindow: e.cfg.CheckInWindow, DaysBack: e.cfg.DaysBack, DaysAhead: e.cfg.DaysAhead,
+		InvoiceCeiling: e.cfg.InvoiceCeiling})
 	e.api.Commands = h
 	e.api.RetryAfter = store.RetryAfter()
 	e.api.Ready = store.Ping

@@ -31,7 +31,7 @@ func BenchmarkPlaceReservation(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := commands.New(store, c, commands.Options{Clock: func() time.Time { return now }})
+	h := commands.New(store, c, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	days := b.N/clients/slotsPerDay + 1
 	for _, d := range c.Doctors {
 		for i := range days {

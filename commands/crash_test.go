@@ -52,14 +52,16 @@ func TestSweepAfterRepeatedKills(t *testing.T) {
 		limit := int64(10 + rng.IntN(40))
 		proc := &faulty{Store: f.store}
 		proc.fail = func(string) bool { return proc.appends.Load() >= limit }
-		h := commands.New(proc, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+		h := commands.New(proc, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
+		// No-shows are marked after the day, by a second process on the same store.
+		late := commands.New(proc, f.clinic, commands.Options{Clock: afterDay})
 		var wg sync.WaitGroup
 		var cuts atomic.Int64
 		for g := range 4 {
 			r := rand.New(rand.NewPCG(uint64(kill), uint64(g)))
 			wg.Go(func() {
 				for proc.appends.Load() < limit {
-					err := step(ctx, h, r, doctors, slot, pick, func(id uuid.UUID) { mu.Lock(); known[id] = true; mu.Unlock() })
+					err := step(ctx, h, late, r, doctors, slot, pick, func(id uuid.UUID) { mu.Lock(); known[id] = true; mu.Unlock() })
 					if errors.Is(err, errCrash) {
 						cuts.Add(1) // the client gives up
 						return
@@ -71,6 +73,7 @@ func TestSweepAfterRepeatedKills(t *testing.T) {
 		cut += int(cuts.Load())
 	}
 	before := violations(t, f, doctors)
+	f.late.Store(true) // sweep after the no-shows, so they are settled
 	sum := f.sweep(t)
 	t.Logf("%d requests cut by 8 kills left %d broken rules; the sweep completed %+v", cut, len(before), done(sum))
 	if len(before) == 0 || sum.Completed() == 0 {
@@ -136,7 +139,7 @@ func ended(s reservation.Status) bool {
 }
 
 // step runs one random command the way a client would, without retrying.
-func step(ctx context.Context, h *commands.Handler, r *rand.Rand, doctors []string, slot func(*rand.Rand) time.Time,
+func step(ctx context.Context, h, late *commands.Handler, r *rand.Rand, doctors []string, slot func(*rand.Rand) time.Time,
 	pick func(*rand.Rand) (uuid.UUID, bool), saw func(uuid.UUID)) error {
 	id, ok := pick(r)
 	if !ok || r.IntN(3) == 0 {
@@ -154,13 +157,17 @@ func step(ctx context.Context, h *commands.Handler, r *rand.Rand, doctors []stri
 		_, err := h.Cancel(ctx, commands.Cancel{ReservationID: id})
 		return err
 	case 2:
-		_, err := h.NoShow(ctx, commands.NoShow{ReservationID: id})
+		_, err := late.NoShow(ctx, commands.NoShow{ReservationID: id})
 		return err
 	default:
 		if _, err := h.CheckIn(ctx, commands.CheckIn{ReservationID: id}); errors.Is(err, errCrash) {
 			return err
 		}
 		rec := reservation.MedicalRecordID(id)
+		if _, err := h.AddTreatments(ctx, commands.AddTreatments{MedicalRecordID: rec,
+			Items: []medicalrecord.Treatment{{Code: "CONSULT", Quantity: 1}}}); errors.Is(err, errCrash) {
+			return err
+		}
 		if _, err := h.RecordDiagnosis(ctx, commands.RecordDiagnosis{MedicalRecordID: rec, Diagnosis: "healthy"}); errors.Is(err, errCrash) {
 			return err
 		}

@@ -58,6 +58,10 @@ func TestNoShow(t *testing.T) {
 	f := setup(t)
 	f.openDay(t, f.kim, 1)
 	res := f.place(t, f.kim, at(10, 0))
+	if _, err := f.h.NoShow(context.Background(), commands.NoShow{ReservationID: res.ReservationID}); !errors.Is(err, reservation.ErrNotBegun) {
+		t.Fatalf("no-show before the slot: %v, want ErrNotBegun", err)
+	}
+	f.late.Store(true)
 	if _, err := f.h.NoShow(context.Background(), commands.NoShow{ReservationID: res.ReservationID}); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +83,7 @@ func TestCancelCrashRepaired(t *testing.T) {
 	res := f.place(t, f.kim, at(10, 0))
 	crashing := &faulty{Store: f.store}
 	crashing.fail = func(string) bool { return crashing.appends.Load() >= 1 }
-	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	if _, err := h.Cancel(context.Background(), commands.Cancel{ReservationID: res.ReservationID}); !errors.Is(err, errCrash) {
 		t.Fatalf("err = %v, want the crash", err)
 	}
@@ -128,6 +132,7 @@ func TestEndVisitCompletedBySweep(t *testing.T) {
 			f := setup(t)
 			f.openDay(t, f.kim, 1)
 			res := f.place(t, f.kim, at(10, 0))
+			f.late.Store(true) // a no-show is marked after the slot; a cancel may be too
 			if err := tt.end(f.crashAfter(tt.crashAfter), res.ReservationID); !errors.Is(err, errCrash) {
 				t.Fatalf("err = %v, want the crash", err)
 			}

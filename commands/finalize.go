@@ -35,6 +35,9 @@ import (
 type Finalize struct {
 	Meta
 	MedicalRecordID uuid.UUID
+	// NoCharge finalises a record without charged lines (a free visit);
+	// without it such a record is refused (medicalrecord.ErrNoLines).
+	NoCharge bool
 }
 
 // FinalizeResult names the invoice that bills the record.
@@ -49,8 +52,8 @@ type FinalizeResult struct {
 // between the two appends issues the same invoice once. Finalizing a
 // finalised record reports medicalrecord.ErrFinalized, after issuing the
 // invoice if it was missing. Errors: medicalrecord.ErrNotFound,
-// ErrFinalized, ErrVoided, ErrNotStarted, ErrNoDiagnosis, ErrStale,
-// ErrUnavailable.
+// ErrFinalized, ErrVoided, ErrNotStarted, ErrNoDiagnosis, ErrNoLines,
+// ErrOverCeiling, a *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) Finalize(ctx context.Context, cmd Finalize) (FinalizeResult, error) {
 	c := h.begin("finalize/"+cmd.MedicalRecordID.String(), cmd.Meta)
 	// The record names its reservation, whose check-in the decision needs.
@@ -67,7 +70,8 @@ func (h *Handler) Finalize(ctx context.Context, cmd Finalize) (FinalizeResult, e
 		started = r.agg.Started()
 	}
 	o, err := update(ctx, h, c, recordStep("finalize", cmd.MedicalRecordID, cmd.IfMatch, false, func(r *medicalrecord.Record) ([]domain.Event, error) {
-		return r.Finalize(started, h.clinic.Currency, h.now(), c.by)
+		return r.Finalize(medicalrecord.Finalizing{VisitStarted: started, NoCharge: cmd.NoCharge,
+			Currency: h.clinic.Currency, Ceiling: h.rules.InvoiceCeiling}, h.now(), c.by)
 	}))
 	if err != nil && !errors.Is(err, medicalrecord.ErrFinalized) {
 		return FinalizeResult{}, fmt.Errorf("finalize %s: %w", cmd.MedicalRecordID, err)

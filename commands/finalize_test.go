@@ -20,20 +20,20 @@ func TestFinalizeCrashIssuesOneInvoice(t *testing.T) {
 	f := setup(t)
 	f.openDay(t, f.kim, 1)
 	res := f.place(t, f.kim, at(10, 0))
+	if _, err := f.h.CheckIn(ctx, commands.CheckIn{ReservationID: res.ReservationID}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.h.RecordDiagnosis(ctx, commands.RecordDiagnosis{MedicalRecordID: res.MedicalRecordID, Diagnosis: "healthy"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.h.AddTreatments(ctx, commands.AddTreatments{MedicalRecordID: res.MedicalRecordID, Items: []medicalrecord.Treatment{{Code: "CONSULT", Quantity: 1}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.h.CheckIn(ctx, commands.CheckIn{ReservationID: res.ReservationID}); err != nil {
-		t.Fatal(err)
-	}
 	crashing := &faulty{Store: f.store}
 	crashing.fail = func(stream string) bool {
 		return stream == invoice.Stream(medicalrecord.InvoiceID(res.MedicalRecordID))
 	}
-	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	cmd := commands.Finalize{Meta: commands.Meta{IdempotencyKey: "fin-1"}, MedicalRecordID: res.MedicalRecordID}
 	if _, err := h.Finalize(ctx, cmd); !errors.Is(err, errCrash) {
 		t.Fatalf("err = %v, want the crash", err)
@@ -63,13 +63,13 @@ func TestFinalizeCompletedBySweep(t *testing.T) {
 	f := setup(t)
 	f.openDay(t, f.kim, 1)
 	res := f.place(t, f.kim, at(10, 0))
+	if _, err := f.h.CheckIn(ctx, commands.CheckIn{ReservationID: res.ReservationID}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.h.RecordDiagnosis(ctx, commands.RecordDiagnosis{MedicalRecordID: res.MedicalRecordID, Diagnosis: "healthy"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.h.AddTreatments(ctx, commands.AddTreatments{MedicalRecordID: res.MedicalRecordID, Items: []medicalrecord.Treatment{{Code: "CONSULT", Quantity: 1}}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.h.CheckIn(ctx, commands.CheckIn{ReservationID: res.ReservationID}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.crashAfter(1).Finalize(ctx, commands.Finalize{MedicalRecordID: res.MedicalRecordID}); !errors.Is(err, errCrash) {

@@ -19,6 +19,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/domain/medicalrecord"
+	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/domain/schedule"
 )
 
 // DefaultMaxRetries bounds how often a command is re-decided after a
@@ -34,6 +37,47 @@ type Options struct {
 	// command on a known stream needs no read; default DefaultCacheSize,
 	// negative for none.
 	CacheSize int
+	// CheckInWindow is how long before its slot a visit can be checked in;
+	// default reservation.DefaultCheckInWindow.
+	CheckInWindow time.Duration
+	// DaysBack and DaysAhead bound the days that can be opened around
+	// today; defaults schedule.DefaultDaysBack and DefaultDaysAhead.
+	DaysBack, DaysAhead int
+	// InvoiceCeiling bounds one invoice's total (minor units of the clinic's
+	// currency); default medicalrecord.DefaultCeiling, negative for none.
+	InvoiceCeiling int64
+}
+
+// withDefaults fills the zero values of o with the defaults.
+func (o Options) withDefaults() Options {
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxRetries <= 0 {
+		o.MaxRetries = DefaultMaxRetries
+	}
+	if o.CacheSize == 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.CheckInWindow <= 0 {
+		o.CheckInWindow = reservation.DefaultCheckInWindow
+	}
+	if o.DaysBack <= 0 {
+		o.DaysBack = schedule.DefaultDaysBack
+	}
+	if o.DaysAhead <= 0 {
+		o.DaysAhead = schedule.DefaultDaysAhead
+	}
+	switch {
+	case o.InvoiceCeiling == 0:
+		o.InvoiceCeiling = medicalrecord.DefaultCeiling
+	case o.InvoiceCeiling < 0:
+		o.InvoiceCeiling = 0 // the domain's "no ceiling"
+	}
+	return o
 }
 
 // Handler runs commands against a Store for one clinic. It is safe for
@@ -45,6 +89,7 @@ type Handler struct {
 	log        *slog.Logger
 	maxRetries int
 	cache      *cache
+	rules      Options // the clinic's rules: check-in window, horizon, ceiling
 
 	// locks serialise updates of one stream within this process, so that
 	// concurrent commands on a hot stream (a popular doctor's day) queue
@@ -55,23 +100,9 @@ type Handler struct {
 
 // New returns a Handler that writes to store for clinic c.
 func New(store Store, c *clinic.Clinic, opts Options) *Handler {
-	h := &Handler{store: store, clinic: c, now: opts.Clock, log: opts.Logger, maxRetries: opts.MaxRetries}
-	if h.now == nil {
-		h.now = time.Now
-	}
-	if h.log == nil {
-		h.log = slog.New(slog.DiscardHandler)
-	}
-	if h.maxRetries <= 0 {
-		h.maxRetries = DefaultMaxRetries
-	}
-	switch {
-	case opts.CacheSize == 0:
-		h.cache = newCache(DefaultCacheSize)
-	default:
-		h.cache = newCache(opts.CacheSize)
-	}
-	return h
+	opts = opts.withDefaults()
+	return &Handler{store: store, clinic: c, now: opts.Clock, log: opts.Logger, maxRetries: opts.MaxRetries,
+		cache: newCache(opts.CacheSize), rules: opts}
 }
 
 // streamLocks is one lock per stream in use, so that only commands on the

@@ -26,6 +26,13 @@ var now = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
 
 const day = "2026-12-01" // a Tuesday
 
+// wideWindow lets the tests check in on the fixed clock, a week before the
+// visit, as a clinic that checks in early would configure it.
+const wideWindow = 8 * 24 * time.Hour
+
+// afterDay is a clock after every slot of day, for marking no-shows.
+func afterDay() time.Time { return at(23, 0) }
+
 var seoul = func() *time.Location {
 	loc, err := time.LoadLocation("Asia/Seoul")
 	if err != nil {
@@ -43,6 +50,15 @@ type fixture struct {
 	clinic *clinic.Clinic
 	kim    string // doctor IDs, unique per test so a shared real server works too
 	lee    string
+	late   atomic.Bool // the clock stands after the day's slots (afterDay), not at now
+}
+
+// clock is the fixture's handlers' clock: now, or afterDay once late is set.
+func (f *fixture) clock() time.Time {
+	if f.late.Load() {
+		return afterDay()
+	}
+	return now
 }
 
 func newClinic(t *testing.T) *clinic.Clinic {
@@ -96,7 +112,7 @@ func setupOn(t *testing.T, store commands.Store) *fixture {
 	if s, ok := store.(*esdb.Store); ok {
 		f.store = s
 	}
-	f.h = commands.New(store, c, commands.Options{Clock: func() time.Time { return now }})
+	f.h = commands.New(store, c, commands.Options{Clock: f.clock, CheckInWindow: wideWindow})
 	return f
 }
 
@@ -196,7 +212,7 @@ func wantTypes(t *testing.T, s commands.Store, stream string, want ...string) []
 func (f *fixture) crashAfter(n int64) *commands.Handler {
 	crashing := &faulty{Store: f.store}
 	crashing.fail = func(string) bool { return crashing.appends.Load() >= n }
-	return commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	return commands.New(crashing, f.clinic, commands.Options{Clock: f.clock, CheckInWindow: wideWindow})
 }
 
 // sweep runs the sweep once the grace period is over, then again: the
@@ -204,7 +220,7 @@ func (f *fixture) crashAfter(n int64) *commands.Handler {
 func (f *fixture) sweep(t *testing.T) commands.SweepSummary {
 	t.Helper()
 	ctx := context.Background()
-	at := now.Add(commands.SweepGrace)
+	at := f.clock().Add(commands.SweepGrace)
 	first, err := f.h.Sweep(ctx, at)
 	if err != nil {
 		t.Fatalf("sweep: %v (did %+v)", err, first)

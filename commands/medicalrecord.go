@@ -60,24 +60,47 @@ func (h *Handler) editRecord(ctx context.Context, kind string, m Meta, id uuid.U
 	return o.result(c), nil
 }
 
-// RecordDiagnosis records findings and a diagnosis. Errors:
-// medicalrecord.ErrNotFound, ErrFinalized, ErrVoided, a
-// *domain.ValidationError, ErrStale, ErrUnavailable.
+// RecordDiagnosis records findings and a diagnosis, once the animal was
+// checked in. Errors: medicalrecord.ErrNotFound, ErrFinalized, ErrVoided,
+// ErrNotStarted, a *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) RecordDiagnosis(ctx context.Context, cmd RecordDiagnosis) (Result, error) {
+	started, err := h.visitStarted(ctx, cmd.MedicalRecordID)
+	if err != nil {
+		return Result{}, fmt.Errorf("diagnosis %s: %w", cmd.MedicalRecordID, err)
+	}
 	return h.editRecord(ctx, "diagnosis", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
-		return r.RecordDiagnosis(cmd.Findings, cmd.Diagnosis, h.now(), c.by)
+		return r.RecordDiagnosis(started, cmd.Findings, cmd.Diagnosis, h.now(), c.by)
 	})
 }
 
-// AddTreatments adds treatments priced from the fee schedule. Errors: as
-// RecordDiagnosis; an unknown fee code is a *domain.ValidationError.
+// visitStarted reports whether the reservation of open record id was
+// checked in (false for a record that is not open: its own state decides
+// then). A check-in is never undone, so a true answer stays true for the
+// decision under the record's lock.
+func (h *Handler) visitStarted(ctx context.Context, id uuid.UUID) (bool, error) {
+	rec, err := h.readRecord(ctx, id)
+	if err != nil || rec.agg.Status() != medicalrecord.StatusOpen {
+		return false, err
+	}
+	r, err := h.readReservation(ctx, rec.agg.ReservationID())
+	if err != nil {
+		return false, err
+	}
+	return r.agg.Started(), nil
+}
+
+// AddTreatments adds treatments priced from the fee schedule, up to
+// Options.InvoiceCeiling in total. Errors: medicalrecord.ErrNotFound,
+// ErrFinalized, ErrVoided, ErrOverCeiling, a *domain.ValidationError (an
+// unknown fee code), ErrStale, ErrUnavailable.
 func (h *Handler) AddTreatments(ctx context.Context, cmd AddTreatments) (Result, error) {
 	return h.editRecord(ctx, "treatments", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
-		return r.AddTreatments(cmd.Items, h.clinic.Fees, h.now(), c.by)
+		return r.AddTreatments(cmd.Items, h.clinic.Fees, h.rules.InvoiceCeiling, h.now(), c.by)
 	})
 }
 
-// AddPrescriptions adds prescriptions. Errors: as RecordDiagnosis.
+// AddPrescriptions adds prescriptions. Errors: medicalrecord.ErrNotFound,
+// ErrFinalized, ErrVoided, a *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) AddPrescriptions(ctx context.Context, cmd AddPrescriptions) (Result, error) {
 	return h.editRecord(ctx, "prescriptions", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
 		return r.AddPrescriptions(cmd.Items, h.now(), c.by)

@@ -29,8 +29,9 @@ func TestVisitToPayment(t *testing.T) {
 
 	res := f.place(t, f.kim, at(11, 0))
 	rec := res.MedicalRecordID
-	if _, err := f.h.RecordDiagnosis(ctx, commands.RecordDiagnosis{MedicalRecordID: rec, Findings: "itchy ears", Diagnosis: "otitis"}); err != nil {
-		t.Fatal(err)
+	diagnose := commands.RecordDiagnosis{MedicalRecordID: rec, Findings: "itchy ears", Diagnosis: "otitis"}
+	if _, err := f.h.RecordDiagnosis(ctx, diagnose); !errors.Is(err, medicalrecord.ErrNotStarted) {
+		t.Fatalf("diagnosis before check-in: %v, want ErrNotStarted", err)
 	}
 	if _, err := f.h.AddTreatments(ctx, commands.AddTreatments{MedicalRecordID: rec,
 		Items: []medicalrecord.Treatment{{Code: "CONSULT", Quantity: 1}, {Code: "VACC", Quantity: 2}}}); err != nil {
@@ -49,6 +50,9 @@ func TestVisitToPayment(t *testing.T) {
 		t.Fatalf("finalize before check-in: %v", err)
 	}
 	if _, err := f.h.CheckIn(ctx, commands.CheckIn{ReservationID: res.ReservationID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.h.RecordDiagnosis(ctx, diagnose); err != nil {
 		t.Fatal(err)
 	}
 	fin, err := f.h.Finalize(ctx, commands.Finalize{MedicalRecordID: rec})

@@ -90,7 +90,7 @@ func TestLastPlaceConcurrently(t *testing.T) {
 	f.place(t, f.kim, at(10, 0)) // one of two places left
 	handlers := make([]*commands.Handler, 5)
 	for i := range handlers {
-		handlers[i] = commands.New(f.store, f.clinic, commands.Options{Clock: func() time.Time { return now }, MaxRetries: 60})
+		handlers[i] = commands.New(f.store, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow, MaxRetries: 60})
 	}
 	const n = 50
 	var wg sync.WaitGroup
@@ -172,7 +172,7 @@ func TestPlaceCrashRepairedByRetry(t *testing.T) {
 	f.openDay(t, f.kim, 1)
 	crashing := &faulty{Store: f.store}
 	crashing.fail = func(string) bool { return crashing.appends.Load() >= 1 }
-	broken := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	broken := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	cmd := placeCmd(f.kim, at(10, 0))
 	cmd.IdempotencyKey = "crash-1-" + f.kim
 	if _, err := broken.PlaceReservation(context.Background(), cmd); !errors.Is(err, errCrash) {
@@ -211,7 +211,7 @@ func TestPlaceLostReplyKeepsBooking(t *testing.T) {
 	f := setup(t)
 	f.openDay(t, f.kim, 1)
 	lost := &lostReply{Store: f.store, fail: func(stream string) bool { return strings.HasPrefix(stream, reservation.StreamPrefix) }}
-	h := commands.New(lost, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	h := commands.New(lost, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	cmd := placeCmd(f.kim, at(10, 0))
 	cmd.IdempotencyKey = "lost-1-" + f.kim
 	if _, err := h.PlaceReservation(context.Background(), cmd); !errors.Is(err, commands.ErrUnavailable) {
@@ -236,7 +236,7 @@ func TestPlaceCrashBeforeRecord(t *testing.T) {
 	f := setup(t)
 	f.openDay(t, f.kim, 1)
 	crashing := &faulty{Store: f.store, fail: func(stream string) bool { return strings.HasPrefix(stream, medicalrecord.StreamPrefix) }}
-	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	cmd := placeCmd(f.kim, at(10, 0))
 	cmd.IdempotencyKey = "crash-2-" + f.kim
 	if _, err := h.PlaceReservation(context.Background(), cmd); !errors.Is(err, errCrash) {
@@ -328,6 +328,9 @@ func TestPlaceCompletedBySweep(t *testing.T) {
 			t.Fatalf("opened %+v", o)
 		}
 		// The visit can now be examined.
+		if _, err := f.h.CheckIn(context.Background(), commands.CheckIn{ReservationID: id}); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := f.h.RecordDiagnosis(context.Background(), commands.RecordDiagnosis{MedicalRecordID: o.MedicalRecordID, Diagnosis: "healthy"}); err != nil {
 			t.Fatal(err)
 		}

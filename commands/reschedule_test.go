@@ -64,7 +64,7 @@ func TestRescheduleCrashRepairedByRetry(t *testing.T) {
 	res := f.place(t, f.kim, at(10, 0))
 	crashing := &faulty{Store: f.store}
 	crashing.fail = func(string) bool { return crashing.appends.Load() >= 2 } // book new, move; then crash
-	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	h := commands.New(crashing, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	cmd := commands.Reschedule{Meta: commands.Meta{IdempotencyKey: "move-1"}, ReservationID: res.ReservationID, Slot: at(12, 0)}
 	if _, err := h.Reschedule(ctx, cmd); !errors.Is(err, errCrash) {
 		t.Fatalf("err = %v, want the crash", err)

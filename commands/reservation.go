@@ -30,12 +30,15 @@ func reservationStep(name string, id uuid.UUID, ifMatch *uint64, decide func(*re
 	}
 }
 
-// CheckIn records the animal's arrival. Errors: reservation.ErrNotFound,
-// ErrCancelled, ErrCompleted, ErrCheckedIn, ErrNoShow, ErrStale, ErrUnavailable.
+// CheckIn records the animal's arrival, at most Options.CheckInWindow
+// before the slot. Errors: reservation.ErrNotFound, ErrCancelled,
+// ErrCompleted, ErrCheckedIn, ErrNoShow, ErrTooEarly, ErrStale, ErrUnavailable.
 func (h *Handler) CheckIn(ctx context.Context, cmd CheckIn) (Result, error) {
 	c := h.begin("check-in/"+cmd.ReservationID.String(), cmd.Meta)
 	o, err := update(ctx, h, c, reservationStep("check-in", cmd.ReservationID, cmd.IfMatch,
-		func(r *reservation.Reservation) ([]domain.Event, error) { return r.CheckIn(h.now(), c.by) }))
+		func(r *reservation.Reservation) ([]domain.Event, error) {
+			return r.CheckIn(h.now(), h.rules.CheckInWindow, c.by)
+		}))
 	if err != nil {
 		return Result{}, fmt.Errorf("check in %s: %w", cmd.ReservationID, err)
 	}

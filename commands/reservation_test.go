@@ -51,7 +51,7 @@ func TestStaleCache(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
 	f.openDay(t, f.kim, 1)
-	other := commands.New(f.store, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	other := commands.New(f.store, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	res := f.place(t, f.kim, at(10, 0)) // f.h caches the day and the reservation
 	if _, err := other.Cancel(ctx, commands.Cancel{ReservationID: res.ReservationID}); err != nil {
 		t.Fatal(err)

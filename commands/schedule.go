@@ -22,6 +22,8 @@ type OpenDay struct {
 	Closes      string // "18:00"
 	SlotMinutes int
 	Capacity    int
+	// Extra opens the day on a weekday the doctor does not usually work.
+	Extra bool
 }
 
 // CloseDay marks a doctor's day as a day off.
@@ -32,8 +34,9 @@ type CloseDay struct {
 	Reason   string
 }
 
-// OpenDay opens or changes a doctor's day. Errors: clinic.ErrUnknownDoctor,
-// schedule.ErrNotWorkingDay, schedule.ErrStrandBookings, a
+// OpenDay opens or changes a doctor's day, within Options.DaysBack and
+// DaysAhead of today. Errors: clinic.ErrUnknownDoctor,
+// schedule.ErrNotWorkingDay (without Extra), ErrOutsideHorizon, ErrStrandBookings, a
 // *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) OpenDay(ctx context.Context, cmd OpenDay) (Result, error) {
 	doctor, ok := h.clinic.Doctor(cmd.DoctorID)
@@ -47,7 +50,8 @@ func (h *Handler) OpenDay(ctx context.Context, cmd OpenDay) (Result, error) {
 	hours := schedule.Hours{Opens: cmd.Opens, Closes: cmd.Closes, SlotMinutes: cmd.SlotMinutes, Capacity: cmd.Capacity}
 	o, err := update(ctx, h, c, h.scheduleStep("open", cmd.DoctorID, cmd.Date, cmd.IfMatch,
 		func(s *schedule.Schedule) ([]domain.Event, error) {
-			return s.Open(doctor, h.clinic.Location, hours, h.now(), c.by)
+			rules := schedule.Opening{Extra: cmd.Extra, DaysBack: h.rules.DaysBack, DaysAhead: h.rules.DaysAhead}
+			return s.Open(doctor, h.clinic.Location, hours, rules, h.now(), c.by)
 		}))
 	if err != nil {
 		return Result{}, fmt.Errorf("open %s on %s: %w", cmd.DoctorID, cmd.Date, err)
@@ -55,12 +59,17 @@ func (h *Handler) OpenDay(ctx context.Context, cmd OpenDay) (Result, error) {
 	return o.result(c), nil
 }
 
-// CloseDay closes a doctor's day. Errors: clinic.ErrUnknownDoctor,
+// CloseDay closes a doctor's day. A day that still holds bookings is not
+// closed: the error names them, for staff to move or cancel (and so tell
+// each customer) first. Errors: clinic.ErrUnknownDoctor,
 // schedule.ErrHasBookings, a *domain.ValidationError, ErrStale,
 // ErrUnavailable.
 func (h *Handler) CloseDay(ctx context.Context, cmd CloseDay) (Result, error) {
 	if _, ok := h.clinic.Doctor(cmd.DoctorID); !ok {
 		return Result{}, fmt.Errorf("doctor %q: %w", cmd.DoctorID, clinic.ErrUnknownDoctor)
+	}
+	if _, err := time.Parse(time.DateOnly, cmd.Date); err != nil {
+		return Result{}, domain.Invalidf("date", "must be YYYY-MM-DD")
 	}
 	c := h.begin("close-day/"+cmd.DoctorID+"/"+cmd.Date, cmd.Meta)
 	o, err := update(ctx, h, c, h.scheduleStep("close", cmd.DoctorID, cmd.Date, cmd.IfMatch,

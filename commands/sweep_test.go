@@ -24,7 +24,7 @@ func TestRepairReservation(t *testing.T) {
 	f := setup(t)
 	f.openDay(t, f.kim, 1)
 	noRecords := &faulty{Store: f.store, fail: func(stream string) bool { return strings.HasPrefix(stream, medicalrecord.StreamPrefix) }}
-	h := commands.New(noRecords, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	h := commands.New(noRecords, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	if _, err := h.PlaceReservation(ctx, placeCmd(f.kim, at(10, 0))); !errors.Is(err, errCrash) {
 		t.Fatalf("err = %v, want the crash", err)
 	}
@@ -37,7 +37,7 @@ func TestRepairReservation(t *testing.T) {
 
 	crashAfterCancel := &faulty{Store: f.store}
 	crashAfterCancel.fail = func(string) bool { return crashAfterCancel.appends.Load() >= 1 }
-	h = commands.New(crashAfterCancel, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	h = commands.New(crashAfterCancel, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	if _, err := h.Cancel(ctx, commands.Cancel{ReservationID: id}); !errors.Is(err, errCrash) {
 		t.Fatalf("err = %v, want the crash", err)
 	}
@@ -70,18 +70,18 @@ func TestSweepWritesNothingWhenConsistent(t *testing.T) {
 		t.Fatal(err)
 	}
 	billed := f.place(t, f.kim, at(13, 0))
-	if _, err := f.h.RecordDiagnosis(ctx, commands.RecordDiagnosis{MedicalRecordID: billed.MedicalRecordID, Diagnosis: "healthy"}); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := f.h.CheckIn(ctx, commands.CheckIn{ReservationID: billed.ReservationID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.h.Finalize(ctx, commands.Finalize{MedicalRecordID: billed.MedicalRecordID}); err != nil {
+	if _, err := f.h.RecordDiagnosis(ctx, commands.RecordDiagnosis{MedicalRecordID: billed.MedicalRecordID, Diagnosis: "healthy"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.h.Finalize(ctx, commands.Finalize{MedicalRecordID: billed.MedicalRecordID, NoCharge: true}); err != nil {
 		t.Fatal(err)
 	}
 	var attempts atomic.Int64
 	watched := &faulty{Store: f.store, fail: func(string) bool { attempts.Add(1); return false }}
-	sweeper := commands.New(watched, f.clinic, commands.Options{Clock: func() time.Time { return now }})
+	sweeper := commands.New(watched, f.clinic, commands.Options{Clock: func() time.Time { return now }, CheckInWindow: wideWindow})
 	sum, err := sweeper.Sweep(ctx, now.Add(commands.SweepGrace))
 	if err != nil || sum.Completed() != 0 || attempts.Load() != 0 {
 		t.Fatalf("sweep did %+v, %v, with %d appends tried; want none", sum, err, attempts.Load())

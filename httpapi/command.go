@@ -16,6 +16,7 @@ import (
 // answer with a fake instead of an event store.
 type CommandService interface {
 	OpenDay(ctx context.Context, cmd commands.OpenDay) (commands.Result, error)
+	CloseDay(ctx context.Context, cmd commands.CloseDay) (commands.Result, error)
 	PlaceReservation(ctx context.Context, cmd commands.PlaceReservation) (commands.PlaceResult, error)
 	Reschedule(ctx context.Context, cmd commands.Reschedule) (commands.Result, error)
 	Cancel(ctx context.Context, cmd commands.Cancel) (commands.Result, error)

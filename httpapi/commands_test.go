@@ -23,6 +23,10 @@ type apiFixture struct {
 	day   string // a day ahead, YYYY-MM-DD in Seoul
 }
 
+// checkInEarly lets the tests check in visits on the fixture's day, ten
+// days ahead, as a clinic that checks in early would configure it.
+const checkInEarly = 11 * 24 * time.Hour
+
 func newAPIFixture(t *testing.T) apiFixture {
 	t.Helper()
 	store, err := esdb.Open(esdbtest.URL(t), esdb.Options{})
@@ -32,7 +36,7 @@ func newAPIFixture(t *testing.T) apiFixture {
 	t.Cleanup(func() { store.Close() })
 	cl := testClinic(t)
 	a := newTestAuth(t)
-	s := New(Config{Verifier: a.verifier, Clinic: cl, Commands: commands.New(store, cl, commands.Options{}), RetryAfter: store.RetryAfter()})
+	s := New(Config{Verifier: a.verifier, Clinic: cl, Commands: commands.New(store, cl, commands.Options{CheckInWindow: checkInEarly}), RetryAfter: store.RetryAfter()})
 	day := time.Now().In(cl.Location).AddDate(0, 0, 10).Format(time.DateOnly)
 	return apiFixture{s: s, auth: a, staff: a.token(t, "nurse-kim", auth.RoleStaff), day: day}
 }

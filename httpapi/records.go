@@ -115,14 +115,24 @@ type finalizeResponse struct {
 	Position  uint64    `json:"position"`
 }
 
+type finalizeRequest struct {
+	// NoCharge finalises a record without charged lines (a free visit).
+	NoCharge bool `json:"noCharge"`
+}
+
 // finalize answers POST /api/v1/medical-records/{id}/finalize: lock the
-// record and issue its invoice.
+// record and issue its invoice. The body is optional.
 func (s *Server) finalize(c *gin.Context) {
 	id, meta, ok := s.idCommand(c)
-	if !ok || !s.emptyBody(c) {
+	if !ok {
 		return
 	}
-	res, err := s.cfg.Commands.Finalize(c.Request.Context(), commands.Finalize{Meta: meta, MedicalRecordID: id})
+	var req finalizeRequest
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	res, err := s.cfg.Commands.Finalize(c.Request.Context(), commands.Finalize{Meta: meta, MedicalRecordID: id, NoCharge: req.NoCharge})
 	if err != nil {
 		s.writeError(c, err)
 		return

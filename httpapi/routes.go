@@ -49,6 +49,7 @@ func (s *Server) catalogRoutes(api *gin.RouterGroup) {
 // commandRoutes: the staff command API.
 func (s *Server) commandRoutes(staff *gin.RouterGroup) {
 	staff.PUT("/doctors/:doctorID/days/:date", s.openDay)
+	staff.POST("/doctors/:doctorID/days/:date/close", s.closeDay)
 
 	staff.POST("/reservations", s.placeReservation)
 	staff.POST("/reservations/:id/reschedule", s.reschedule)

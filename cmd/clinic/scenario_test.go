@@ -53,7 +53,7 @@ type bill struct {
 // pay in part and in full, refund.
 func TestSeedScenario(t *testing.T) {
 	t.Parallel()
-	p := startClinic(t)
+	p := startClinic(t, "--check-in-window", "720h") // the visits are a week or more ahead
 	staff := p.token(t, "staff", "nurse-kim")
 	days := workingDays(t, 2)
 	slot := func(day, hhmm string) string { return day + "T" + hhmm + ":00+09:00" }

@@ -42,11 +42,24 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook signing secret (whsec_...)")
 	fs.StringVar(&c.NotifyLocale, "notify-locale", "ko", "language of customer messages: ko or en")
 	fs.IntVar(&c.ReminderHour, "reminder-hour", 18, "hour (0-23, clinic's time zone) of the day before a visit when its reminder goes out")
+	fs.DurationVar(&c.CheckInWindow, "check-in-window", app.DefaultCheckInWindow,
+		"how long before its slot a visit can be checked in (a clinic that checks in the day before sets 36h)")
+	fs.IntVar(&c.DaysBack, "open-days-back", app.DefaultDaysBack, "how many days before today a doctor's day can be opened")
+	fs.IntVar(&c.DaysAhead, "open-days-ahead", app.DefaultDaysAhead, "how many days after today a doctor's day can be opened")
+	ceiling := fs.Int64("invoice-ceiling", app.DefaultInvoiceCeiling,
+		"the most one invoice may total, in minor units of the clinic's currency (KRW: won); 0 for no ceiling")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if c.CheckInWindow <= 0 || c.DaysBack <= 0 || c.DaysAhead <= 0 || *ceiling < 0 {
+		return c, errors.New("serve: --check-in-window, --open-days-back and --open-days-ahead must be positive, --invoice-ceiling not negative")
+	}
+	c.InvoiceCeiling = *ceiling
+	if *ceiling == 0 {
+		c.InvoiceCeiling = -1 // commands: none
 	}
 	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("serve: --log-level: %w", err)

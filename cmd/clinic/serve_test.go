@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // logWatch collects a process's log and reports the address it serves on.
@@ -187,7 +188,7 @@ func TestServeFlagErrors(t *testing.T) {
 			t.Errorf("%v succeeded", args)
 		}
 	}
-	for _, args := range [][]string{{"--issuer", ""}, {"--audience", " "}} {
+	for _, args := range [][]string{{"--issuer", ""}, {"--audience", " "}, {"--check-in-window", "0s"}, {"--invoice-ceiling", "-1"}} {
 		if _, err := parseServe(args, noEnv, io.Discard); err == nil {
 			t.Errorf("%v parsed: an empty issuer or audience would turn its check off", args)
 		}
@@ -198,5 +199,22 @@ func TestServeFlagErrors(t *testing.T) {
 	c, err := parseServe([]string{"--listen", "127.0.0.1:0"}, env, io.Discard)
 	if err != nil || c.Listen != "127.0.0.1:0" || fmt.Sprint(c.Roles) != "[command]" {
 		t.Errorf("flags over env: %+v %v", c, err)
+	}
+}
+
+// TestServeRuleFlags: the clinic's rules default to the domain's, come
+// from CLINIC_* when no flag is given, and 0 turns the ceiling off.
+func TestServeRuleFlags(t *testing.T) {
+	t.Parallel()
+	c, err := parseServe(nil, noEnv, io.Discard)
+	if err != nil || c.CheckInWindow != 12*time.Hour || c.DaysBack != 365 || c.DaysAhead != 730 || c.InvoiceCeiling != 10_000_000 {
+		t.Errorf("defaults: window %v, days %d/%d, ceiling %d, %v", c.CheckInWindow, c.DaysBack, c.DaysAhead, c.InvoiceCeiling, err)
+	}
+	env := func(k string) string {
+		return map[string]string{"CLINIC_CHECK_IN_WINDOW": "36h", "CLINIC_OPEN_DAYS_AHEAD": "90", "CLINIC_INVOICE_CEILING": "0"}[k]
+	}
+	c, err = parseServe([]string{"--open-days-back", "7"}, env, io.Discard)
+	if err != nil || c.CheckInWindow != 36*time.Hour || c.DaysBack != 7 || c.DaysAhead != 90 || c.InvoiceCeiling >= 0 {
+		t.Errorf("from env: window %v, days %d/%d, ceiling %d, %v", c.CheckInWindow, c.DaysBack, c.DaysAhead, c.InvoiceCeiling, err)
 	}
 }

@@ -36,8 +36,10 @@ func (r *Record) Open(v reservation.Visit, reason string, at time.Time, by strin
 }
 
 // RecordDiagnosis records findings and a diagnosis, replacing earlier ones.
-// Errors: ErrNotFound, ErrFinalized, ErrVoided, a *domain.ValidationError.
-func (r *Record) RecordDiagnosis(findings, diagnosis string, at time.Time, by string) ([]domain.Event, error) {
+// visitStarted says whether the reservation was checked in: nobody
+// examines an animal that has not arrived. Errors: ErrNotFound,
+// ErrFinalized, ErrVoided, ErrNotStarted, a *domain.ValidationError.
+func (r *Record) RecordDiagnosis(visitStarted bool, findings, diagnosis string, at time.Time, by string) ([]domain.Event, error) {
 	v := domain.Validation()
 	v.Check(len(findings) <= MaxText, "findings", fmt.Sprintf("at most %d bytes", MaxText))
 	v.Check(strings.TrimSpace(diagnosis) != "", "diagnosis", "required")
@@ -47,6 +49,9 @@ func (r *Record) RecordDiagnosis(findings, diagnosis string, at time.Time, by st
 	}
 	if err := r.editable(); err != nil {
 		return nil, err
+	}
+	if !visitStarted {
+		return nil, ErrNotStarted
 	}
 	return []domain.Event{DiagnosisRecorded{
 		MedicalRecordID: r.id, ReservationID: r.reservationID,
@@ -60,10 +65,12 @@ type Treatment struct {
 	Quantity int
 }
 
-// AddTreatments prices items from fees and adds them as lines. Errors:
-// ErrNotFound, ErrFinalized, ErrVoided, a *domain.ValidationError naming
+// AddTreatments prices items from fees and adds them as lines. ceiling,
+// when positive, bounds the record's total (minor units of its currency):
+// one invoice is never more than the clinic allows. Errors: ErrNotFound,
+// ErrFinalized, ErrVoided, ErrOverCeiling, a *domain.ValidationError naming
 // each bad item (unknown code, quantity out of range).
-func (r *Record) AddTreatments(items []Treatment, fees clinic.FeeSchedule, at time.Time, by string) ([]domain.Event, error) {
+func (r *Record) AddTreatments(items []Treatment, fees clinic.FeeSchedule, ceiling int64, at time.Time, by string) ([]domain.Event, error) {
 	v := domain.Validation()
 	v.Check(len(items) > 0, "items", "at least one")
 	v.Check(len(items) <= MaxItems, "items", fmt.Sprintf("at most %d", MaxItems))
@@ -97,9 +104,21 @@ func (r *Record) AddTreatments(items []Treatment, fees clinic.FeeSchedule, at ti
 	if err := r.editable(); err != nil {
 		return nil, err
 	}
+	if err := checkCeiling(total, ceiling); err != nil {
+		return nil, err
+	}
 	return []domain.Event{TreatmentsAdded{
 		MedicalRecordID: r.id, ReservationID: r.reservationID, Items: lines, Total: total, At: at.UTC(), By: by,
 	}}, nil
+}
+
+// checkCeiling returns ErrOverCeiling when ceiling is positive and total
+// exceeds it.
+func checkCeiling(total money.Money, ceiling int64) error {
+	if ceiling > 0 && total.Amount > ceiling {
+		return fmt.Errorf("total %v over %d: %w", total, ceiling, ErrOverCeiling)
+	}
+	return nil
 }
 
 // AddPrescriptions adds prescribed drugs. Errors: ErrNotFound,
@@ -128,27 +147,47 @@ func (r *Record) AddPrescriptions(items []Prescription, at time.Time, by string)
 	}}, nil
 }
 
+// Finalizing is what Finalize needs to know besides the record.
+type Finalizing struct {
+	// VisitStarted says whether the reservation was checked in: a visit
+	// that never began is not billed.
+	VisitStarted bool
+	// NoCharge says the visit is deliberately free: only then may a record
+	// without charged lines be finalised (a 0 invoice by mistake is refused).
+	NoCharge bool
+	// Currency is the total's when there are no lines.
+	Currency string
+	// Ceiling, when positive, bounds the total (minor units).
+	Ceiling int64
+}
+
 // Finalize locks the record and names the invoice that bills its lines
-// (InvoiceID of the record). visitStarted says whether the reservation was
-// checked in: a visit that never began is not billed. currency is used for
-// the total when there are no lines. Errors: ErrNotFound, ErrFinalized,
-// ErrVoided, ErrNotStarted, ErrNoDiagnosis.
-func (r *Record) Finalize(visitStarted bool, currency string, at time.Time, by string) ([]domain.Event, error) {
+// (InvoiceID of the record). Errors: ErrNotFound, ErrFinalized, ErrVoided,
+// ErrNotStarted, ErrNoDiagnosis, ErrNoLines (no charged line and not
+// NoCharge), ErrOverCeiling, a *domain.ValidationError for NoCharge on a
+// record with charged lines.
+func (r *Record) Finalize(f Finalizing, at time.Time, by string) ([]domain.Event, error) {
 	if err := r.editable(); err != nil {
 		return nil, err
 	}
-	if !visitStarted {
+	if !f.VisitStarted {
 		return nil, ErrNotStarted
 	}
 	if r.diagnosis == "" {
 		return nil, ErrNoDiagnosis
 	}
-	total := r.total
-	if total.Currency == "" {
-		total = money.Zero(currency)
+	total := zeroIfUnset(r.total, f.Currency)
+	switch {
+	case f.NoCharge && total.Amount != 0:
+		return nil, domain.Invalidf("noCharge", "only for a record without charged lines")
+	case !f.NoCharge && total.Amount == 0:
+		return nil, ErrNoLines
+	}
+	if err := checkCeiling(total, f.Ceiling); err != nil {
+		return nil, err
 	}
 	return []domain.Event{Finalized{
-		MedicalRecordID: r.id, ReservationID: r.reservationID, InvoiceID: InvoiceID(r.id),
+		MedicalRecordID: r.id, ReservationID: r.reservationID, InvoiceID: InvoiceIDOf(r.id, r.round),
 		DoctorID: r.doctorID, Customer: r.customer, Pet: r.pet, VisitAt: r.visitAt,
 		Findings: r.findings, Diagnosis: r.diagnosis, Lines: r.Lines(), Total: total,
 		Status: StatusFinalized, At: at.UTC(), By: by,

@@ -21,6 +21,10 @@ const (
 	TypeAddendumAdded      = "AddendumAdded"
 	TypeVoided             = "MedicalRecordVoided"
 	TypeVisitTimeChanged   = "VisitTimeChanged"
+	TypeLineRemoved        = "TreatmentLineRemoved"
+	TypeLineCorrected      = "TreatmentLineCorrected"
+	TypeReopened           = "MedicalRecordReopened"
+	TypePatientCorrected   = "PatientDetailsCorrected"
 )
 
 // StreamPrefix begins the name of every medical record stream.
@@ -160,6 +164,64 @@ type VisitTimeChanged struct {
 	By              string    `json:"by"`
 }
 
+// TreatmentLineRemoved: line LineNo (its 1-based place among all lines
+// ever added) was taken off the open record; Removed is what it was, Total
+// the record's total after.
+type TreatmentLineRemoved struct {
+	MedicalRecordID uuid.UUID   `json:"medicalRecordId"`
+	ReservationID   uuid.UUID   `json:"reservationId"`
+	LineNo          int         `json:"line"`
+	Removed         Line        `json:"removed"`
+	Reason          string      `json:"reason"`
+	Total           money.Money `json:"total"`
+	At              time.Time   `json:"at"`
+	By              string      `json:"by"`
+}
+
+// TreatmentLineCorrected: line LineNo of the open record was replaced (it
+// keeps its number): Old is what it was, Line what it is, Total the
+// record's total after.
+type TreatmentLineCorrected struct {
+	MedicalRecordID uuid.UUID   `json:"medicalRecordId"`
+	ReservationID   uuid.UUID   `json:"reservationId"`
+	LineNo          int         `json:"line"`
+	Old             Line        `json:"old"`
+	Line            Line        `json:"item"`
+	Total           money.Money `json:"total"`
+	At              time.Time   `json:"at"`
+	By              string      `json:"by"`
+}
+
+// Reopened: the invoice of the finalised record was voided; the record is
+// open again, to be corrected and finalised under the next invoice ID.
+type Reopened struct {
+	MedicalRecordID uuid.UUID `json:"medicalRecordId"`
+	ReservationID   uuid.UUID `json:"reservationId"`
+	VoidedInvoiceID uuid.UUID `json:"voidedInvoiceId"`
+	Reason          string    `json:"reason"`
+	Status          Status    `json:"status"`
+	At              time.Time `json:"at"`
+	By              string    `json:"by"`
+}
+
+// PatientDetailsCorrected: the record follows a correction of the visit's
+// customer or pet on its reservation.
+type PatientDetailsCorrected struct {
+	MedicalRecordID uuid.UUID            `json:"medicalRecordId"`
+	ReservationID   uuid.UUID            `json:"reservationId"`
+	Customer        reservation.Customer `json:"customer"`
+	Pet             reservation.Pet      `json:"pet"`
+	OldCustomer     reservation.Customer `json:"oldCustomer"`
+	OldPet          reservation.Pet      `json:"oldPet"`
+	At              time.Time            `json:"at"`
+	By              string               `json:"by"`
+}
+
+func (TreatmentLineRemoved) EventType() string    { return TypeLineRemoved }
+func (TreatmentLineCorrected) EventType() string  { return TypeLineCorrected }
+func (Reopened) EventType() string                { return TypeReopened }
+func (PatientDetailsCorrected) EventType() string { return TypePatientCorrected }
+
 func (Opened) EventType() string             { return TypeOpened }
 func (DiagnosisRecorded) EventType() string  { return TypeDiagnosisRecorded }
 func (TreatmentsAdded) EventType() string    { return TypeTreatmentsAdded }
@@ -175,7 +237,8 @@ var ErrUnknownType = fmt.Errorf("medicalrecord: unknown event type")
 // Types lists the stored type names of this package's events.
 func Types() []string {
 	return []string{TypeOpened, TypeDiagnosisRecorded, TypeTreatmentsAdded, TypePrescriptionsAdded,
-		TypeFinalized, TypeAddendumAdded, TypeVoided, TypeVisitTimeChanged}
+		TypeFinalized, TypeAddendumAdded, TypeVoided, TypeVisitTimeChanged,
+		TypeLineRemoved, TypeLineCorrected, TypeReopened, TypePatientCorrected}
 }
 
 // Decode turns a stored event into its struct (a value, not a pointer).
@@ -198,6 +261,14 @@ func Decode(eventType string, data []byte) (domain.Event, error) {
 		return domain.Unmarshal[Voided](data)
 	case TypeVisitTimeChanged:
 		return domain.Unmarshal[VisitTimeChanged](data)
+	case TypeLineRemoved:
+		return domain.Unmarshal[TreatmentLineRemoved](data)
+	case TypeLineCorrected:
+		return domain.Unmarshal[TreatmentLineCorrected](data)
+	case TypeReopened:
+		return domain.Unmarshal[Reopened](data)
+	case TypePatientCorrected:
+		return domain.Unmarshal[PatientDetailsCorrected](data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownType, eventType)
 }

@@ -22,13 +22,24 @@ var (
 	ErrVoided        = domain.Conflict("medicalrecord.voided", "the medical record is void (the visit was cancelled)")
 	ErrNoDiagnosis   = domain.Conflict("medicalrecord.no_diagnosis", "record a diagnosis before finalising")
 	ErrNotStarted    = domain.Conflict("medicalrecord.visit_not_started", "the animal has not been checked in")
+	ErrNoLines       = domain.Conflict("medicalrecord.no_treatments", "no charged treatment: add one, or finalise as no-charge")
+	ErrOverCeiling   = domain.Conflict("medicalrecord.over_ceiling", "the total exceeds the clinic's per-invoice ceiling")
+	ErrNoSuchLine    = domain.NotFound("medicalrecord.no_such_line", "the record has no such treatment line")
+	ErrNotBilledBy   = domain.Conflict("medicalrecord.not_billed_by", "the record is not billed by that invoice")
 )
+
+// DefaultCeiling bounds one invoice's total unless the clinic says
+// otherwise, in minor units of the clinic's currency: 10,000,000 KRW, far
+// above any single veterinary visit (a surgery with a stay is a few
+// million), far below a typo's 750,000,000.
+const DefaultCeiling = 10_000_000
 
 // Errors lists the errors of this package's commands, as Types lists its
 // events, so that an adapter can map every one of them (the HTTP API's
 // problem types are derived from these lists).
 func Errors() []*domain.Error {
-	return []*domain.Error{ErrNotFound, ErrAlreadyOpened, ErrFinalized, ErrVoided, ErrNoDiagnosis, ErrNotStarted}
+	return []*domain.Error{ErrNotFound, ErrAlreadyOpened, ErrFinalized, ErrVoided, ErrNoDiagnosis, ErrNotStarted,
+		ErrNoLines, ErrOverCeiling, ErrNoSuchLine, ErrNotBilledBy}
 }
 
 // Record is one medical record, folded from its events.
@@ -45,11 +56,15 @@ type Record struct {
 	findings      string
 	diagnosis     string
 	lines         []Line
+	lineNos       []int // the number of each line (see LineNumbers)
+	added         int   // lines ever added: the last number given
 	total         money.Money
 	prescriptions []Prescription
 	addenda       []string
 	invoiceID     uuid.UUID
 	finalized     Finalized
+	round         int                // billing round: how often the record was reopened
+	reopened      map[uuid.UUID]bool // voided invoices the record was reopened after
 }
 
 // New returns record id before any event.
@@ -109,8 +124,32 @@ func (r *Record) apply(e domain.Event) {
 	case DiagnosisRecorded:
 		r.findings, r.diagnosis = e.Findings, e.Diagnosis
 	case TreatmentsAdded:
+		for range e.Items {
+			r.added++
+			r.lineNos = append(r.lineNos, r.added)
+		}
 		r.lines = append(r.lines, e.Items...)
 		r.total = e.Total
+	case TreatmentLineRemoved:
+		if i := r.line(e.LineNo); i >= 0 {
+			r.lines = append(r.lines[:i:i], r.lines[i+1:]...)
+			r.lineNos = append(r.lineNos[:i:i], r.lineNos[i+1:]...)
+		}
+		r.total = e.Total
+	case TreatmentLineCorrected:
+		if i := r.line(e.LineNo); i >= 0 {
+			r.lines[i] = e.Line
+		}
+		r.total = e.Total
+	case Reopened:
+		r.status, r.invoiceID, r.finalized = StatusOpen, uuid.Nil, Finalized{}
+		r.round++
+		if r.reopened == nil {
+			r.reopened = map[uuid.UUID]bool{}
+		}
+		r.reopened[e.VoidedInvoiceID] = true
+	case PatientDetailsCorrected:
+		r.customer, r.pet = e.Customer, e.Pet
 	case PrescriptionsAdded:
 		r.prescriptions = append(r.prescriptions, e.Items...)
 	case Finalized:

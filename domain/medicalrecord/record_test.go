@@ -53,9 +53,46 @@ func voided() Voided {
 	return Voided{MedicalRecordID: recID, ReservationID: resID, Reason: VoidCancelled, Status: StatusVoided, At: now, By: "nurse"}
 }
 
+// billed is how a checked-in visit with charged lines is finalised.
+var billed = Finalizing{VisitStarted: true, Currency: "KRW", Ceiling: DefaultCeiling}
+
 func TestRecord(t *testing.T) {
 	t.Parallel()
 	tests := []domaintest.Case[*Record]{
+		{
+			Name:  "diagnosis before check-in",
+			Given: []domain.Event{opened()},
+			When: func(r *Record) ([]domain.Event, error) {
+				return r.RecordDiagnosis(false, "healthy", "none", now, "dr-kim")
+			},
+			WantErr: ErrNotStarted,
+		},
+		{
+			Name:  "treatments beyond the ceiling",
+			Given: []domain.Event{opened()},
+			When: func(r *Record) ([]domain.Event, error) {
+				big := clinic.FeeSchedule{"SURG": {Code: "SURG", Description: "Surgery", Price: money.KRW(250_000)}}
+				items := []Treatment{{Code: "SURG", Quantity: 1000}, {Code: "SURG", Quantity: 1000}, {Code: "SURG", Quantity: 1000}}
+				return r.AddTreatments(items, big, DefaultCeiling, now, "dr-kim") // 750,000,000 KRW
+			},
+			WantErr: ErrOverCeiling,
+		},
+		{
+			Name:  "finalise beyond a lowered ceiling",
+			Given: []domain.Event{opened(), diagnosed(), treated()},
+			When: func(r *Record) ([]domain.Event, error) {
+				return r.Finalize(Finalizing{VisitStarted: true, Ceiling: 10_000}, now, "dr-kim")
+			},
+			WantErr: ErrOverCeiling,
+		},
+		{
+			Name:  "no-charge with charged lines",
+			Given: []domain.Event{opened(), diagnosed(), treated()},
+			When: func(r *Record) ([]domain.Event, error) {
+				return r.Finalize(Finalizing{VisitStarted: true, NoCharge: true}, now, "dr-kim")
+			},
+			WantErr: domain.ErrValidation,
+		},
 		{
 			Name: "open",
 			When: func(r *Record) ([]domain.Event, error) {
@@ -72,25 +109,29 @@ func TestRecord(t *testing.T) {
 		{
 			Name:  "diagnose",
 			Given: []domain.Event{opened()},
-			When:  func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("healthy", "none", now, "dr-kim") },
-			Then:  []domain.Event{diagnosed()},
+			When: func(r *Record) ([]domain.Event, error) {
+				return r.RecordDiagnosis(true, "healthy", "none", now, "dr-kim")
+			},
+			Then: []domain.Event{diagnosed()},
 		},
 		{
 			Name:    "diagnose without a diagnosis",
 			Given:   []domain.Event{opened()},
-			When:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("healthy", " ", now, "dr-kim") },
+			When:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis(true, "healthy", " ", now, "dr-kim") },
 			WantErr: domain.ErrValidation,
 		},
 		{
-			Name:    "diagnose unknown record",
-			When:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("healthy", "none", now, "dr-kim") },
+			Name: "diagnose unknown record",
+			When: func(r *Record) ([]domain.Event, error) {
+				return r.RecordDiagnosis(true, "healthy", "none", now, "dr-kim")
+			},
 			WantErr: ErrNotFound,
 		},
 		{
 			Name:  "treatments priced from the fee schedule",
 			Given: []domain.Event{opened(), treated()},
 			When: func(r *Record) ([]domain.Event, error) {
-				return r.AddTreatments([]Treatment{{Code: "VACC", Quantity: 2}}, fees, now, "dr-kim")
+				return r.AddTreatments([]Treatment{{Code: "VACC", Quantity: 2}}, fees, 0, now, "dr-kim")
 			},
 			Then: []domain.Event{TreatmentsAdded{MedicalRecordID: recID, ReservationID: resID, Items: []Line{vacc2},
 				Total: money.KRW(55000), At: now, By: "dr-kim"}},
@@ -99,7 +140,7 @@ func TestRecord(t *testing.T) {
 			Name:  "treatment not in the fee schedule",
 			Given: []domain.Event{opened()},
 			When: func(r *Record) ([]domain.Event, error) {
-				return r.AddTreatments([]Treatment{{Code: "CONSULT", Quantity: 1}, {Code: "GOLD", Quantity: 1}}, fees, now, "dr-kim")
+				return r.AddTreatments([]Treatment{{Code: "CONSULT", Quantity: 1}, {Code: "GOLD", Quantity: 1}}, fees, 0, now, "dr-kim")
 			},
 			WantErr: domain.ErrValidation,
 		},
@@ -107,7 +148,7 @@ func TestRecord(t *testing.T) {
 			Name:  "treatment quantity zero",
 			Given: []domain.Event{opened()},
 			When: func(r *Record) ([]domain.Event, error) {
-				return r.AddTreatments([]Treatment{{Code: "CONSULT"}}, fees, now, "dr-kim")
+				return r.AddTreatments([]Treatment{{Code: "CONSULT"}}, fees, 0, now, "dr-kim")
 			},
 			WantErr: domain.ErrValidation,
 		},
@@ -115,7 +156,7 @@ func TestRecord(t *testing.T) {
 			Name:  "treatments on a finalised record",
 			Given: []domain.Event{opened(), diagnosed(), treated(), finalized()},
 			When: func(r *Record) ([]domain.Event, error) {
-				return r.AddTreatments([]Treatment{{Code: "CONSULT", Quantity: 1}}, fees, now, "dr-kim")
+				return r.AddTreatments([]Treatment{{Code: "CONSULT", Quantity: 1}}, fees, 0, now, "dr-kim")
 			},
 			WantErr: ErrFinalized,
 		},
@@ -139,37 +180,37 @@ func TestRecord(t *testing.T) {
 		{
 			Name:  "finalise",
 			Given: []domain.Event{opened(), diagnosed(), treated()},
-			When:  func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
+			When:  func(r *Record) ([]domain.Event, error) { return r.Finalize(billed, now, "dr-kim") },
 			Then:  []domain.Event{finalized()},
 		},
 		{
 			Name:    "finalise before check-in",
 			Given:   []domain.Event{opened(), diagnosed(), treated()},
-			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(false, "KRW", now, "dr-kim") },
+			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(Finalizing{Currency: "KRW"}, now, "dr-kim") },
 			WantErr: ErrNotStarted,
 		},
 		{
 			Name:    "finalise without a diagnosis",
 			Given:   []domain.Event{opened(), treated()},
-			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
+			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(billed, now, "dr-kim") },
 			WantErr: ErrNoDiagnosis,
 		},
 		{
 			Name:    "finalise twice",
 			Given:   []domain.Event{opened(), diagnosed(), treated(), finalized()},
-			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
+			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(billed, now, "dr-kim") },
 			WantErr: ErrFinalized,
 		},
 		{
 			Name:    "finalise a voided record",
 			Given:   []domain.Event{opened(), diagnosed(), voided()},
-			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(true, "KRW", now, "dr-kim") },
+			When:    func(r *Record) ([]domain.Event, error) { return r.Finalize(billed, now, "dr-kim") },
 			WantErr: ErrVoided,
 		},
 		{
 			Name:    "edit the diagnosis after finalising",
 			Given:   []domain.Event{opened(), diagnosed(), treated(), finalized()},
-			When:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis("x", "y", now, "dr-kim") },
+			When:    func(r *Record) ([]domain.Event, error) { return r.RecordDiagnosis(true, "x", "y", now, "dr-kim") },
 			WantErr: ErrFinalized,
 		},
 		{
@@ -217,11 +258,19 @@ func TestRecord(t *testing.T) {
 	domaintest.Run(t, func() *Record { return New(recID) }, tests)
 }
 
+// TestFinalizeWithoutLines: a record with nothing charged is finalised
+// only when marked no-charge (a 0 invoice by mistake told the customer
+// "0 billed"), and then bills 0 in the clinic's currency.
 func TestFinalizeWithoutLines(t *testing.T) {
 	t.Parallel()
 	r := New(recID)
 	r.Apply(opened(), diagnosed())
-	got, err := r.Finalize(true, "KRW", now, "dr-kim")
+	if _, err := r.Finalize(billed, now, "dr-kim"); !errors.Is(err, ErrNoLines) {
+		t.Fatalf("finalise without lines: err = %v, want ErrNoLines", err)
+	}
+	free := billed
+	free.NoCharge = true
+	got, err := r.Finalize(free, now, "dr-kim")
 	if err != nil {
 		t.Fatal(err)
 	}

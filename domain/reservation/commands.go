@@ -1,6 +1,7 @@
 package reservation
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/vetclinic/clinic/domain"
@@ -89,11 +90,16 @@ func (r *Reservation) Cancel(reason string, at time.Time, by string) ([]domain.E
 	return []domain.Event{Cancelled{Visit: r.next(StatusCancelled, at, by), Reason: reason}}, nil
 }
 
-// CheckIn records that the animal arrived. Errors: ErrNotFound,
-// ErrCancelled, ErrCompleted, ErrCheckedIn, ErrNoShow.
-func (r *Reservation) CheckIn(at time.Time, by string) ([]domain.Event, error) {
+// CheckIn records that the animal arrived, at most window before the slot
+// (a visit years ahead cannot be checked in, and so never billed today).
+// Errors: ErrNotFound, ErrCancelled, ErrCompleted, ErrCheckedIn, ErrNoShow,
+// ErrTooEarly.
+func (r *Reservation) CheckIn(at time.Time, window time.Duration, by string) ([]domain.Event, error) {
 	if r.visit.Status != StatusBooked {
 		return nil, r.stateErr()
+	}
+	if opens := r.visit.Slot.Add(-window); at.Before(opens) {
+		return nil, fmt.Errorf("check-in opens at %s: %w", opens.UTC().Format(time.RFC3339), ErrTooEarly)
 	}
 	return []domain.Event{CheckedIn{Visit: r.next(StatusCheckedIn, at, by)}}, nil
 }
@@ -110,11 +116,15 @@ func (r *Reservation) Complete(at time.Time, by string) ([]domain.Event, error) 
 	return nil, r.stateErr()
 }
 
-// MarkNoShow records that nobody came. Errors: ErrNotFound, ErrCancelled,
-// ErrCompleted, ErrCheckedIn, ErrNoShow.
+// MarkNoShow records that nobody came, once the slot has begun. Errors:
+// ErrNotFound, ErrCancelled, ErrCompleted, ErrCheckedIn, ErrNoShow,
+// ErrNotBegun.
 func (r *Reservation) MarkNoShow(at time.Time, by string) ([]domain.Event, error) {
 	if r.visit.Status != StatusBooked {
 		return nil, r.stateErr()
+	}
+	if at.Before(r.visit.Slot) {
+		return nil, fmt.Errorf("slot %s: %w", r.visit.Slot.UTC().Format(time.RFC3339), ErrNotBegun)
 	}
 	return []domain.Event{NoShow{Visit: r.next(StatusNoShow, at, by)}}, nil
 }
@@ -123,4 +133,26 @@ func (r *Reservation) MarkNoShow(at time.Time, by string) ([]domain.Event, error
 // way or over), the condition for finalising its medical record.
 func (r *Reservation) Started() bool {
 	return r.visit.Status == StatusCheckedIn || r.visit.Status == StatusCompleted
+}
+
+// CorrectDetails corrects the visit's customer (name, contact phone) or
+// pet, in any status: a correction is a new event, the visit's history
+// stays. The same details again change nothing. Errors: ErrNotFound, a
+// *domain.ValidationError.
+func (r *Reservation) CorrectDetails(c Customer, p Pet, reason string, at time.Time, by string) ([]domain.Event, error) {
+	v := domain.Validation()
+	checkParty(v, c, p)
+	v.CheckReason(reason)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if !r.Placed() {
+		return nil, ErrNotFound
+	}
+	if r.visit.Customer == c && r.visit.Pet == p {
+		return nil, nil
+	}
+	next := r.next(r.visit.Status, at, by)
+	next.Customer, next.Pet = c, p
+	return []domain.Event{DetailsCorrected{Visit: next, OldCustomer: r.visit.Customer, OldPet: r.visit.Pet, Reason: reason}}, nil
 }

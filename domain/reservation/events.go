@@ -17,6 +17,7 @@ const (
 	TypeCheckedIn   = "ReservationCheckedIn"
 	TypeCompleted   = "ReservationCompleted"
 	TypeNoShow      = "ReservationNoShow"
+	TypeCorrected   = "ReservationDetailsCorrected"
 )
 
 // StreamPrefix begins the name of every reservation stream.
@@ -83,6 +84,18 @@ type Completed struct{ Visit }
 // NoShow: nobody came.
 type NoShow struct{ Visit }
 
+// DetailsCorrected: the customer's name or contact phone, or the pet's
+// details, were corrected; Visit holds the new ones (the status is
+// unchanged).
+type DetailsCorrected struct {
+	Visit
+	OldCustomer Customer `json:"oldCustomer"`
+	OldPet      Pet      `json:"oldPet"`
+	Reason      string   `json:"reason"`
+}
+
+func (DetailsCorrected) EventType() string { return TypeCorrected }
+
 func (Placed) EventType() string      { return TypePlaced }
 func (Rescheduled) EventType() string { return TypeRescheduled }
 func (Cancelled) EventType() string   { return TypeCancelled }
@@ -95,7 +108,7 @@ var ErrUnknownType = fmt.Errorf("reservation: unknown event type")
 
 // Types lists the stored type names of this package's events.
 func Types() []string {
-	return []string{TypePlaced, TypeRescheduled, TypeCancelled, TypeCheckedIn, TypeCompleted, TypeNoShow}
+	return []string{TypePlaced, TypeRescheduled, TypeCancelled, TypeCheckedIn, TypeCompleted, TypeNoShow, TypeCorrected}
 }
 
 // Decode turns a stored event into its struct (a value, not a pointer).
@@ -114,6 +127,8 @@ func Decode(eventType string, data []byte) (domain.Event, error) {
 		return domain.Unmarshal[Completed](data)
 	case TypeNoShow:
 		return domain.Unmarshal[NoShow](data)
+	case TypeCorrected:
+		return domain.Unmarshal[DetailsCorrected](data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownType, eventType)
 }

@@ -35,7 +35,13 @@ var (
 	ErrCheckedIn     = domain.Conflict("reservation.checked_in", "the animal is checked in already")
 	ErrNoShow        = domain.Conflict("reservation.no_show", "the visit was a no-show")
 	ErrNotCheckedIn  = domain.Conflict("reservation.not_checked_in", "the animal has not been checked in")
+	ErrTooEarly      = domain.Conflict("reservation.check_in_too_early", "the visit's check-in window has not opened yet")
+	ErrNotBegun      = domain.Conflict("reservation.not_begun", "the visit's slot has not begun: a no-show is marked after it")
 )
+
+// DefaultCheckInWindow is how long before its slot a visit can be checked
+// in, unless the clinic says otherwise.
+const DefaultCheckInWindow = 12 * time.Hour
 
 // Errors lists the errors of this package's commands, as Types lists its
 // events, so that an adapter can map every one of them (the HTTP API's
@@ -43,7 +49,7 @@ var (
 func Errors() []*domain.Error {
 	return []*domain.Error{
 		ErrNotFound, ErrAlreadyPlaced, ErrCancelled, ErrCompleted,
-		ErrCheckedIn, ErrNoShow, ErrNotCheckedIn,
+		ErrCheckedIn, ErrNoShow, ErrNotCheckedIn, ErrTooEarly, ErrNotBegun,
 	}
 }
 
@@ -92,6 +98,8 @@ func (r *Reservation) Apply(events ...domain.Event) {
 			r.visit = e.Visit
 		case NoShow:
 			r.visit = e.Visit
+		case DetailsCorrected:
+			r.visit = e.Visit
 		}
 		r.version++
 	}
@@ -109,15 +117,20 @@ type Place struct {
 // Validate returns a *domain.ValidationError naming each bad field.
 func (p Place) Validate() error {
 	v := domain.Validation()
-	checkText(v, "customer.name", p.Customer.Name, 100)
-	v.Check(phone.Valid(p.Customer.Phone), "customer.phone",
-		fmt.Sprintf("must be a phone number (%d to %d digits)", phone.MinDigits, phone.MaxDigits))
-	checkText(v, "pet.name", p.Pet.Name, 100)
-	checkText(v, "pet.species", p.Pet.Species, 50)
+	checkParty(v, p.Customer, p.Pet)
 	v.Check(clinic.ValidDoctorID(p.DoctorID), "doctorId", "required")
 	v.Check(!p.Slot.IsZero(), "slot", "required (RFC 3339)")
 	v.CheckReason(p.Reason)
 	return v.Err()
+}
+
+// checkParty validates who brings the animal and the animal.
+func checkParty(v *domain.ValidationError, c Customer, p Pet) {
+	checkText(v, "customer.name", c.Name, 100)
+	v.Check(phone.Valid(c.Phone), "customer.phone",
+		fmt.Sprintf("must be a phone number (%d to %d digits)", phone.MinDigits, phone.MaxDigits))
+	checkText(v, "pet.name", p.Name, 100)
+	checkText(v, "pet.species", p.Species, 50)
 }
 
 func checkText(v *domain.ValidationError, field, s string, max int) {

@@ -25,6 +25,16 @@ func visit(s Status) Visit {
 		DoctorID: "dr-kim", Slot: slot, Status: s, At: now, By: "nurse"}
 }
 
+// visitAt is visit(s) as of an event at at.
+func visitAt(s Status, at time.Time) Visit {
+	v := visit(s)
+	v.At = at
+	return v
+}
+
+// week is a check-in window wide enough for the fixed clock, a week before the slot.
+const week = 7 * 24 * time.Hour
+
 func placed() Placed { return Placed{Visit: visit(StatusBooked), Reason: "vaccination"} }
 
 var place = Place{Customer: cust, Pet: coco, DoctorID: "dr-kim", Slot: slot, Reason: "vaccination"}
@@ -107,19 +117,19 @@ func TestReservation(t *testing.T) {
 		{
 			Name:  "check in",
 			Given: []domain.Event{placed()},
-			When:  func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, "nurse") },
+			When:  func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, week, "nurse") },
 			Then:  []domain.Event{CheckedIn{visit(StatusCheckedIn)}},
 		},
 		{
 			Name:    "check in cancelled",
 			Given:   []domain.Event{placed(), Cancelled{Visit: visit(StatusCancelled)}},
-			When:    func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, "nurse") },
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, week, "nurse") },
 			WantErr: ErrCancelled,
 		},
 		{
 			Name:    "check in twice",
 			Given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
-			When:    func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, "nurse") },
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, week, "nurse") },
 			WantErr: ErrCheckedIn,
 		},
 		{
@@ -137,14 +147,70 @@ func TestReservation(t *testing.T) {
 		{
 			Name:  "no-show",
 			Given: []domain.Event{placed()},
-			When:  func(r *Reservation) ([]domain.Event, error) { return r.MarkNoShow(now, "nurse") },
-			Then:  []domain.Event{NoShow{visit(StatusNoShow)}},
+			When:  func(r *Reservation) ([]domain.Event, error) { return r.MarkNoShow(slot, "nurse") },
+			Then:  []domain.Event{NoShow{visitAt(StatusNoShow, slot)}},
+		},
+		{
+			Name:    "no-show before the slot began",
+			Given:   []domain.Event{placed()},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.MarkNoShow(slot.Add(-time.Minute), "nurse") },
+			WantErr: ErrNotBegun,
+		},
+		{
+			Name:    "check in before the window opens",
+			Given:   []domain.Event{placed()},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, DefaultCheckInWindow, "nurse") },
+			WantErr: ErrTooEarly,
+		},
+		{
+			Name:  "check in as the window opens",
+			Given: []domain.Event{placed()},
+			When: func(r *Reservation) ([]domain.Event, error) {
+				return r.CheckIn(slot.Add(-DefaultCheckInWindow), DefaultCheckInWindow, "nurse")
+			},
+			Then: []domain.Event{CheckedIn{visitAt(StatusCheckedIn, slot.Add(-DefaultCheckInWindow))}},
+		},
+		{
+			Name:    "check in a visit years ahead",
+			Given:   []domain.Event{Placed{Visit: Visit{ReservationID: id, Status: StatusBooked, Slot: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)}}},
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.CheckIn(now, DefaultCheckInWindow, "nurse") },
+			WantErr: ErrTooEarly,
 		},
 		{
 			Name:    "no-show after check-in",
 			Given:   []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
 			When:    func(r *Reservation) ([]domain.Event, error) { return r.MarkNoShow(now, "nurse") },
 			WantErr: ErrCheckedIn,
+		},
+		{
+			Name:  "correct the customer's phone and the pet's name",
+			Given: []domain.Event{placed(), CheckedIn{visit(StatusCheckedIn)}},
+			When: func(r *Reservation) ([]domain.Event, error) {
+				return r.CorrectDetails(Customer{Name: "Jackson", Phone: "010-9999-0000"}, Pet{Name: "Koko", Species: "dog"}, "typo", now, "nurse")
+			},
+			Then: []domain.Event{func() DetailsCorrected {
+				v := visit(StatusCheckedIn)
+				v.Customer, v.Pet = Customer{Name: "Jackson", Phone: "010-9999-0000"}, Pet{Name: "Koko", Species: "dog"}
+				return DetailsCorrected{Visit: v, OldCustomer: cust, OldPet: coco, Reason: "typo"}
+			}()},
+		},
+		{
+			Name:  "the same details again change nothing",
+			Given: []domain.Event{placed()},
+			When:  func(r *Reservation) ([]domain.Event, error) { return r.CorrectDetails(cust, coco, "", now, "nurse") },
+		},
+		{
+			Name:  "correct to an invalid phone",
+			Given: []domain.Event{placed()},
+			When: func(r *Reservation) ([]domain.Event, error) {
+				return r.CorrectDetails(Customer{Name: "J", Phone: "abc"}, coco, "", now, "nurse")
+			},
+			WantErr: domain.ErrValidation,
+		},
+		{
+			Name:    "correct an unknown reservation",
+			When:    func(r *Reservation) ([]domain.Event, error) { return r.CorrectDetails(cust, coco, "", now, "nurse") },
+			WantErr: ErrNotFound,
 		},
 		{
 			Name:    "reschedule a no-show",
@@ -160,7 +226,8 @@ func TestDecodeRoundTrip(t *testing.T) {
 	t.Parallel()
 	domaintest.RoundTrip(t, Decode, placed(), Rescheduled{Visit: visit(StatusBooked), OldDoctorID: "x", OldSlot: slot2},
 		Cancelled{Visit: visit(StatusCancelled), Reason: "r"}, CheckedIn{visit(StatusCheckedIn)},
-		Completed{visit(StatusCompleted)}, NoShow{visit(StatusNoShow)})
+		Completed{visit(StatusCompleted)}, NoShow{visit(StatusNoShow)},
+		DetailsCorrected{Visit: visit(StatusBooked), OldCustomer: cust, OldPet: coco, Reason: "typo"})
 	data, _ := json.Marshal(placed())
 	want := `{"reservationId":"00000000-0000-0000-0000-00000000000a","medicalRecordId":"` + MedicalRecordID(id).String() +
 		`","customer":{"name":"Jackson","phone":"010-1234-5678"},"pet":{"name":"Coco","species":"dog"},"doctorId":"dr-kim","slot":"2026-12-01T01:00:00Z","status":"booked","at":"2026-11-26T00:00:00Z","by":"nurse","reason":"vaccination"}`

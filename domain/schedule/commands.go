@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,13 +26,30 @@ type Hours struct {
 	Capacity    int // places per slot
 }
 
+// Default horizon: the days that can be opened around today.
+const (
+	DefaultDaysBack  = 365     // a year back (entering a past day's visits late)
+	DefaultDaysAhead = 2 * 365 // two years ahead
+)
+
+// Opening is what Open needs besides the hours: the clinic's rules.
+type Opening struct {
+	// Extra opens the day although the doctor does not usually work on
+	// that weekday (an extra day, said explicitly).
+	Extra bool
+	// DaysBack and DaysAhead bound the day around today (the date of at
+	// in loc): a day outside them is ErrOutsideHorizon.
+	DaysBack, DaysAhead int
+}
+
 // Open opens the day with hours h, or changes the hours of an open day.
 // Times are read in loc. Opening with the hours already in force changes
 // nothing (no events). A change keeps every existing booking: it is refused
 // with ErrStrandBookings if a booked slot would no longer exist or would
 // hold more bookings than the new capacity. Errors: a *domain.ValidationError,
-// ErrNotWorkingDay when the doctor does not work on that weekday.
-func (s *Schedule) Open(doctor clinic.Doctor, loc *time.Location, h Hours, at time.Time, by string) ([]domain.Event, error) {
+// ErrOutsideHorizon, ErrNotWorkingDay when the doctor does not work on that
+// weekday and o.Extra is not set.
+func (s *Schedule) Open(doctor clinic.Doctor, loc *time.Location, h Hours, o Opening, at time.Time, by string) ([]domain.Event, error) {
 	ev, err := s.shape(loc, h)
 	if err != nil {
 		return nil, err
@@ -40,14 +58,18 @@ func (s *Schedule) Open(doctor clinic.Doctor, loc *time.Location, h Hours, at ti
 		return nil, domain.Invalidf("doctorId", "does not match the schedule")
 	}
 	day, _ := time.ParseInLocation(time.DateOnly, s.date, loc)
-	if !doctor.WorksOn(day.Weekday()) {
-		return nil, fmt.Errorf("%s on %s: %w", doctor.ID, day.Weekday(), ErrNotWorkingDay)
+	if err := inHorizon(day, at.In(loc), o); err != nil {
+		return nil, err
 	}
+	if !doctor.WorksOn(day.Weekday()) && !o.Extra {
+		return nil, fmt.Errorf("%s on %s (open it as an extra day): %w", doctor.ID, day.Weekday(), ErrNotWorkingDay)
+	}
+	ev.Extra = !doctor.WorksOn(day.Weekday())
 	ev.At, ev.By = at.UTC(), by
 	if s.state != stateOpen {
 		return []domain.Event{ev}, nil
 	}
-	if s.hours == h && s.zone == ev.TimeZone {
+	if s.hours == h && s.zone == ev.TimeZone && s.extra == ev.Extra {
 		return nil, nil
 	}
 	for unix, held := range s.perSlot() {
@@ -57,6 +79,18 @@ func (s *Schedule) Open(doctor clinic.Doctor, loc *time.Location, h Hours, at ti
 		}
 	}
 	return []domain.Event{DayChanged(ev)}, nil
+}
+
+// inHorizon returns ErrOutsideHorizon unless day lies within o's days
+// around today (both at midnight in the clinic's zone).
+func inHorizon(day, now time.Time, o Opening) error {
+	first := time.Date(now.Year(), now.Month(), now.Day()-o.DaysBack, 0, 0, 0, 0, now.Location())
+	last := time.Date(now.Year(), now.Month(), now.Day()+o.DaysAhead, 0, 0, 0, 0, now.Location())
+	if day.Before(first) || day.After(last) {
+		return fmt.Errorf("%s is outside %s to %s: %w", day.Format(time.DateOnly),
+			first.Format(time.DateOnly), last.Format(time.DateOnly), ErrOutsideHorizon)
+	}
+	return nil
 }
 
 // shape validates h for the day and returns the opening event without At/By.
@@ -115,7 +149,12 @@ func (s *Schedule) Close(reason string, at time.Time, by string) ([]domain.Event
 		return nil, nil
 	}
 	if len(s.bookings) > 0 {
-		return nil, ErrHasBookings
+		ids := make([]string, len(s.bookings))
+		for i, b := range s.bookings {
+			ids[i] = b.reservationID.String()
+		}
+		return nil, fmt.Errorf("%d bookings (reservations %s; move or cancel them first): %w",
+			len(ids), strings.Join(ids, ", "), ErrHasBookings)
 	}
 	return []domain.Event{DayClosed{DoctorID: s.doctorID, Date: s.date, Reason: reason, At: at.UTC(), By: by}}, nil
 }

@@ -45,8 +45,11 @@ type DayOpened struct {
 	Capacity    int       `json:"capacity"`
 	FirstSlot   time.Time `json:"firstSlot"`
 	Slots       int       `json:"slots"`
-	At          time.Time `json:"at"`
-	By          string    `json:"by"`
+	// Extra marks a day opened on a weekday the doctor does not usually
+	// work (absent in events stored before extra days existed: false).
+	Extra bool      `json:"extra,omitempty"`
+	At    time.Time `json:"at"`
+	By    string    `json:"by"`
 }
 
 // DayChanged: staff changed an open day's hours, slot length or capacity.

@@ -23,6 +23,7 @@ var (
 	ErrSlotPast       = domain.Conflict("schedule.slot_past", "the slot has already begun")
 	ErrStrandBookings = domain.Conflict("schedule.strands_bookings", "the change would strand existing bookings")
 	ErrHasBookings    = domain.Conflict("schedule.has_bookings", "the day still holds bookings")
+	ErrOutsideHorizon = domain.Invalid("schedule.outside_horizon", "the day is outside the clinic's booking horizon")
 )
 
 // Errors lists the errors of this package's commands, as Types lists its
@@ -31,7 +32,7 @@ var (
 func Errors() []*domain.Error {
 	return []*domain.Error{
 		ErrDayNotOpen, ErrNotWorkingDay, ErrNoSuchSlot, ErrSlotTaken,
-		ErrSlotPast, ErrStrandBookings, ErrHasBookings,
+		ErrSlotPast, ErrStrandBookings, ErrHasBookings, ErrOutsideHorizon,
 	}
 }
 
@@ -52,6 +53,7 @@ type Schedule struct {
 	state     dayState
 	hours     Hours
 	zone      string
+	extra     bool
 	firstSlot time.Time
 	slotLen   time.Duration
 	slots     int
@@ -147,7 +149,7 @@ func (s *Schedule) apply(e domain.Event) {
 func (s *Schedule) open(e DayOpened) {
 	s.state = stateOpen
 	s.hours = Hours{Opens: e.Opens, Closes: e.Closes, SlotMinutes: e.SlotMinutes, Capacity: e.Capacity}
-	s.zone = e.TimeZone
+	s.zone, s.extra = e.TimeZone, e.Extra
 	s.firstSlot = e.FirstSlot.UTC()
 	s.slotLen = time.Duration(e.SlotMinutes) * time.Minute
 	s.slots = e.Slots

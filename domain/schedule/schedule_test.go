@@ -33,6 +33,9 @@ func mustZone(name string) *time.Location {
 	return loc
 }
 
+// rules are the default horizon, no extra day.
+var rules = Opening{DaysBack: DefaultDaysBack, DaysAhead: DefaultDaysAhead}
+
 var std = Hours{Opens: "09:00", Closes: "18:00", SlotMinutes: 30, Capacity: 1}
 
 func opened(h Hours, slots int) DayOpened {
@@ -55,39 +58,39 @@ func TestSchedule(t *testing.T) {
 	tests := []domaintest.Case[*Schedule]{
 		{
 			Name: "open a day",
-			When: func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
+			When: func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, rules, now, "nurse") },
 			Then: []domain.Event{opened(std, 18)},
 		},
 		{
 			Name: "open with bad hours",
 			When: func(s *Schedule) ([]domain.Event, error) {
-				return s.Open(kim, seoul, Hours{Opens: "18:00", Closes: "09:00", SlotMinutes: 1, Capacity: 0}, now, "nurse")
+				return s.Open(kim, seoul, Hours{Opens: "18:00", Closes: "09:00", SlotMinutes: 1, Capacity: 0}, rules, now, "nurse")
 			},
 			WantErr: domain.ErrValidation,
 		},
 		{
 			Name:  "open again with the same hours changes nothing",
 			Given: []domain.Event{opened(std, 18)},
-			When:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, rules, now, "nurse") },
 		},
 		{
 			Name:  "change hours keeping bookings",
 			Given: []domain.Event{opened(std, 18), booked(nine3, resA, 1, 1)},
-			When:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, big, now, "nurse") },
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, big, rules, now, "nurse") },
 			Then:  []domain.Event{DayChanged(opened(big, 18))},
 		},
 		{
 			Name:  "change that strands a booking is refused",
 			Given: []domain.Event{opened(std, 18), booked(nine3, resA, 1, 1)},
 			When: func(s *Schedule) ([]domain.Event, error) {
-				return s.Open(kim, seoul, Hours{Opens: "09:00", Closes: "18:00", SlotMinutes: 60, Capacity: 1}, now, "nurse")
+				return s.Open(kim, seoul, Hours{Opens: "09:00", Closes: "18:00", SlotMinutes: 60, Capacity: 1}, rules, now, "nurse")
 			},
 			WantErr: ErrStrandBookings,
 		},
 		{
 			Name:    "lowering capacity below the bookings is refused",
 			Given:   []domain.Event{opened(big, 18), booked(nine, resA, 1, 2), booked(nine, resB, 2, 2)},
-			When:    func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
+			When:    func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, rules, now, "nurse") },
 			WantErr: ErrStrandBookings,
 		},
 		{
@@ -176,9 +179,27 @@ func TestSchedule(t *testing.T) {
 			WantErr: ErrHasBookings,
 		},
 		{
+			Name: "open an extra day on the doctor's day off",
+			When: func(s *Schedule) ([]domain.Event, error) {
+				return New("dr-kim", "2026-12-02").Open(kim, seoul, std, Opening{Extra: true, DaysBack: 1, DaysAhead: 30}, now, "nurse")
+			},
+			Then: []domain.Event{func() DayOpened {
+				e := opened(std, 18)
+				e.Date, e.Extra = "2026-12-02", true
+				e.FirstSlot = nine.AddDate(0, 0, 1)
+				return e
+			}()},
+		},
+		{
+			Name:    "close a day with bookings names them",
+			Given:   []domain.Event{opened(std, 18), booked(nine, resA, 1, 1)},
+			When:    func(s *Schedule) ([]domain.Event, error) { return s.Close("conference", now, "nurse") },
+			WantErr: ErrHasBookings,
+		},
+		{
 			Name:  "reopen a closed day",
 			Given: []domain.Event{opened(std, 18), DayClosed{DoctorID: "dr-kim", Date: day}},
-			When:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, now, "nurse") },
+			When:  func(s *Schedule) ([]domain.Event, error) { return s.Open(kim, seoul, std, rules, now, "nurse") },
 			Then:  []domain.Event{opened(std, 18)},
 		},
 	}
@@ -188,9 +209,24 @@ func TestSchedule(t *testing.T) {
 // TestOpenOtherDates: dates whose day cannot be opened, whatever the hours.
 func TestOpenOtherDates(t *testing.T) {
 	t.Parallel()
-	for date, want := range map[string]error{"2026-12-02": ErrNotWorkingDay, "2026-13-01": domain.ErrValidation} {
-		if got, err := New("dr-kim", date).Open(kim, seoul, std, now, "nurse"); !errors.Is(err, want) || got != nil {
+	for date, want := range map[string]error{
+		"2026-12-02": ErrNotWorkingDay, "2026-13-01": domain.ErrValidation,
+		"0001-01-01": ErrOutsideHorizon, "9999-12-30": ErrOutsideHorizon, // Mondays both
+		"2025-11-25": ErrOutsideHorizon, "2028-11-26": ErrOutsideHorizon, // just outside each end
+	} {
+		if got, err := New("dr-kim", date).Open(kim, seoul, std, rules, now, "nurse"); !errors.Is(err, want) || got != nil {
 			t.Errorf("open %s: %v, err = %v, want %v", date, got, err, want)
+		}
+	}
+}
+
+// TestHorizonEdges: the first and last days of the default horizon open.
+func TestHorizonEdges(t *testing.T) {
+	t.Parallel()
+	lee := clinic.Doctor{ID: "dr-kim", Weekdays: []time.Weekday{0, 1, 2, 3, 4, 5, 6}}
+	for _, date := range []string{"2025-11-26", "2028-11-25"} {
+		if _, err := New("dr-kim", date).Open(lee, seoul, std, rules, now, "nurse"); err != nil {
+			t.Errorf("open %s: %v", date, err)
 		}
 	}
 }
