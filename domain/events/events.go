@@ -51,13 +51,15 @@ func Decode(eventType string, data []byte) (domain.Event, error) {
 		schedule.TypeSlotReleased:
 		return schedule.Decode(eventType, data)
 	case reservation.TypePlaced, reservation.TypeRescheduled, reservation.TypeCancelled, reservation.TypeCheckedIn,
-		reservation.TypeCompleted, reservation.TypeNoShow:
+		reservation.TypeCompleted, reservation.TypeNoShow, reservation.TypeCorrected:
 		return reservation.Decode(eventType, data)
 	case medicalrecord.TypeOpened, medicalrecord.TypeDiagnosisRecorded, medicalrecord.TypeTreatmentsAdded,
 		medicalrecord.TypePrescriptionsAdded, medicalrecord.TypeFinalized, medicalrecord.TypeAddendumAdded,
-		medicalrecord.TypeVoided, medicalrecord.TypeVisitTimeChanged:
+		medicalrecord.TypeVoided, medicalrecord.TypeVisitTimeChanged, medicalrecord.TypeLineRemoved,
+		medicalrecord.TypeLineCorrected, medicalrecord.TypeReopened, medicalrecord.TypePatientCorrected:
 		return medicalrecord.Decode(eventType, data)
-	case invoice.TypeIssued, invoice.TypePaymentRecorded, invoice.TypePaymentRefunded:
+	case invoice.TypeIssued, invoice.TypePaymentRecorded, invoice.TypePaymentRefunded, invoice.TypeDiscountGranted,
+		invoice.TypeVoided, invoice.TypeCustomerChanged:
 		return invoice.Decode(eventType, data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownType, eventType)

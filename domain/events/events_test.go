@@ -38,8 +38,8 @@ func TestTypesAreUnique(t *testing.T) {
 		}
 		seen[ty] = true
 	}
-	if len(seen) != 22 {
-		t.Errorf("%d types, want 22", len(seen))
+	if len(seen) != 30 { // 22, and the 8 correction events
+		t.Errorf("%d types, want 30", len(seen))
 	}
 }
 

@@ -18,6 +18,9 @@ const (
 	TypeIssued          = "InvoiceIssued"
 	TypePaymentRecorded = "PaymentRecorded"
 	TypePaymentRefunded = "PaymentRefunded"
+	TypeDiscountGranted = "DiscountGranted"
+	TypeVoided          = "InvoiceVoided"
+	TypeCustomerChanged = "InvoiceCustomerChanged"
 )
 
 // StreamPrefix begins the name of every invoice stream.
@@ -35,6 +38,7 @@ const (
 	StatusPartiallyPaid Status = "partially_paid" // some paid, balance left
 	StatusPaid          Status = "paid"           // balance zero
 	StatusRefunded      Status = "refunded"       // all that was paid was refunded
+	StatusVoided        Status = "voided"         // cancelled unpaid; the record is billed again
 )
 
 // Payment methods.
@@ -52,7 +56,8 @@ func Methods() []string { return []string{MethodCard, MethodCash, MethodTransfer
 func ValidMethod(m string) bool { return slices.Contains(Methods(), m) }
 
 // Bill is what every invoice event carries: the IDs and the totals after
-// the event. Paid is net of refunds; Balance is Total minus Paid.
+// the event. Paid is net of refunds; Total is net of discounts
+// (Discounted sums them); Balance is Total minus Paid.
 type Bill struct {
 	InvoiceID       uuid.UUID            `json:"invoiceId"`
 	MedicalRecordID uuid.UUID            `json:"medicalRecordId"`
@@ -62,9 +67,12 @@ type Bill struct {
 	Paid            money.Money          `json:"paid"`
 	Refunded        money.Money          `json:"refunded"`
 	Balance         money.Money          `json:"balance"`
-	Status          Status               `json:"status"`
-	At              time.Time            `json:"at"`
-	By              string               `json:"by"`
+	// Discounted is left out until a discount is granted (and in every
+	// event stored before discounts existed): read it as zero.
+	Discounted money.Money `json:"discounted,omitzero"`
+	Status     Status      `json:"status"`
+	At         time.Time   `json:"at"`
+	By         string      `json:"by"`
 }
 
 // Issued: a finalised medical record was billed.
@@ -92,6 +100,32 @@ type PaymentRefunded struct {
 	Reason   string      `json:"reason"`
 }
 
+// DiscountGranted: what is owed was lowered by Amount.
+type DiscountGranted struct {
+	Bill
+	DiscountID uuid.UUID   `json:"discountId"`
+	Amount     money.Money `json:"amount"`
+	Reason     string      `json:"reason"`
+}
+
+// Voided: the unpaid invoice is cancelled; its record is reopened and
+// billed again under a new invoice.
+type Voided struct {
+	Bill
+	Reason string `json:"reason"`
+}
+
+// CustomerChanged: the bill follows a correction of the visit's customer;
+// Bill.Customer is the new one.
+type CustomerChanged struct {
+	Bill
+	OldCustomer reservation.Customer `json:"oldCustomer"`
+}
+
+func (DiscountGranted) EventType() string { return TypeDiscountGranted }
+func (Voided) EventType() string          { return TypeVoided }
+func (CustomerChanged) EventType() string { return TypeCustomerChanged }
+
 func (Issued) EventType() string          { return TypeIssued }
 func (PaymentRecorded) EventType() string { return TypePaymentRecorded }
 func (PaymentRefunded) EventType() string { return TypePaymentRefunded }
@@ -100,7 +134,9 @@ func (PaymentRefunded) EventType() string { return TypePaymentRefunded }
 var ErrUnknownType = fmt.Errorf("invoice: unknown event type")
 
 // Types lists the stored type names of this package's events.
-func Types() []string { return []string{TypeIssued, TypePaymentRecorded, TypePaymentRefunded} }
+func Types() []string {
+	return []string{TypeIssued, TypePaymentRecorded, TypePaymentRefunded, TypeDiscountGranted, TypeVoided, TypeCustomerChanged}
+}
 
 // Decode turns a stored event into its struct (a value, not a pointer).
 // It returns ErrUnknownType for a type not listed in Types.
@@ -112,6 +148,12 @@ func Decode(eventType string, data []byte) (domain.Event, error) {
 		return domain.Unmarshal[PaymentRecorded](data)
 	case TypePaymentRefunded:
 		return domain.Unmarshal[PaymentRefunded](data)
+	case TypeDiscountGranted:
+		return domain.Unmarshal[DiscountGranted](data)
+	case TypeVoided:
+		return domain.Unmarshal[Voided](data)
+	case TypeCustomerChanged:
+		return domain.Unmarshal[CustomerChanged](data)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrUnknownType, eventType)
 }

@@ -18,17 +18,21 @@ import (
 
 // Errors returned by the commands.
 var (
-	ErrNotFound       = domain.NotFound("invoice.not_found", "no such invoice")
-	ErrAlreadyIssued  = domain.Conflict("invoice.already_issued", "the invoice exists already")
-	ErrOverpayment    = domain.Conflict("invoice.overpayment", "the payment exceeds the balance")
-	ErrRefundTooLarge = domain.Conflict("invoice.refund_exceeds_paid", "the refund exceeds what was paid")
+	ErrNotFound         = domain.NotFound("invoice.not_found", "no such invoice")
+	ErrAlreadyIssued    = domain.Conflict("invoice.already_issued", "the invoice exists already")
+	ErrOverpayment      = domain.Conflict("invoice.overpayment", "the payment exceeds the balance")
+	ErrRefundTooLarge   = domain.Conflict("invoice.refund_exceeds_paid", "the refund exceeds what was paid")
+	ErrVoided           = domain.Conflict("invoice.voided", "the invoice is void; its record is billed again under a new invoice")
+	ErrDiscountTooLarge = domain.Conflict("invoice.discount_exceeds_balance", "the discount exceeds the balance; give paid money back as a refund")
+	ErrHasPayments      = domain.Conflict("invoice.has_payments", "money is paid on the invoice: refund it before voiding")
 )
 
 // Errors lists the errors of this package's commands, as Types lists its
 // events, so that an adapter can map every one of them (the HTTP API's
 // problem types are derived from these lists).
 func Errors() []*domain.Error {
-	return []*domain.Error{ErrNotFound, ErrAlreadyIssued, ErrOverpayment, ErrRefundTooLarge}
+	return []*domain.Error{ErrNotFound, ErrAlreadyIssued, ErrOverpayment, ErrRefundTooLarge,
+		ErrVoided, ErrDiscountTooLarge, ErrHasPayments}
 }
 
 // Invoice is one bill, folded from its events.
@@ -66,6 +70,13 @@ func (i *Invoice) Apply(events ...domain.Event) {
 		case PaymentRefunded:
 			i.bill = e.Bill
 			i.seen[e.RefundID] = true
+		case DiscountGranted:
+			i.bill = e.Bill
+			i.seen[e.DiscountID] = true
+		case Voided:
+			i.bill = e.Bill
+		case CustomerChanged:
+			i.bill = e.Bill
 		}
 		i.version++
 	}
@@ -110,10 +121,7 @@ func (i *Invoice) checkAmount(amount money.Money, method string) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	if !i.Issued() {
-		return ErrNotFound
-	}
-	return nil
+	return i.open()
 }
 
 // Pay records a payment of amount by method under paymentID. Recording the
