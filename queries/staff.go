@@ -55,18 +55,19 @@ func (s *Service) Day(ctx context.Context, day string, minPosition uint64) (Ledg
 	return LedgerDay{Totals: t, Entries: es}, pos, nil
 }
 
-// DoctorDay returns a doctor's availability on a day, or ErrNotFound when
-// the day was never opened.
+// DoctorDay returns a doctor's availability on a day as of now (a slot that
+// has begun is not free), or ErrNotFound when the day was never opened.
 func (s *Service) DoctorDay(ctx context.Context, doctorID, day string, minPosition uint64) (availability.Day, uint64, error) {
 	ns, pos, err := s.view(ctx, availability.Name, minPosition)
 	if err != nil {
 		return availability.Day{}, pos, err
 	}
 	d, err := found(availability.Get(ctx, s.store, ns, doctorID, day))
-	return d, pos, err
+	return d.AsOf(s.now()), pos, err
 }
 
-// Availability returns every doctor's availability on a day, by doctor.
+// Availability returns every doctor's availability on a day as of now, by
+// doctor.
 func (s *Service) Availability(ctx context.Context, day string, minPosition uint64) ([]availability.Day, uint64, error) {
 	ns, pos, err := s.view(ctx, availability.Name, minPosition)
 	if err != nil {
@@ -74,5 +75,8 @@ func (s *Service) Availability(ctx context.Context, day string, minPosition uint
 	}
 	out, err := availability.OnDay(ctx, s.store, ns, day)
 	slices.SortFunc(out, func(a, b availability.Day) int { return cmp.Compare(a.DoctorID, b.DoctorID) })
+	for i := range out {
+		out[i] = out[i].AsOf(s.now())
+	}
 	return out, pos, err
 }

@@ -75,7 +75,7 @@ func (s *Schedule) Open(doctor clinic.Doctor, loc *time.Location, h Hours, o Ope
 	for unix, held := range s.perSlot() {
 		slot := time.Unix(unix, 0).UTC()
 		if !onGrid(ev.FirstSlot, time.Duration(h.SlotMinutes)*time.Minute, ev.Slots, slot) || held > h.Capacity {
-			return nil, fmt.Errorf("slot %s: %w", slot.Format(time.RFC3339), ErrStrandBookings)
+			return nil, fmt.Errorf("slot %s: %w", slot.In(loc).Format(time.RFC3339), ErrStrandBookings)
 		}
 	}
 	return []domain.Event{DayChanged(ev)}, nil
@@ -173,7 +173,7 @@ func (s *Schedule) Book(slot time.Time, reservationID uuid.UUID, at time.Time, b
 	}
 	n := s.Booked(slot)
 	if n >= s.hours.Capacity {
-		return nil, fmt.Errorf("%s %s: %w", s.doctorID, slot.Format(time.RFC3339), ErrSlotTaken)
+		return nil, fmt.Errorf("%s %s: %w", s.doctorID, s.local(slot), ErrSlotTaken)
 	}
 	return []domain.Event{SlotBooked{
 		DoctorID: s.doctorID, Date: s.date, Slot: slot, ReservationID: reservationID,
@@ -181,15 +181,24 @@ func (s *Schedule) Book(slot time.Time, reservationID uuid.UUID, at time.Time, b
 	}}, nil
 }
 
+// local writes t in the day's zone (the clinic's), as the people who book
+// in local time read it in an error; UTC when the day names no zone.
+func (s *Schedule) local(t time.Time) string {
+	if loc, err := time.LoadLocation(s.zone); err == nil && s.zone != "" {
+		t = t.In(loc)
+	}
+	return t.Format(time.RFC3339)
+}
+
 func (s *Schedule) bookable(slot, at time.Time) error {
 	if s.state != stateOpen {
 		return fmt.Errorf("%s on %s: %w", s.doctorID, s.date, ErrDayNotOpen)
 	}
 	if !s.onGrid(slot) {
-		return fmt.Errorf("%s: %w", slot.Format(time.RFC3339), ErrNoSuchSlot)
+		return fmt.Errorf("%s: %w", s.local(slot), ErrNoSuchSlot)
 	}
 	if slot.Before(at) {
-		return fmt.Errorf("%s: %w", slot.Format(time.RFC3339), ErrSlotPast)
+		return fmt.Errorf("%s: %w", s.local(slot), ErrSlotPast)
 	}
 	return nil
 }

@@ -38,6 +38,23 @@ type Slot struct {
 	Capacity int       `json:"capacity"`
 	Booked   int       `json:"booked"`
 	Free     int       `json:"free"`
+	// Past is never stored: the queries set it (and Free to 0) on the slots
+	// that have begun when they answer, since those cannot be booked.
+	Past bool `json:"past,omitempty"`
+}
+
+// AsOf returns d as a booking screen sees it at now: a slot that has begun
+// has no free places, whatever its bookings.
+func (d Day) AsOf(now time.Time) Day {
+	slots := make([]Slot, len(d.Slots))
+	for i, s := range d.Slots {
+		if !s.Start.After(now) {
+			s.Free, s.Past = 0, true
+		}
+		slots[i] = s
+	}
+	d.Slots = slots
+	return d
 }
 
 // IndexKeys implements projections.Document.

@@ -37,7 +37,10 @@ func FoldInvoiceAccount(a *InvoiceAccount, e Entry, b invoice.Bill) {
 	a.Position = e.Position
 }
 
-// FoldCustomerAccount takes an entry into its customer's account.
+// FoldCustomerAccount takes an entry into its customer's account. Paid,
+// Refunded and Balance mean what they mean on an invoice (and in every
+// view, docs/read-side.md): Paid is net of refunds, Balance is what is
+// still owed.
 func FoldCustomerAccount(a *CustomerAccount, e Entry) {
 	a.Phone, a.Currency = e.Phone, e.Currency
 	switch e.Kind {
@@ -48,6 +51,7 @@ func FoldCustomerAccount(a *CustomerAccount, e Entry) {
 		a.Paid += e.Amount
 		a.Balance -= e.Amount
 	case KindRefund:
+		a.Paid -= e.Amount
 		a.Refunded += e.Amount
 		a.Balance += e.Amount
 	}

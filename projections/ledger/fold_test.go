@@ -73,6 +73,11 @@ func TestLedgerFolds(t *testing.T) {
 	if inv.Balance != 10000 || inv.Status != "partially_paid" || cust.Balance != 10000 || cust.Charged != 30000 {
 		t.Errorf("invoice %+v customer %+v", inv, cust)
 	}
+	// Paid, refunded and balance mean the same on the invoice and the
+	// customer (the customer's paid was gross of refunds before).
+	if inv.Paid != 20000 || cust.Paid != inv.Paid || cust.Refunded != inv.Refunded || inv.Refunded != 10000 {
+		t.Errorf("paid/refunded: invoice %d/%d, customer %d/%d; want 20000/10000 for both", inv.Paid, inv.Refunded, cust.Paid, cust.Refunded)
+	}
 	if entries[0].Day != "2026-12-01" || entries[2].Day != "2026-12-02" || entries[2].Phone != "01012345678" {
 		t.Errorf("entries %+v", entries)
 	}

@@ -59,7 +59,8 @@ type BalanceLine struct {
 	Balance   int64     `json:"balance"` // what is owed after the entry
 }
 
-// InvoiceAccount is one invoice's ledger.
+// InvoiceAccount is one invoice's ledger: Paid is net of refunds, Balance
+// is Total minus Paid (the invoice events' own meaning).
 type InvoiceAccount struct {
 	InvoiceID     string        `json:"invoiceId"`
 	ReservationID string        `json:"reservationId"`
@@ -77,7 +78,9 @@ type InvoiceAccount struct {
 // IndexKeys implements projections.Document.
 func (a *InvoiceAccount) IndexKeys() map[string]string { return map[string]string{KeyPhone: a.Phone} }
 
-// CustomerAccount is one customer's ledger across their invoices.
+// CustomerAccount is one customer's ledger across their invoices. Charged
+// is what was billed, Paid what was paid and not given back (payments minus
+// refunds, as on an invoice), Refunded the refunds, Balance what is owed.
 type CustomerAccount struct {
 	Phone    string        `json:"phone"`
 	Currency string        `json:"currency"`

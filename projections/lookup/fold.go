@@ -45,11 +45,22 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Reservation)) {
 			}
 		}
 	}
-	bill := func(b invoice.Bill) func(*Reservation) {
+	bill := func(b invoice.Bill, lines []medicalrecord.Line) func(*Reservation) {
 		return func(r *Reservation) {
+			var kept []BillLine
+			if r.Bill != nil {
+				kept = r.Bill.Lines
+			}
 			r.Bill = &Bill{
 				InvoiceID: b.InvoiceID.String(), Total: b.Total.Amount, Paid: b.Paid.Amount, Refunded: b.Refunded.Amount,
-				Balance: b.Balance.Amount, Currency: b.Total.Currency, Status: string(b.Status),
+				Balance: b.Balance.Amount, Currency: b.Total.Currency, Status: string(b.Status), Lines: kept,
+			}
+			if lines != nil {
+				r.Bill.Lines = make([]BillLine, 0, len(lines))
+				for _, l := range lines {
+					r.Bill.Lines = append(r.Bill.Lines, BillLine{Code: l.Code, Description: l.Description, Quantity: l.Quantity,
+						UnitPrice: l.UnitPrice.Amount, LineTotal: l.LineTotal.Amount})
+				}
 			}
 		}
 	}
@@ -74,12 +85,24 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Reservation)) {
 		return e.ReservationID.String(), record(e.MedicalRecordID.String(), e.Status, e.Diagnosis)
 	case medicalrecord.Voided:
 		return e.ReservationID.String(), record(e.MedicalRecordID.String(), e.Status, "")
+	case medicalrecord.PrescriptionsAdded:
+		return e.ReservationID.String(), func(r *Reservation) {
+			record(e.MedicalRecordID.String(), "", "")(r)
+			for _, p := range e.Items {
+				r.MedicalRecord.Prescriptions = append(r.MedicalRecord.Prescriptions, Prescription{Drug: p.Drug, Dosage: p.Dosage,
+					Frequency: p.Frequency, Days: p.Days, Notes: p.Notes})
+			}
+		}
 	case invoice.Issued:
-		return e.ReservationID.String(), bill(e.Bill)
+		lines := e.Lines
+		if lines == nil {
+			lines = []medicalrecord.Line{}
+		}
+		return e.ReservationID.String(), bill(e.Bill, lines)
 	case invoice.PaymentRecorded:
-		return e.ReservationID.String(), bill(e.Bill)
+		return e.ReservationID.String(), bill(e.Bill, nil)
 	case invoice.PaymentRefunded:
-		return e.ReservationID.String(), bill(e.Bill)
+		return e.ReservationID.String(), bill(e.Bill, nil)
 	}
 	return "", nil
 }

@@ -76,15 +76,20 @@ func TestLookupFold(t *testing.T) {
 			})},
 		{"examined, billed, part paid", []domain.Event{placed,
 			reservation.CheckedIn{Visit: visit(reservation.StatusCheckedIn, "dr-kim", slot1, slot1)},
-			medicalrecord.DiagnosisRecorded{MedicalRecordID: recID, ReservationID: resID, Diagnosis: "healthy"},
-			medicalrecord.Finalized{MedicalRecordID: recID, ReservationID: resID, InvoiceID: invID, Diagnosis: "healthy", Status: medicalrecord.StatusFinalized},
-			invoice.Issued{Bill: bill(30000, 0, 0, invoice.StatusOpen, slot1)},
+			medicalrecord.DiagnosisRecorded{MedicalRecordID: recID, ReservationID: resID, Findings: "staff only", Diagnosis: "healthy"},
+			medicalrecord.PrescriptionsAdded{MedicalRecordID: recID, ReservationID: resID, Items: []medicalrecord.Prescription{
+				{Drug: "Amoxicillin", Dosage: "250mg", Frequency: "twice daily", Days: 7, Notes: "with food"}}},
+			medicalrecord.Finalized{MedicalRecordID: recID, ReservationID: resID, InvoiceID: invID, Findings: "staff only", Diagnosis: "healthy", Status: medicalrecord.StatusFinalized},
+			invoice.Issued{Bill: bill(30000, 0, 0, invoice.StatusOpen, slot1), Lines: []medicalrecord.Line{
+				{Code: "CONSULT", Description: "General consultation", Quantity: 2, UnitPrice: money.KRW(15000), LineTotal: money.KRW(30000)}}},
 			invoice.PaymentRecorded{Bill: bill(30000, 10000, 0, invoice.StatusPartiallyPaid, slot1), Amount: money.KRW(10000), Method: "card"},
 			reservation.Completed{Visit: visit(reservation.StatusCompleted, "dr-kim", slot1, slot1.Add(time.Hour))}},
 			with(func(r *lookup.Reservation) {
 				r.Status = "completed"
-				r.MedicalRecord = lookup.Record{ID: recID.String(), Status: "finalized", Diagnosis: "healthy"}
-				r.Bill = &lookup.Bill{InvoiceID: invID.String(), Total: 30000, Paid: 10000, Balance: 20000, Currency: "KRW", Status: "partially_paid"}
+				r.MedicalRecord = lookup.Record{ID: recID.String(), Status: "finalized", Diagnosis: "healthy", Prescriptions: []lookup.Prescription{
+					{Drug: "Amoxicillin", Dosage: "250mg", Frequency: "twice daily", Days: 7, Notes: "with food"}}}
+				r.Bill = &lookup.Bill{InvoiceID: invID.String(), Total: 30000, Paid: 10000, Balance: 20000, Currency: "KRW", Status: "partially_paid",
+					Lines: []lookup.BillLine{{Code: "CONSULT", Description: "General consultation", Quantity: 2, UnitPrice: 15000, LineTotal: 30000}}}
 				r.Timeline = append(r.Timeline,
 					lookup.TimelineEntry{Status: "checked_in", At: slot1, Slot: slot1},
 					lookup.TimelineEntry{Status: "completed", At: slot1.Add(time.Hour), Slot: slot1})

@@ -53,22 +53,48 @@ type Pet struct {
 	Species string `json:"species"`
 }
 
-// Record is the medical record's state.
+// Record is the medical record as its customer may see it: status,
+// diagnosis and prescriptions. Findings (the doctor's internal notes),
+// addenda and who did what are staff-only and never folded in here, since
+// this document goes to the customer as it is (docs/read-side.md).
 type Record struct {
-	ID        string `json:"id"`
-	Status    string `json:"status"` // open, finalized, voided
-	Diagnosis string `json:"diagnosis,omitempty"`
+	ID            string         `json:"id"`
+	Status        string         `json:"status"` // open, finalized, voided
+	Diagnosis     string         `json:"diagnosis,omitempty"`
+	Prescriptions []Prescription `json:"prescriptions,omitempty"`
 }
 
-// Bill is what the visit costs and what is still owed, in minor units.
+// Prescription is one prescribed drug, as the customer reads it.
+type Prescription struct {
+	Drug      string `json:"drug"`
+	Dosage    string `json:"dosage"`
+	Frequency string `json:"frequency"`
+	Days      int    `json:"days"`
+	Notes     string `json:"notes,omitempty"`
+}
+
+// Bill is what the visit costs and what is still owed, in minor units:
+// Paid is what the customer paid and was not given back (payments minus
+// refunds), Refunded the refunds, Balance what is still owed (Total minus
+// discounts minus Paid), as in every view (docs/read-side.md).
 type Bill struct {
-	InvoiceID string `json:"invoiceId"`
-	Total     int64  `json:"total"`
-	Paid      int64  `json:"paid"`
-	Refunded  int64  `json:"refunded"`
-	Balance   int64  `json:"balance"`
-	Currency  string `json:"currency"`
-	Status    string `json:"status"`
+	InvoiceID string     `json:"invoiceId"`
+	Total     int64      `json:"total"`
+	Paid      int64      `json:"paid"`
+	Refunded  int64      `json:"refunded"`
+	Balance   int64      `json:"balance"`
+	Currency  string     `json:"currency"`
+	Status    string     `json:"status"`
+	Lines     []BillLine `json:"lines,omitempty"`
+}
+
+// BillLine is one item of the itemised bill.
+type BillLine struct {
+	Code        string `json:"code"`
+	Description string `json:"description"`
+	Quantity    int    `json:"quantity"`
+	UnitPrice   int64  `json:"unitPrice"`
+	LineTotal   int64  `json:"lineTotal"`
 }
 
 // TimelineEntry is one status change of the visit.
