@@ -30,6 +30,7 @@ type LookupService interface {
 	Day(ctx context.Context, day string, minPosition uint64) (queries.LedgerDay, uint64, error)
 	DoctorDay(ctx context.Context, doctorID, day string, minPosition uint64) (availability.Day, uint64, error)
 	Availability(ctx context.Context, day string, minPosition uint64) ([]availability.Day, uint64, error)
+	StaffReads
 }
 
 // customerPhoneHeader carries the phone number a reservation was booked

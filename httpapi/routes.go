@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	}
 	if s.cfg.Lookup != nil {
 		s.lookupRoutes(api, staff, s.cfg.Lookup)
+		s.staffReadRoutes(staff, s.cfg.Lookup)
 	}
 	if s.cfg.Notifications != nil {
 		s.notificationsRoutes(staff, s.cfg.Notifications)

@@ -76,8 +76,8 @@ func TestAdmin(t *testing.T) {
 	if n, ok := got["notice"]; !ok || n.Rebuildable || n.Checkpoint != 100 {
 		t.Errorf("notice status = %+v (listed %v)", n, ok)
 	}
-	if len(got) != 4 {
-		t.Errorf("statuses = %+v, want the three projections and notice", sts)
+	if len(got) != len(projs)+1 {
+		t.Errorf("statuses = %+v, want every read model and notice", sts)
 	}
 	if n, err := a.ReplayParked(ctx, "lookup"); err != nil || n != 0 {
 		t.Errorf("replay of a still-bad event = %d, %v", n, err)

@@ -44,13 +44,19 @@ func (m *MemorySource) Append(stream, typ string, data []byte) projections.Event
 
 // AppendWithID is Append with a chosen event id.
 func (m *MemorySource) AppendWithID(id, stream, typ string, data []byte) projections.Event {
+	return m.AppendWithMetadata(id, stream, typ, data, nil)
+}
+
+// AppendWithMetadata is AppendWithID with the event's metadata (such as
+// {"commandId","by"}, as the command side writes it).
+func (m *MemorySource) AppendWithMetadata(id, stream, typ string, data, metadata []byte) projections.Event {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	rev := m.revs[stream]
 	m.revs[stream] = rev + 1
 	n := uint64(len(m.events) + 1)
 	ev := projections.Event{ID: id, Type: typ, Stream: stream, Revision: rev, Position: projections.Position{Commit: n * 100, Prepare: n * 100},
-		Created: m.now().UTC(), Data: data}
+		Created: m.now().UTC(), Data: data, Metadata: metadata}
 	m.events = append(m.events, ev)
 	m.notify()
 	return ev

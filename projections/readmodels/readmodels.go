@@ -8,8 +8,11 @@ import (
 
 	"github.com/vetclinic/clinic/projections"
 	"github.com/vetclinic/clinic/projections/availability"
+	"github.com/vetclinic/clinic/projections/invoices"
 	"github.com/vetclinic/clinic/projections/ledger"
 	"github.com/vetclinic/clinic/projections/lookup"
+	"github.com/vetclinic/clinic/projections/records"
+	"github.com/vetclinic/clinic/projections/visits"
 )
 
 // All returns the read models, each rebuildable, in the order status lists
@@ -19,5 +22,8 @@ func All(loc *time.Location) []projections.Projection {
 		{Subscriber: lookup.Subscriber(loc), Rebuildable: true},
 		{Subscriber: ledger.Subscriber(loc), Rebuildable: true},
 		{Subscriber: availability.Subscriber(), Rebuildable: true},
+		{Subscriber: visits.Subscriber(loc), Rebuildable: true},
+		{Subscriber: records.Subscriber(loc), Rebuildable: true},
+		{Subscriber: invoices.Subscriber(), Rebuildable: true},
 	}
 }

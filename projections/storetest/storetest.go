@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) projections.Store) {
 		{"Drop", testDrop},
 		{"Generations", testGenerations},
 		{"Parked", testParked},
+		{"StaffReadModels", testStaffReadModels},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newStore(t)) })
