@@ -26,9 +26,10 @@ type PetResponse struct {
 	Species string `json:"species"`
 }
 
-// BillResponse is a visit's invoice in short. Paid is what the customer
-// paid and was not given back (payments minus refunds), Refunded the
-// refunds, Balance what is still owed: Total minus Discounted minus Paid.
+// BillResponse is a visit's invoice in short. Total is what is billed after
+// discounts (Discounted sums them), Paid what the customer paid and was not
+// given back (payments minus refunds), Refunded the refunds, Balance what is
+// still owed: Total minus Paid.
 type BillResponse struct {
 	InvoiceID  string `json:"invoiceId"`
 	Currency   string `json:"currency"`

@@ -17,8 +17,9 @@ const (
 // Invoice is the invoices document. Amounts are minor units of Currency.
 // Paid, Refunded and Balance mean what they mean in every view
 // (docs/read-side.md): Paid is what the customer paid and was not given
-// back (payments minus refunds), Refunded the refunds, Balance what is
-// still owed (Total minus Discounted minus Paid).
+// back (payments minus refunds), Refunded the refunds, Total what is billed
+// after discounts (Discounted sums them), Balance what is still owed (Total
+// minus Paid).
 type Invoice struct {
 	ID              string     `json:"id"`
 	ReservationID   string     `json:"reservationId"`

@@ -75,8 +75,9 @@ type Prescription struct {
 
 // Bill is what the visit costs and what is still owed, in minor units:
 // Paid is what the customer paid and was not given back (payments minus
-// refunds), Refunded the refunds, Balance what is still owed (Total minus
-// discounts minus Paid), as in every view (docs/read-side.md).
+// refunds), Refunded the refunds, Total what is billed after discounts,
+// Balance what is still owed (Total minus Paid), as in every view
+// (docs/read-side.md).
 type Bill struct {
 	InvoiceID string     `json:"invoiceId"`
 	Total     int64      `json:"total"`
