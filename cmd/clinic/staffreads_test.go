@@ -15,7 +15,7 @@ import (
 // write through minPosition.
 func TestStaffReadsThroughRun(t *testing.T) {
 	t.Parallel()
-	p := startClinic(t, "--roles", "command,query,projector")
+	p := startClinic(t, "--roles", "command,query,projector", "--check-in-window", "720h") // the visit is a week or more ahead
 	staff := p.token(t, "staff", "dr-kim")
 	day := workingDays(t, 1)[0]
 	if code, _ := p.do(t, "PUT", "/api/v1/doctors/dr-kim/days/"+day, staff,
