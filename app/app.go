@@ -27,6 +27,7 @@ import (
 	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/eventstore"
 	"github.com/vetclinic/clinic/httpapi"
+	"github.com/vetclinic/clinic/metrics"
 )
 
 // Config is everything a clinic process is told. cmd/clinic parses it
@@ -83,6 +84,7 @@ type serveEnv struct {
 	esdbURL string             // the event store's connection string, embedded or real
 	esdb    *esdbclient.Client // for subscriptions; commands use their own store (esdb.Open)
 	api     *httpapi.Config
+	metrics *metrics.Registry // every role's metrics, served at /metrics (metrics.go)
 	workers []worker
 	closers []func() error // run in reverse order at shutdown
 	read    *readSide      // the read store the query, projector and notice roles share (readside_roles.go)
@@ -164,7 +166,9 @@ func (e *serveEnv) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	e.metrics = metrics.New()
 	e.api = &httpapi.Config{
+		Metrics:  e.metrics,
 		Logger:   e.log.With("component", "http"),
 		Now:      time.Now,
 		Verifier: verifier,

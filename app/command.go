@@ -12,11 +12,12 @@ import (
 // breaker and the in-flight bound, so readiness and 503s follow it.
 func startCommand(ctx context.Context, e *serveEnv) error {
 	log := e.log.With("component", "commands")
-	store, err := esdb.Open(e.esdbURL, esdb.Options{Logger: log})
+	store, err := esdb.Open(e.esdbURL, esdb.Options{Logger: log, OnAppend: observeAppend(e.metrics)})
 	if err != nil {
 		return err
 	}
 	e.closers = append(e.closers, store.Close)
+	e.metrics.Breaker(store.BreakerState)
 	h := cmds.New(store, e.clinic, cmds.Options{Clock: time.Now, Logger: log,
 		CheckInWindow: e.cfg.CheckInWindow, DaysBack: e.cfg.DaysBack, DaysAhead: e.cfg.DaysAhead,
 		InvoiceCeiling: e.cfg.InvoiceCeiling})

@@ -88,7 +88,7 @@ func startNotice(ctx context.Context, e *serveEnv) error {
 	}
 	n, err := newNoticeRole(noticeOptions{
 		notify: e.cfg.Notify, webhookURL: e.cfg.WebhookURL, webhookSecret: e.cfg.WebhookSecret,
-		locale: locale, reminderHour: e.cfg.ReminderHour,
+		locale: locale, reminderHour: e.cfg.ReminderHour, delivery: notice.DeliveryConfig{OnAttempt: observeNotice(e.metrics)},
 	}, e.clinic, rs, esdb.Source{Client: e.esdb}, e.log)
 	if err != nil {
 		return err

@@ -51,6 +51,7 @@ func startProjector(ctx context.Context, e *serveEnv) error {
 	a := admin.New(admin.Config{Source: rs.source, Store: rs.store, Manager: rs.manager, Projections: readmodels.All(rs.loc),
 		Others: otherFilters(), Logger: log.With("part", "admin")})
 	e.api.Admin = a
+	e.metrics.Projections(projectionStatuses(a))
 	e.workers = append(e.workers, worker{name: "projection rebuilds", run: a.Run})
 	return nil
 }

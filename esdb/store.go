@@ -47,6 +47,9 @@ type Options struct {
 	// Logger receives state changes of the breaker and the client's own
 	// log lines (at debug level). Default discards.
 	Logger *slog.Logger
+	// OnAppend, when set, learns how long each Append took and its error
+	// (nil, commands.ErrConcurrency, or an unavailable store), for metrics.
+	OnAppend func(d time.Duration, err error)
 }
 
 func (o *Options) defaults() {
@@ -309,7 +312,7 @@ func notFoundIsEmpty(err error) error {
 
 // Append implements commands.Store. A wrong expected version is
 // commands.ErrConcurrency.
-func (s *Store) Append(ctx context.Context, stream string, expected int64, events []commands.Proposed) (commands.Written, error) {
+func (s *Store) Append(ctx context.Context, stream string, expected int64, events []commands.Proposed) (_ commands.Written, err error) {
 	var exp client.ExpectedRevision = client.NoStream{}
 	if expected >= 0 {
 		exp = client.Revision(uint64(expected))
@@ -319,7 +322,11 @@ func (s *Store) Append(ctx context.Context, stream string, expected int64, event
 		data[i] = client.EventData{EventID: e.ID, EventType: e.Type, ContentType: client.ContentTypeJson, Data: e.Data, Metadata: e.Metadata}
 	}
 	var w commands.Written
-	err := s.call(ctx, "append to "+stream, func(ctx context.Context, c *client.Client) error {
+	if s.opts.OnAppend != nil {
+		start := time.Now()
+		defer func() { s.opts.OnAppend(time.Since(start), err) }()
+	}
+	err = s.call(ctx, "append to "+stream, func(ctx context.Context, c *client.Client) error {
 		res, err := c.AppendToStream(ctx, stream, client.AppendToStreamOptions{ExpectedRevision: exp}, data...)
 		s.writes.observe(err)
 		if err != nil {

@@ -79,6 +79,7 @@ func invalid(fields ...fieldError) error {
 func (s *Server) writeError(c *gin.Context, err error) {
 	p := s.problemFor(err)
 	p.Instance = c.Request.URL.Path
+	noteOutcome(c, p)
 	if p.Status == http.StatusServiceUnavailable {
 		c.Header("Retry-After", strconv.Itoa(max(1, int(s.cfg.RetryAfter.Round(time.Second)/time.Second))))
 	}

@@ -27,7 +27,7 @@ func (s *Server) routes() {
 		s.catalogRoutes(api)
 	}
 	if s.cfg.Commands != nil {
-		s.commandRoutes(staff)
+		s.commandRoutes(staff.Group("", markCommand))
 	}
 	if s.cfg.Lookup != nil {
 		s.lookupRoutes(api, staff, s.cfg.Lookup)

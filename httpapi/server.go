@@ -14,6 +14,7 @@ import (
 
 	"github.com/vetclinic/clinic/auth"
 	"github.com/vetclinic/clinic/domain/clinic"
+	"github.com/vetclinic/clinic/metrics"
 )
 
 // TokenVerifier checks a bearer token; *auth.Verifier is one.
@@ -44,6 +45,9 @@ type Config struct {
 	// Admin administers the projections: status, parked events, rebuilds
 	// (the projector role).
 	Admin ProjectionAdmin
+	// Metrics counts the requests and serves /metrics; nil makes a registry
+	// of this server's own.
+	Metrics *metrics.Registry
 }
 
 // Server is the HTTP API. Build it with New; it is an http.Handler.
@@ -52,7 +56,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	engine  *gin.Engine
-	metrics *metrics
+	metrics *metrics.Registry
 }
 
 // New returns the API with every route registered.
@@ -60,12 +64,15 @@ func New(cfg Config) *Server {
 	// Release mode only silences gin's debug route printing; it is a package
 	// setting in gin, so set it before building the engine.
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: newMetrics()}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: cfg.Metrics}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.New()
 	}
 	if s.cfg.RetryAfter <= 0 {
 		s.cfg.RetryAfter = 2 * time.Second

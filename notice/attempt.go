@@ -104,6 +104,9 @@ func (d *Dispatcher) attempt(ctx context.Context, id string) (next time.Time) {
 		return end.Add(time.Second)
 	}
 	d.logAttempt(ctx, m, a)
+	if d.cfg.OnAttempt != nil {
+		d.cfg.OnAttempt(m, a)
+	}
 	if m.Status != StatusPending {
 		return time.Time{}
 	}

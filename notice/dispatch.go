@@ -22,6 +22,9 @@ type DeliveryConfig struct {
 	RescanInterval  time.Duration // how often the store is searched for pending messages; default 1m
 	KeepAttempts    int           // attempts kept per message; default 20
 	ShutdownGrace   time.Duration // how long a send under way may finish after shutdown begins; default 2s
+	// OnAttempt, when set, learns each recorded attempt and the message as
+	// it stands after it (sent, dead or still pending), for metrics.
+	OnAttempt func(m Message, a Attempt)
 }
 
 func (c DeliveryConfig) withDefaults() DeliveryConfig {
