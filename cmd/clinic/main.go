@@ -40,6 +40,7 @@ func commands() []command {
 		{"eventstore", "the embedded event store (eventstore serve)", runEventstore},
 		{"projections", "projection status, rebuild, parked events", runProjections},
 		{"notices", "messages sent to customers: list, retry-dead", runNotices},
+		{"healthcheck", "probe a running clinic (the image's HEALTHCHECK)", runHealthcheck},
 		{"bench", "load benchmarks (bench place: book reservations over HTTP)", runBench},
 	}
 }
