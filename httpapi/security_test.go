@@ -31,7 +31,8 @@ func everyPartServer(t *testing.T, a testAuth) *Server {
 // customer too) may use. Every other route is for staff only: a route
 // added later is a staff route unless it is named here.
 var (
-	publicRoutes   = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true, "GET /problems/:slug": true, "GET /api/v1/openapi.json": true}
+	publicRoutes = map[string]bool{"GET /healthz": true, "HEAD /healthz": true, "GET /readyz": true, "HEAD /readyz": true,
+		"GET /metrics": true, "GET /problems/:slug": true, "GET /api/v1/openapi.json": true}
 	customerRoutes = map[string]bool{"GET /api/v1/doctors": true, "GET /api/v1/fees": true,
 		"GET /api/v1/lookup/reservations": true, "GET /api/v1/lookup/reservations/:id": true}
 	// optionalTokenRoutes take callers without a token (who prove
