@@ -61,6 +61,14 @@ type Config struct {
 	DaysBack       int           // how many days back a day can be opened
 	DaysAhead      int           // how many days ahead a day can be opened
 	InvoiceCeiling int64         // the most one invoice may total, minor units; negative for none
+
+	// Bounds against hostile clients. MaxConnections bounds the open
+	// client connections (zero: DefaultMaxConnections); LookupRate and
+	// LookupBurst bound each client address's customer lookups (a second,
+	// and at once; a zero rate means no bound).
+	MaxConnections int
+	LookupRate     float64
+	LookupBurst    int
 }
 
 // The defaults of the clinic's rules in Config, for cmd/clinic's flags;
@@ -168,12 +176,13 @@ func (e *serveEnv) open(ctx context.Context) error {
 	}
 	e.metrics = metrics.New()
 	e.api = &httpapi.Config{
-		Metrics:  e.metrics,
-		Logger:   e.log.With("component", "http"),
-		Now:      time.Now,
-		Verifier: verifier,
-		Clinic:   e.clinic,
-		Ready:    func(ctx context.Context) error { return pingESDB(ctx, e.esdb) },
+		Metrics:     e.metrics,
+		Logger:      e.log.With("component", "http"),
+		Now:         time.Now,
+		Verifier:    verifier,
+		Clinic:      e.clinic,
+		Ready:       func(ctx context.Context) error { return pingESDB(ctx, e.esdb) },
+		LookupLimit: httpapi.RateLimit{Rate: e.cfg.LookupRate, Burst: e.cfg.LookupBurst},
 	}
 	return nil
 }
@@ -234,14 +243,7 @@ func (e *serveEnv) serve(ctx context.Context) error {
 		return fmt.Errorf("serve: listen: %w", err)
 	}
 	e.api.Ready = allReady(append(e.ready, e.api.Ready)...)
-	srv := &http.Server{
-		Handler:           httpapi.New(*e.api),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(e.log.Handler(), slog.LevelWarn),
-	}
+	srv, ln := httpServer(httpapi.New(*e.api), ln, e.cfg.MaxConnections, e.log)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup

@@ -30,6 +30,12 @@ var errNoAnswer = errors.New("the event store client did not answer")
 // allow while a call is under way (Close and a starting call race on its
 // connection channel).
 func guard[T any](parent context.Context, timeout time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
+	return guardStall(parent, timeout, nil, fn)
+}
+
+// guardStall is guard that also gives up, at once, when stall closes; the
+// error then wraps errNoAnswer and errStalled.
+func guardStall[T any](parent context.Context, timeout time.Duration, stall <-chan struct{}, fn func(ctx context.Context) (T, error)) (T, error) {
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	type result struct {
@@ -44,6 +50,9 @@ func guard[T any](parent context.Context, timeout time.Duration, fn func(ctx con
 	select {
 	case r := <-ch:
 		return r.v, r.err
+	case <-stall:
+		var zero T
+		return zero, fmt.Errorf("%w: %w", errNoAnswer, errStalled)
 	case <-ctx.Done():
 	}
 	if parent.Err() != nil {

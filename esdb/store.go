@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	client "github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -41,6 +42,13 @@ type Options struct {
 	QueueWait time.Duration
 	// CallTimeout bounds one call. Default 10s.
 	CallTimeout time.Duration
+	// StallTimeout is how long a call waits for an answer while no other
+	// call gets one either: then the store is taken for down (frozen, or
+	// the network drops everything), the call fails and the breaker opens
+	// at once, so later calls fail fast instead of each waiting out
+	// CallTimeout. A slow call while others are answered waits on, up to
+	// CallTimeout. Default 2s.
+	StallTimeout time.Duration
 	// MaxDiscoverAttempts overrides the client's discovery attempts (each
 	// 100ms apart) when it (re)connects. Default: the connection string's.
 	MaxDiscoverAttempts int
@@ -68,6 +76,9 @@ func (o *Options) defaults() {
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = 10 * time.Second
 	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = 2 * time.Second
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -80,6 +91,11 @@ type Store struct {
 	breaker *gobreaker.CircuitBreaker[struct{}]
 	slots   chan struct{}
 	writes  writeHealth // whether appends are refused for a failed storage (health.go)
+	// lastAnswer is when a call last got an answer of the store (UnixNano);
+	// stalled is set by a call that waited StallTimeout past it, for the
+	// breaker to open on that one failure.
+	lastAnswer atomic.Int64
+	stalled    atomic.Bool
 
 	mu     sync.Mutex
 	client *client.Client
@@ -122,7 +138,9 @@ func newStore(opts Options) *Store {
 		Name:        "eventstore",
 		MaxRequests: 1,
 		Timeout:     opts.BreakerTimeout,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= opts.FailureThreshold },
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return s.stalled.Swap(false) || c.ConsecutiveFailures >= opts.FailureThreshold
+		},
 		// Only infrastructure failures count: a wrong expected version or a
 		// missing stream is the store working as it should.
 		IsSuccessful: func(err error) bool { return err == nil || !isInfrastructure(err) },
@@ -210,12 +228,24 @@ func (s *Store) call(ctx context.Context, op string, fn func(ctx context.Context
 	}
 	defer func() { <-s.slots }()
 
+	start := time.Now()
 	_, err := s.breaker.Execute(func() (struct{}, error) {
 		c, err := s.getClient()
 		if err != nil {
 			return struct{}{}, err
 		}
-		_, err = guard(ctx, s.opts.CallTimeout, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, c) })
+		stall, stop := s.watchStall(start)
+		defer stop()
+		_, err = guardStall(ctx, s.opts.CallTimeout, stall, func(ctx context.Context) (struct{}, error) {
+			err := fn(ctx, c)
+			if ctx.Err() == nil {
+				s.lastAnswer.Store(time.Now().UnixNano())
+			}
+			return struct{}{}, err
+		})
+		if errors.Is(err, errStalled) {
+			s.stalled.Store(true)
+		}
 		if errors.Is(err, errNoAnswer) && ctx.Err() == nil {
 			s.dropClient(c) // our own timeout: the client may be stuck for good
 		}

@@ -3,7 +3,8 @@ package eventstore
 import "testing"
 
 // FuzzWire feeds arbitrary bytes to every hand-written decoder: bad input
-// must give an error, never a panic.
+// must give an error, never a panic. The seeds under testdata/fuzz/FuzzWire
+// run in every test run.
 //
 //	go test -run '^$' -fuzz FuzzWire -fuzztime 30s ./eventstore/
 func FuzzWire(f *testing.F) {
@@ -32,6 +33,8 @@ func FuzzWire(f *testing.F) {
 		_ = encodeMeta(b, 7)
 		_, _ = decodeState(b)
 		_, _ = parseRead(b)
+		_ = parseStreamOptions(b, &readSpec{})
+		_ = parseAllOptions(b, &readSpec{})
 		_, _, _ = parseDeleteReq(b)
 		_, _ = parseFilter(b)
 	})

@@ -103,7 +103,7 @@ func domainProblem(err error) (problem, bool) {
 // allKinds lists every problem kind, for the /problems pages.
 func allKinds() []problemKind {
 	ks := []problemKind{kindMalformed, kindUnauthenticated, kindForbidden, kindNotFound, kindMethod, kindTooLarge,
-		kindMediaType, kindStale, kindValidation, kindUnavailable, kindInternal}
+		kindHeaderTooLarge, kindTooMany, kindMediaType, kindStale, kindValidation, kindUnavailable, kindInternal}
 	for _, m := range errorKinds() {
 		ks = append(ks, m.kind)
 	}

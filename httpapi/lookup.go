@@ -39,10 +39,12 @@ const customerPhoneHeader = "X-Customer-Phone"
 
 // lookupRoutes: the customers' lookup and the staff read routes. The
 // lookup by id also takes callers without a token (id + X-Customer-Phone),
-// so it hangs on the engine with optional authentication.
+// so it hangs on the engine with optional authentication. Both lookups
+// share one rate limit per client address, for every caller but staff.
 func (s *Server) lookupRoutes(api, staff *gin.RouterGroup, q LookupService) {
-	s.engine.GET("/api/v1/lookup/reservations/:id", s.authenticateIfToken, s.lookupReservation(q))
-	api.GET("/lookup/reservations", s.lookupReservations(q))
+	limit := s.limitPerClient(s.cfg.LookupLimit)
+	s.engine.GET("/api/v1/lookup/reservations/:id", s.authenticateIfToken, limit, s.lookupReservation(q))
+	api.GET("/lookup/reservations", limit, s.lookupReservations(q))
 
 	staff.GET("/doctors/:doctorID/days/:date/reservations", s.daySchedule(q))
 	staff.GET("/doctors/:doctorID/days/:date/availability", s.doctorDayAvailability(q))

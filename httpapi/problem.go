@@ -46,6 +46,8 @@ var (
 	kindNotFound        = problemKind{"not-found", http.StatusNotFound, "Not found"}
 	kindMethod          = problemKind{"method-not-allowed", http.StatusMethodNotAllowed, "Method not allowed"}
 	kindTooLarge        = problemKind{"request-too-large", http.StatusRequestEntityTooLarge, "The request body is too large"}
+	kindHeaderTooLarge  = problemKind{"header-too-large", http.StatusRequestHeaderFieldsTooLarge, "The request header is too large"}
+	kindTooMany         = problemKind{"too-many-requests", http.StatusTooManyRequests, "Too many requests; please slow down"}
 	kindMediaType       = problemKind{"unsupported-media-type", http.StatusUnsupportedMediaType, "Send application/json"}
 	kindStale           = problemKind{"stale-revision", http.StatusPreconditionFailed, "The resource changed since you read it"}
 	kindValidation      = problemKind{"validation", http.StatusUnprocessableEntity, "The request has invalid fields"}

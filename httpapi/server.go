@@ -40,6 +40,9 @@ type Config struct {
 	RetryAfter time.Duration
 	// Lookup answers the read side's queries (the query role).
 	Lookup LookupService
+	// LookupLimit bounds each client's customer lookups (by id, with or
+	// without a token, and by phone); zero means no bound.
+	LookupLimit RateLimit
 	// Notifications lists the messages sent to customers and re-queues dead ones (the notice role).
 	Notifications Notifications
 	// Admin administers the projections: status, parked events, rebuilds

@@ -41,6 +41,9 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	fs.StringVar(&c.WebhookURL, "webhook-url", "", "webhook notice endpoint")
 	fs.StringVar(&c.WebhookSecret, "webhook-secret", "", "webhook signing secret (whsec_...)")
 	fs.StringVar(&c.NotifyLocale, "notify-locale", "ko", "language of customer messages: ko or en")
+	fs.IntVar(&c.MaxConnections, "max-connections", 0, "most open client connections at once; 0 is half the file descriptor limit, at most 4096")
+	fs.Float64Var(&c.LookupRate, "lookup-rate", 5, "customer lookups a second per client address (0: no limit)")
+	fs.IntVar(&c.LookupBurst, "lookup-burst", 20, "customer lookups per client address at once, above --lookup-rate")
 	fs.IntVar(&c.ReminderHour, "reminder-hour", 18, "hour (0-23, clinic's time zone) of the day before a visit when its reminder goes out")
 	fs.DurationVar(&c.CheckInWindow, "check-in-window", app.DefaultCheckInWindow,
 		"how long before its slot a visit can be checked in (a clinic that checks in the day before sets 36h)")
@@ -60,6 +63,9 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	c.InvoiceCeiling = *ceiling
 	if *ceiling == 0 {
 		c.InvoiceCeiling = -1 // commands: none
+	}
+	if c.MaxConnections < 0 || c.LookupRate < 0 || c.LookupBurst < 1 {
+		return c, errors.New("serve: --max-connections and --lookup-rate must not be negative, --lookup-burst at least 1")
 	}
 	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("serve: --log-level: %w", err)
