@@ -114,3 +114,37 @@ func (h *Handler) AddAddendum(ctx context.Context, cmd AddAddendum) (Result, err
 		return r.AddAddendum(cmd.Text, h.now(), c.by)
 	})
 }
+
+// RemoveLine takes a treatment line off an open record.
+type RemoveLine struct {
+	Meta
+	MedicalRecordID uuid.UUID
+	Line            int // the line's number (medicalrecord.Record.LineNumbers)
+	Reason          string
+}
+
+// CorrectLine replaces a treatment line of an open record.
+type CorrectLine struct {
+	Meta
+	MedicalRecordID uuid.UUID
+	Line            int
+	Item            medicalrecord.Treatment
+}
+
+// RemoveLine removes a line before finalising; removing it again changes
+// nothing. Errors: medicalrecord.ErrNotFound, ErrFinalized, ErrVoided,
+// ErrNoSuchLine, a *domain.ValidationError, ErrStale, ErrUnavailable.
+func (h *Handler) RemoveLine(ctx context.Context, cmd RemoveLine) (Result, error) {
+	return h.editRecord(ctx, "remove-line", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
+		return r.RemoveLine(cmd.Line, cmd.Reason, h.now(), c.by)
+	})
+}
+
+// CorrectLine replaces a line before finalising, priced from the fee
+// schedule, up to Options.InvoiceCeiling. Errors: as RemoveLine, and
+// ErrOverCeiling.
+func (h *Handler) CorrectLine(ctx context.Context, cmd CorrectLine) (Result, error) {
+	return h.editRecord(ctx, "correct-line", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
+		return r.CorrectLine(cmd.Line, cmd.Item, h.clinic.Fees, h.rules.InvoiceCeiling, h.now(), c.by)
+	})
+}

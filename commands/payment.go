@@ -83,3 +83,27 @@ func (h *Handler) Refund(ctx context.Context, cmd Refund) (PaymentResult, error)
 	}
 	return PaymentResult{PaymentID: id, Bill: o.agg.Bill(), Result: o.result(c)}, nil
 }
+
+// Discount lowers what is owed on an invoice.
+type Discount struct {
+	Meta
+	InvoiceID uuid.UUID
+	Amount    money.Money
+	Reason    string
+}
+
+// Discount grants a discount up to the balance. Like a payment it is one
+// append with an ID derived from the command's, so a retried discount is
+// granted once. Errors: invoice.ErrNotFound, ErrVoided,
+// ErrDiscountTooLarge, a *domain.ValidationError, ErrStale, ErrUnavailable.
+func (h *Handler) Discount(ctx context.Context, cmd Discount) (PaymentResult, error) {
+	c := h.begin("discount/"+cmd.InvoiceID.String(), cmd.Meta)
+	id := uuid.NewSHA1(c.id, []byte("discount"))
+	o, err := update(ctx, h, c, invoiceStep("discount", cmd.InvoiceID, cmd.IfMatch, false, func(i *invoice.Invoice) ([]domain.Event, error) {
+		return i.Discount(id, cmd.Amount, cmd.Reason, h.now(), c.by)
+	}))
+	if err != nil {
+		return PaymentResult{}, fmt.Errorf("discount on %s: %w", cmd.InvoiceID, err)
+	}
+	return PaymentResult{PaymentID: id, Bill: o.agg.Bill(), Result: o.result(c)}, nil
+}

@@ -3,7 +3,7 @@ package commands
 // The sweep completes every cross-aggregate rule that a crash left half
 // done and no retry came to finish. Each rule's file says what a crash
 // after each of its appends leaves; each holds its repair (repairPlace,
-// repairReschedule, repairEnd, repairInvoice); the sweep finds the
+// repairReschedule, repairEnd, repairInvoice, repairReopen, repairDetails); the sweep finds the
 // candidates and runs them all.
 //
 // Candidates are found from the doctors' days: every rule keeps a place
@@ -66,12 +66,14 @@ type SweepSummary struct {
 	RecordsVoided      int // ended visits whose record was never voided
 	EndedSlotsReleased int // ended visits whose place was never released
 	InvoicesIssued     int // finalised records whose invoice was never issued
+	RecordsReopened    int // finalised records whose invoice was voided but which were never reopened
+	DetailsFollowed    int // records and bills that never followed their visit's corrected details
 }
 
 // Completed is how many steps the sweep wrote.
 func (s SweepSummary) Completed() int {
 	return s.OrphansReleased + s.RecordsOpened + s.OldSlotsReleased + s.RecordsMoved +
-		s.RecordsVoided + s.EndedSlotsReleased + s.InvoicesIssued
+		s.RecordsVoided + s.EndedSlotsReleased + s.InvoicesIssued + s.RecordsReopened + s.DetailsFollowed
 }
 
 // RunSweeps runs Sweep SweepFirst after it is called and then every
@@ -207,7 +209,7 @@ func (h *Handler) repairBooking(ctx context.Context, s *sweep, b *booking, id uu
 	}
 	s.c = h.begin("sweep", Meta{By: "system"})
 	for _, repair := range []func(context.Context, *sweep, *booking) error{
-		h.repairPlace, h.repairReschedule, h.repairEnd, h.repairInvoice,
+		h.repairPlace, h.repairReschedule, h.repairEnd, h.repairInvoice, h.repairReopen, h.repairDetails,
 	} {
 		if err := repair(ctx, s, b); err != nil {
 			return err
@@ -219,8 +221,9 @@ func (h *Handler) repairBooking(ctx context.Context, s *sweep, b *booking, id uu
 // RepairReservation completes, right away, what a crash left undone around
 // reservation id at its own place: it opens the record if it is missing,
 // makes an open record follow the visit's time, voids the record and
-// releases the place of a cancelled or missed visit, and issues the invoice
-// of a finalised record. The sweep does the same for every booking; this
+// releases the place of a cancelled or missed visit, issues the invoice
+// of a finalised record, reopens a record whose invoice was voided, and
+// makes the record and bill follow corrected details. The sweep does the same for every booking; this
 // is for one reservation on demand. On a consistent reservation it writes
 // nothing. Errors: reservation.ErrNotFound, ErrUnavailable.
 func (h *Handler) RepairReservation(ctx context.Context, id uuid.UUID) (Result, error) {

@@ -30,6 +30,12 @@ type CommandService interface {
 	Finalize(ctx context.Context, cmd commands.Finalize) (commands.FinalizeResult, error)
 	RecordPayment(ctx context.Context, cmd commands.RecordPayment) (commands.PaymentResult, error)
 	Refund(ctx context.Context, cmd commands.Refund) (commands.PaymentResult, error)
+	// The corrections.
+	CorrectDetails(ctx context.Context, cmd commands.CorrectDetails) (commands.Result, error)
+	RemoveLine(ctx context.Context, cmd commands.RemoveLine) (commands.Result, error)
+	CorrectLine(ctx context.Context, cmd commands.CorrectLine) (commands.Result, error)
+	Discount(ctx context.Context, cmd commands.Discount) (commands.PaymentResult, error)
+	VoidInvoice(ctx context.Context, cmd commands.VoidInvoice) (commands.VoidResult, error)
 }
 
 // commandMeta is what every command carries from the request: the caller,

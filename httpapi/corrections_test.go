@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,5 +80,54 @@ func TestFinalizeNeedsLinesOrNoCharge(t *testing.T) {
 	}
 	if code, _, body = call(t, f.s, "POST", rec+"/finalize", f.staff, `{"noCharge":true}`); code != http.StatusOK {
 		t.Fatalf("finalise as no-charge: %d %s", code, body)
+	}
+}
+
+// TestCorrectionRoutes: a line removed and one corrected, the bill voided
+// and billed again, a discount, and the customer's phone corrected, each
+// over HTTP.
+func TestCorrectionRoutes(t *testing.T) {
+	t.Parallel()
+	f := newAPIFixture(t)
+	f.openDay(t, "dr-kim", 1)
+	p := f.place(t, f.slot("10:00"))
+	res, rec := "/api/v1/reservations/"+p.ID.String(), "/api/v1/medical-records/"+p.MedicalRecordID.String()
+	ok := func(method, path, body string) []byte {
+		t.Helper()
+		code, _, resp := call(t, f.s, method, path, f.staff, body)
+		if code != http.StatusOK {
+			t.Fatalf("%s %s: %d %s", method, path, code, resp)
+		}
+		return resp
+	}
+	ok("PUT", res+"/details", `{"customer":{"name":"Jackson","phone":"010-9999-0000"},"pet":{"name":"Koko","species":"dog"},"reason":"typo"}`)
+	ok("POST", res+"/check-in", "")
+	ok("POST", rec+"/diagnosis", `{"diagnosis":"healthy"}`)
+	ok("POST", rec+"/treatments", `{"items":[{"code":"CONSULT","quantity":1},{"code":"CONSULT","quantity":1},{"code":"VACCINE","quantity":2}]}`)
+	ok("POST", rec+"/treatments/2/remove", `{"reason":"entered twice"}`)
+	ok("PUT", rec+"/treatments/3", `{"code":"VACCINE","quantity":1}`)
+	if code, _, body := call(t, f.s, "POST", rec+"/treatments/0/remove", f.staff, ""); code != http.StatusBadRequest {
+		t.Fatalf("line 0: %d %s", code, body)
+	}
+	var fin finalizeResponse
+	if err := json.Unmarshal(ok("POST", rec+"/finalize", ""), &fin); err != nil || fin.Total.Amount != 45000 {
+		t.Fatalf("finalize: %+v %v", fin, err)
+	}
+	inv := "/api/v1/invoices/" + fin.InvoiceID.String()
+	code, hdr, body := call(t, f.s, "POST", inv+"/void", f.staff, `{}`)
+	if code != http.StatusUnprocessableEntity || decodeProblem(t, hdr, body).Type != kindValidation.uri() {
+		t.Fatalf("void without a reason: %d %s", code, body)
+	}
+	if v := ok("POST", inv+"/void", `{"reason":"wrong vaccine"}`); !strings.Contains(string(v), `"status":"voided"`) {
+		t.Fatalf("void: %s", v)
+	}
+	ok("PUT", rec+"/treatments/3", `{"code":"RX-FILL","quantity":1}`)
+	var again finalizeResponse
+	if err := json.Unmarshal(ok("POST", rec+"/finalize", ""), &again); err != nil || again.InvoiceID == fin.InvoiceID || again.Total.Amount != 20000 {
+		t.Fatalf("finalize again: %+v %v", again, err)
+	}
+	d := ok("POST", "/api/v1/invoices/"+again.InvoiceID.String()+"/discounts", `{"amount":5000,"reason":"regular"}`)
+	if !strings.Contains(string(d), `"balance":{"amount":15000,"currency":"KRW"}`) {
+		t.Fatalf("discount: %s", d)
 	}
 }

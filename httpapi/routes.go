@@ -58,13 +58,18 @@ func (s *Server) commandRoutes(staff *gin.RouterGroup) {
 	staff.POST("/reservations/:id/check-in", s.checkIn)
 	staff.POST("/reservations/:id/complete", s.complete)
 	staff.POST("/reservations/:id/no-show", s.noShow)
+	staff.PUT("/reservations/:id/details", s.correctDetails)
 
 	staff.POST("/medical-records/:id/diagnosis", s.recordDiagnosis)
 	staff.POST("/medical-records/:id/treatments", s.addTreatments)
+	staff.PUT("/medical-records/:id/treatments/:line", s.correctLine)
+	staff.POST("/medical-records/:id/treatments/:line/remove", s.removeLine)
 	staff.POST("/medical-records/:id/prescriptions", s.addPrescriptions)
 	staff.POST("/medical-records/:id/finalize", s.finalize)
 	staff.POST("/medical-records/:id/addenda", s.addAddendum)
 
 	staff.POST("/invoices/:id/payments", s.recordPayment)
 	staff.POST("/invoices/:id/refunds", s.refund)
+	staff.POST("/invoices/:id/discounts", s.discount)
+	staff.POST("/invoices/:id/void", s.voidInvoice)
 }

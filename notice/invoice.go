@@ -5,17 +5,29 @@ import (
 	"github.com/vetclinic/clinic/projections"
 )
 
-// invoiceMessage builds the message for an issued invoice: the amount due
-// is its balance.
+// invoiceMessage builds the message for an issued invoice (the amount due
+// is its balance), a discount or a void bill.
 func (s *Service) invoiceMessage(ev projections.Event) (Message, bool) {
 	d, err := invoice.Decode(ev.Type, ev.Data)
-	e, ok := d.(invoice.Issued)
-	if err != nil || !ok {
+	if err != nil {
 		s.log.Error("notice: undecodable event skipped", "id", ev.ID, "type", ev.Type, "err", err)
 		return Message{}, false
 	}
-	f := Facts{Kind: KindInvoiceIssued, Clinic: s.cfg.Clinic, Pet: e.Pet.Name,
-		Amount: e.Balance.Amount, Currency: e.Balance.Currency}
-	return Message{Kind: f.Kind, ReservationID: e.ReservationID.String(), To: Phone(e.Customer.Phone),
-		Facts: f, CreatedAt: e.At}, true
+	var (
+		b invoice.Bill
+		f = Facts{Clinic: s.cfg.Clinic}
+	)
+	switch e := d.(type) {
+	case invoice.Issued:
+		b, f.Kind, f.Pet, f.Amount = e.Bill, KindInvoiceIssued, e.Pet.Name, e.Balance.Amount
+	case invoice.DiscountGranted:
+		b, f.Kind, f.Pet, f.Amount, f.Balance = e.Bill, KindDiscounted, e.Pet.Name, e.Amount.Amount, e.Balance.Amount
+	case invoice.Voided:
+		b, f.Kind, f.Pet = e.Bill, KindInvoiceVoided, e.Pet.Name
+	default:
+		return Message{}, false
+	}
+	f.Currency = b.Balance.Currency
+	return Message{Kind: f.Kind, ReservationID: b.ReservationID.String(), To: Phone(b.Customer.Phone),
+		Facts: f, CreatedAt: b.At}, true
 }

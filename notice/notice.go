@@ -27,12 +27,18 @@ const (
 	KindNoShow        Kind = "reservation.no_show"
 	KindInvoiceIssued Kind = "invoice.issued"
 	KindReminder      Kind = "reservation.reminder"
+	// The corrections a customer is told of: a contact change (told at the
+	// new number, which from then on gets the visit's messages), a
+	// discount, and a void bill (a corrected one follows as a new invoice).
+	KindDetailsChanged Kind = "reservation.details_changed"
+	KindDiscounted     Kind = "invoice.discounted"
+	KindInvoiceVoided  Kind = "invoice.voided"
 )
 
 // Kinds lists every kind, in a stable order.
 func Kinds() []Kind {
 	return []Kind{KindPlaced, KindRescheduled, KindCancelled, KindCheckedIn,
-		KindCompleted, KindNoShow, KindInvoiceIssued, KindReminder}
+		KindCompleted, KindNoShow, KindInvoiceIssued, KindReminder, KindDetailsChanged, KindDiscounted, KindInvoiceVoided}
 }
 
 // Locale is a message language.
@@ -53,8 +59,9 @@ type Facts struct {
 	Slot     time.Time // the visit time (the new one for a reschedule)
 	OldSlot  time.Time // the previous visit time, for a reschedule
 	Reason   string    // the cancellation reason
-	Amount   int64     // amount due in minor units, for an invoice
-	Currency string    // ISO 4217 code of Amount
+	Amount   int64     // amount due in minor units, for an invoice; the discount, for a discount
+	Balance  int64     // what is still owed after a discount, minor units
+	Currency string    // ISO 4217 code of Amount and Balance
 }
 
 // Status is where a message is in its delivery.

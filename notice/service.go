@@ -50,7 +50,7 @@ func NewService(cfg Config, r *Renderer, d *Dispatcher, visits VisitStore, now f
 
 // Types lists the event types Decide reacts to (for a server-side filter).
 func Types() []string {
-	return append(reservation.Types(), invoice.TypeIssued)
+	return append(reservation.Types(), invoice.TypeIssued, invoice.TypeDiscountGranted, invoice.TypeVoided)
 }
 
 // Decide says what ev means to the notice service, without I/O: the visit
@@ -81,7 +81,7 @@ func (s *Service) Decide(ev projections.Event) (*Visit, *Message, error) {
 // ID, text and status; ok is false for an event that tells the customer
 // nothing.
 func (s *Service) message(ev projections.Event) (v *Visit, m Message, ok bool) {
-	if ev.Type == invoice.TypeIssued {
+	if ev.Type == invoice.TypeIssued || ev.Type == invoice.TypeDiscountGranted || ev.Type == invoice.TypeVoided {
 		m, ok := s.invoiceMessage(ev)
 		return nil, m, ok
 	}
@@ -110,6 +110,8 @@ func (s *Service) message(ev projections.Event) (v *Visit, m Message, ok bool) {
 		rv, facts = e.Visit, Facts{Kind: KindCompleted}
 	case reservation.NoShow:
 		rv, facts = e.Visit, Facts{Kind: KindNoShow}
+	case reservation.DetailsCorrected:
+		rv, facts = e.Visit, Facts{Kind: KindDetailsChanged}
 	default:
 		return nil, Message{}, false
 	}

@@ -54,7 +54,7 @@ func (i *Invoice) Discount(discountID uuid.UUID, amount money.Money, reason stri
 	b.Balance, _ = b.Balance.Sub(amount)
 	b.Discounted, _ = b.Discounted.Add(amount)
 	b.Status, b.At, b.By = status(b), at.UTC(), by
-	return []domain.Event{DiscountGranted{Bill: b, DiscountID: discountID, Amount: amount, Reason: reason}}, nil
+	return []domain.Event{DiscountGranted{Bill: b, Pet: i.pet, DiscountID: discountID, Amount: amount, Reason: reason}}, nil
 }
 
 // Void cancels an invoice nothing is paid on (what was paid must be
@@ -79,7 +79,7 @@ func (i *Invoice) Void(reason string, at time.Time, by string) ([]domain.Event, 
 	}
 	b := i.bill
 	b.Status, b.At, b.By = StatusVoided, at.UTC(), by
-	return []domain.Event{Voided{Bill: b, Reason: reason}}, nil
+	return []domain.Event{Voided{Bill: b, Pet: i.pet, Reason: reason}}, nil
 }
 
 // ChangeCustomer follows a correction of the visit's customer on its

@@ -16,12 +16,12 @@ var disc1 = uuid.MustParse("00000000-0000-0000-0000-0000000000d1")
 func discounted(amount int64) DiscountGranted {
 	b := bill(0, 0, StatusOpen)
 	b.Total, b.Balance, b.Discounted = money.KRW(30000-amount), money.KRW(30000-amount), money.KRW(amount)
-	return DiscountGranted{Bill: b, DiscountID: disc1, Amount: money.KRW(amount), Reason: "loyal customer"}
+	return DiscountGranted{Bill: b, Pet: coco, DiscountID: disc1, Amount: money.KRW(amount), Reason: "loyal customer"}
 }
 
 func TestCorrections(t *testing.T) {
 	t.Parallel()
-	voided := Voided{Bill: bill(0, 0, StatusVoided), Reason: "wrong lines"}
+	voided := Voided{Bill: bill(0, 0, StatusVoided), Pet: coco, Reason: "wrong lines"}
 	newCust := reservation.Customer{Name: "Jackson", Phone: "010-9999-0000"}
 	changed := bill(0, 0, StatusOpen)
 	changed.Customer = newCust

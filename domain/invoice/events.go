@@ -103,16 +103,18 @@ type PaymentRefunded struct {
 // DiscountGranted: what is owed was lowered by Amount.
 type DiscountGranted struct {
 	Bill
-	DiscountID uuid.UUID   `json:"discountId"`
-	Amount     money.Money `json:"amount"`
-	Reason     string      `json:"reason"`
+	Pet        reservation.Pet `json:"pet"` // so the customer's message can name the visit
+	DiscountID uuid.UUID       `json:"discountId"`
+	Amount     money.Money     `json:"amount"`
+	Reason     string          `json:"reason"`
 }
 
 // Voided: the unpaid invoice is cancelled; its record is reopened and
 // billed again under a new invoice.
 type Voided struct {
 	Bill
-	Reason string `json:"reason"`
+	Pet    reservation.Pet `json:"pet"`
+	Reason string          `json:"reason"`
 }
 
 // CustomerChanged: the bill follows a correction of the visit's customer;

@@ -14,6 +14,7 @@ import (
 	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/medicalrecord"
 	"github.com/vetclinic/clinic/domain/money"
+	"github.com/vetclinic/clinic/domain/reservation"
 )
 
 // Errors returned by the commands.
@@ -40,6 +41,7 @@ type Invoice struct {
 	id      uuid.UUID
 	version int
 	bill    Bill // as after the last event; zero before issue
+	pet     reservation.Pet
 	seen    map[uuid.UUID]bool
 }
 
@@ -63,7 +65,7 @@ func (i *Invoice) Apply(events ...domain.Event) {
 	for _, e := range events {
 		switch e := e.(type) {
 		case Issued:
-			i.bill = e.Bill
+			i.bill, i.pet = e.Bill, e.Pet
 		case PaymentRecorded:
 			i.bill = e.Bill
 			i.seen[e.PaymentID] = true

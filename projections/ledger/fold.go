@@ -20,6 +20,12 @@ func EntryOf(ev projections.Event, e any, loc *time.Location) (Entry, invoice.Bi
 		b, entry = e.Bill, Entry{Kind: KindPayment, Amount: e.Amount.Amount, Currency: e.Amount.Currency, Method: e.Method}
 	case invoice.PaymentRefunded:
 		b, entry = e.Bill, Entry{Kind: KindRefund, Amount: e.Amount.Amount, Currency: e.Amount.Currency, Method: e.Method}
+	case invoice.DiscountGranted:
+		b, entry = e.Bill, Entry{Kind: KindDiscount, Amount: e.Amount.Amount, Currency: e.Amount.Currency}
+	case invoice.Voided:
+		// Nothing is owed on a void bill: its balance is taken back.
+		b, entry = e.Bill, Entry{Kind: KindVoid, Amount: e.Balance.Amount, Currency: e.Balance.Currency}
+		b.Balance.Amount = 0
 	default:
 		return Entry{}, b, false
 	}
@@ -54,6 +60,12 @@ func FoldCustomerAccount(a *CustomerAccount, e Entry) {
 		a.Paid -= e.Amount
 		a.Refunded += e.Amount
 		a.Balance += e.Amount
+	case KindDiscount:
+		a.Discounted += e.Amount
+		a.Balance -= e.Amount
+	case KindVoid:
+		a.Voided += e.Amount
+		a.Balance -= e.Amount
 	}
 	a.Entries = append(a.Entries, BalanceLine{EntryID: e.ID, Kind: e.Kind, InvoiceID: e.InvoiceID, Amount: e.Amount, At: e.At, Balance: a.Balance})
 	a.Position = e.Position
@@ -79,6 +91,10 @@ func FoldDayTotals(t *DayTotals, e Entry) {
 	case KindRefund:
 		k.Refunds += e.Amount
 		k.Net -= e.Amount
+	case KindDiscount:
+		k.Discounts += e.Amount
+	case KindVoid:
+		k.Voids += e.Amount
 	}
 	k.Count++
 	t.Position = e.Position

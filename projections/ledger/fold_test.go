@@ -89,3 +89,39 @@ func TestLedgerFolds(t *testing.T) {
 		t.Errorf("daily totals (-want +got):\n%s", diff)
 	}
 }
+
+// TestLedgerCorrections: a discount and a void lower what the customer
+// owes, move no money, and show in the day's totals.
+func TestLedgerCorrections(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
+	disc := bill(25000, 0, 0, invoice.StatusOpen, at)
+	disc.Discounted = money.KRW(5000)
+	void := disc
+	void.Status = invoice.StatusVoided
+	var cust ledger.CustomerAccount
+	var day ledger.DayTotals
+	var inv ledger.InvoiceAccount
+	for i, e := range []domain.Event{
+		invoice.Issued{Bill: bill(30000, 0, 0, invoice.StatusOpen, at)},
+		invoice.DiscountGranted{Bill: disc, Amount: money.KRW(5000)},
+		invoice.Voided{Bill: void, Reason: "wrong lines"},
+	} {
+		entry, b, ok := ledger.EntryOf(projections.Event{ID: uuid.NewString(), Position: projections.Position{Commit: uint64(i + 1)}}, e, seoul)
+		if !ok {
+			t.Fatalf("%T makes no entry", e)
+		}
+		ledger.FoldCustomerAccount(&cust, entry)
+		ledger.FoldDayTotals(&day, entry)
+		ledger.FoldInvoiceAccount(&inv, entry, b)
+	}
+	if cust.Charged != 30000 || cust.Discounted != 5000 || cust.Voided != 25000 || cust.Balance != 0 || cust.Paid != 0 {
+		t.Errorf("customer account %+v", cust)
+	}
+	if k := day.Totals["KRW"]; k.Charges != 30000 || k.Discounts != 5000 || k.Voids != 25000 || k.Net != 0 {
+		t.Errorf("day totals %+v", k)
+	}
+	if inv.Balance != 0 || inv.Status != "voided" {
+		t.Errorf("invoice account %+v", inv)
+	}
+}

@@ -19,12 +19,15 @@ const (
 	KeyPhone   = "phone" // normalised phone number
 )
 
-// Ledger entry kinds. A reversal (taking a charge back) has no event in
-// the domain today: a voided visit is never billed.
+// Ledger entry kinds. A discount lowers what is owed; a void takes back
+// what a void bill still charged (its visit is billed again by a new
+// invoice, a new charge).
 const (
-	KindCharge  = "charge"
-	KindPayment = "payment"
-	KindRefund  = "refund"
+	KindCharge   = "charge"
+	KindPayment  = "payment"
+	KindRefund   = "refund"
+	KindDiscount = "discount"
+	KindVoid     = "void"
 )
 
 // Entry is one movement of money.
@@ -82,14 +85,18 @@ func (a *InvoiceAccount) IndexKeys() map[string]string { return map[string]strin
 // is what was billed, Paid what was paid and not given back (payments minus
 // refunds, as on an invoice), Refunded the refunds, Balance what is owed.
 type CustomerAccount struct {
-	Phone    string        `json:"phone"`
-	Currency string        `json:"currency"`
-	Charged  int64         `json:"charged"`
-	Paid     int64         `json:"paid"`
-	Refunded int64         `json:"refunded"`
-	Balance  int64         `json:"balance"`
-	Entries  []BalanceLine `json:"entries"`
-	Position uint64        `json:"position"`
+	Phone    string `json:"phone"`
+	Currency string `json:"currency"`
+	Charged  int64  `json:"charged"`
+	Paid     int64  `json:"paid"`
+	Refunded int64  `json:"refunded"`
+	Balance  int64  `json:"balance"`
+	// Discounted and Voided are what discounts and void bills took off
+	// Charged (absent in documents folded before they existed: zero).
+	Discounted int64         `json:"discounted,omitempty"`
+	Voided     int64         `json:"voided,omitempty"`
+	Entries    []BalanceLine `json:"entries"`
+	Position   uint64        `json:"position"`
 }
 
 // IndexKeys implements projections.Document.
@@ -107,8 +114,12 @@ type KindTotals struct {
 	Charges  int64 `json:"charges"`
 	Payments int64 `json:"payments"`
 	Refunds  int64 `json:"refunds"`
-	Net      int64 `json:"net"` // payments minus refunds: what the till holds
-	Count    int   `json:"count"`
+	// Discounts and Voids: what the day's discounts and void bills took off
+	// the charges (no money moved).
+	Discounts int64 `json:"discounts,omitempty"`
+	Voids     int64 `json:"voids,omitempty"`
+	Net       int64 `json:"net"` // payments minus refunds: what the till holds
+	Count     int   `json:"count"`
 }
 
 // IndexKeys implements projections.Document.

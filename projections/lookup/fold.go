@@ -77,6 +77,12 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Reservation)) {
 		return e.ReservationID.String(), visit(e.Visit, "")
 	case reservation.NoShow:
 		return e.ReservationID.String(), visit(e.Visit, "")
+	case reservation.DetailsCorrected:
+		// The document's phone key follows: the old number no longer finds
+		// the visit, the new one does.
+		return e.ReservationID.String(), visit(e.Visit, e.Reason)
+	case medicalrecord.Reopened:
+		return e.ReservationID.String(), record(e.MedicalRecordID.String(), e.Status, "")
 	case medicalrecord.Opened:
 		return e.ReservationID.String(), record(e.MedicalRecordID.String(), e.Status, "")
 	case medicalrecord.DiagnosisRecorded:
@@ -102,6 +108,12 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Reservation)) {
 	case invoice.PaymentRecorded:
 		return e.ReservationID.String(), bill(e.Bill, nil)
 	case invoice.PaymentRefunded:
+		return e.ReservationID.String(), bill(e.Bill, nil)
+	case invoice.DiscountGranted:
+		return e.ReservationID.String(), bill(e.Bill, nil)
+	case invoice.Voided:
+		return e.ReservationID.String(), bill(e.Bill, nil)
+	case invoice.CustomerChanged:
 		return e.ReservationID.String(), bill(e.Bill, nil)
 	}
 	return "", nil

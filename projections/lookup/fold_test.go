@@ -11,6 +11,7 @@ import (
 	"github.com/vetclinic/clinic/domain/invoice"
 	"github.com/vetclinic/clinic/domain/medicalrecord"
 	"github.com/vetclinic/clinic/domain/money"
+	"github.com/vetclinic/clinic/domain/phone"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/domain/schedule"
 	"github.com/vetclinic/clinic/projections/lookup"
@@ -97,6 +98,16 @@ func TestLookupFold(t *testing.T) {
 		{"record events before the reservation", []domain.Event{
 			medicalrecord.Opened{MedicalRecordID: recID, ReservationID: resID, Status: medicalrecord.StatusOpen}, placed},
 			base},
+		{"a corrected phone moves the phone key", []domain.Event{placed,
+			reservation.DetailsCorrected{Visit: func() reservation.Visit {
+				v := visit(reservation.StatusBooked, "dr-kim", slot1, t0.Add(time.Hour))
+				v.Customer.Phone = "010-9999-0000"
+				return v
+			}(), OldCustomer: jackson, OldPet: coco, Reason: "typo"}},
+			with(func(r *lookup.Reservation) {
+				r.Customer.Phone = "010-9999-0000"
+				r.Timeline = append(r.Timeline, lookup.TimelineEntry{Status: "booked", At: t0.Add(time.Hour), Slot: slot1, Reason: "typo"})
+			})},
 		{"no-show", []domain.Event{placed, reservation.NoShow{Visit: visit(reservation.StatusNoShow, "dr-kim", slot1, slot1.Add(time.Hour))}},
 			with(func(r *lookup.Reservation) {
 				r.Status = "no_show"
@@ -117,7 +128,7 @@ func TestLookupFold(t *testing.T) {
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			if k := got.IndexKeys(); k[lookup.KeyPhone] != "01012345678" || k[lookup.KeyDoctorDay] != got.DoctorID+"|"+got.Day {
+			if k := got.IndexKeys(); k[lookup.KeyPhone] != phone.Normalize(got.Customer.Phone) || k[lookup.KeyDoctorDay] != got.DoctorID+"|"+got.Day {
 				t.Errorf("index keys %v", k)
 			}
 		})
