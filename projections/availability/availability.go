@@ -4,7 +4,11 @@
 // reads its queries make.
 package availability
 
-import "time"
+import (
+	"time"
+
+	"github.com/vetclinic/clinic/projections"
+)
 
 // The subscriber's name, the collection (one document per doctor and day)
 // and its index key. They are stored: renaming one means a rebuild.
@@ -61,3 +65,6 @@ func (d Day) AsOf(now time.Time) Day {
 func (d *Day) IndexKeys() map[string]string {
 	return map[string]string{KeyDay: d.Date}
 }
+
+// Stamp implements projections.Stamped.
+func (d *Day) Stamp(_ string, ev projections.Event) { d.Position = ev.Position.Commit }

@@ -3,25 +3,27 @@ package availability
 import (
 	"time"
 
+	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/schedule"
+	"github.com/vetclinic/clinic/projections"
 )
 
 // Fold returns the doctor's day an event is about and how it
 // changes that day's availability (nil when it does not).
-func Fold(e any) (string, func(*Day)) {
+func Fold(e domain.Event) (string, func(*Day, projections.Event)) {
 	switch e := e.(type) {
 	case schedule.DayOpened:
-		return ID(e.DoctorID, e.Date), func(a *Day) { openDay(a, e) }
+		return ID(e.DoctorID, e.Date), func(a *Day, _ projections.Event) { openDay(a, e) }
 	case schedule.DayChanged:
-		return ID(e.DoctorID, e.Date), func(a *Day) { openDay(a, schedule.DayOpened(e)) }
+		return ID(e.DoctorID, e.Date), func(a *Day, _ projections.Event) { openDay(a, schedule.DayOpened(e)) }
 	case schedule.DayClosed:
-		return ID(e.DoctorID, e.Date), func(a *Day) {
+		return ID(e.DoctorID, e.Date), func(a *Day, _ projections.Event) {
 			a.DoctorID, a.Date, a.Closed, a.Slots = e.DoctorID, e.Date, true, []Slot{}
 		}
 	case schedule.SlotBooked:
-		return ID(e.DoctorID, e.Date), func(a *Day) { setBooked(a, e.DoctorID, e.Date, e.Slot, e.Booked, e.Capacity) }
+		return ID(e.DoctorID, e.Date), func(a *Day, _ projections.Event) { setBooked(a, e.DoctorID, e.Date, e.Slot, e.Booked, e.Capacity) }
 	case schedule.SlotReleased:
-		return ID(e.DoctorID, e.Date), func(a *Day) { setBooked(a, e.DoctorID, e.Date, e.Slot, e.Booked, e.Capacity) }
+		return ID(e.DoctorID, e.Date), func(a *Day, _ projections.Event) { setBooked(a, e.DoctorID, e.Date, e.Slot, e.Booked, e.Capacity) }
 	}
 	return "", nil
 }

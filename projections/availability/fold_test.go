@@ -8,6 +8,7 @@ import (
 
 	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/schedule"
+	"github.com/vetclinic/clinic/projections"
 	"github.com/vetclinic/clinic/projections/availability"
 )
 
@@ -47,7 +48,7 @@ func TestAvailabilityFold(t *testing.T) {
 				if id != "dr-kim|2026-12-01" {
 					t.Fatalf("%T folds into %q", e, id)
 				}
-				fold(&got)
+				fold(&got, projections.Event{})
 			}
 			if diff := cmp.Diff(tt.want, got.Slots); diff != "" {
 				t.Errorf("slots (-want +got):\n%s", diff)

@@ -4,7 +4,11 @@
 // subscriber and the reads its queries make.
 package invoices
 
-import "time"
+import (
+	"time"
+
+	"github.com/vetclinic/clinic/projections"
+)
 
 // The subscriber's and the collection's names and the index key. They are
 // stored: renaming one means a rebuild.
@@ -80,4 +84,9 @@ func (i *Invoice) IndexKeys() map[string]string {
 		return nil
 	}
 	return map[string]string{KeyReservation: i.ReservationID}
+}
+
+// Stamp implements projections.Stamped.
+func (i *Invoice) Stamp(id string, ev projections.Event) {
+	i.ID, i.Position, i.UpdatedAt = id, ev.Position.Commit, ev.Created
 }

@@ -1,9 +1,9 @@
 package ledger
 
 import (
-	"context"
 	"time"
 
+	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/invoice"
 	"github.com/vetclinic/clinic/projections"
 )
@@ -21,11 +21,7 @@ func Subscriber(loc *time.Location) projections.Subscriber {
 			Invoices: {KeyPhone},
 		},
 		Decode: projections.DecodeAhead,
-		Handle: func(ctx context.Context, tx *projections.Tx, ev projections.Event) error {
-			d, ok, err := projections.DomainEvent(ev)
-			if !ok {
-				return err
-			}
+		Handle: projections.OnDomainEvent(func(tx *projections.Tx, ev projections.Event, d domain.Event) error {
 			entry, b, ok := EntryOf(ev, d, loc)
 			if !ok {
 				return nil
@@ -54,6 +50,6 @@ func Subscriber(loc *time.Location) projections.Subscriber {
 				FoldDayTotals(t, entry)
 				return nil
 			})
-		},
+		}),
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/vetclinic/clinic/domain/invoice"
 	"github.com/vetclinic/clinic/domain/medicalrecord"
 	"github.com/vetclinic/clinic/domain/reservation"
+	"github.com/vetclinic/clinic/projections"
 )
 
 // timelineMax bounds a lookup document's timeline (a short history, not an
@@ -15,9 +16,9 @@ const timelineMax = 20
 
 // Fold returns the reservation an event is about and how it changes
 // the lookup document (nil when it does not).
-func Fold(e domain.Event, loc *time.Location) (string, func(*Reservation)) {
-	visit := func(v reservation.Visit, reason string) func(*Reservation) {
-		return func(r *Reservation) {
+func Fold(e domain.Event, loc *time.Location) (string, func(*Reservation, projections.Event)) {
+	visit := func(v reservation.Visit, reason string) func(*Reservation, projections.Event) {
+		return func(r *Reservation, _ projections.Event) {
 			r.Status, r.Slot, r.DoctorID = string(v.Status), v.Slot.UTC(), v.DoctorID
 			r.Day = v.Slot.In(loc).Format(time.DateOnly)
 			r.Customer = Customer{Name: v.Customer.Name, Phone: v.Customer.Phone}
@@ -34,8 +35,8 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Reservation)) {
 			}
 		}
 	}
-	record := func(id string, status medicalrecord.Status, diagnosis string) func(*Reservation) {
-		return func(r *Reservation) {
+	record := func(id string, status medicalrecord.Status, diagnosis string) func(*Reservation, projections.Event) {
+		return func(r *Reservation, _ projections.Event) {
 			r.MedicalRecord.ID = id
 			if status != "" {
 				r.MedicalRecord.Status = string(status)
@@ -45,8 +46,8 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Reservation)) {
 			}
 		}
 	}
-	bill := func(b invoice.Bill, lines []medicalrecord.Line) func(*Reservation) {
-		return func(r *Reservation) {
+	bill := func(b invoice.Bill, lines []medicalrecord.Line) func(*Reservation, projections.Event) {
+		return func(r *Reservation, _ projections.Event) {
 			var kept []BillLine
 			if r.Bill != nil {
 				kept = r.Bill.Lines
@@ -92,8 +93,8 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Reservation)) {
 	case medicalrecord.Voided:
 		return e.ReservationID.String(), record(e.MedicalRecordID.String(), e.Status, "")
 	case medicalrecord.PrescriptionsAdded:
-		return e.ReservationID.String(), func(r *Reservation) {
-			record(e.MedicalRecordID.String(), "", "")(r)
+		return e.ReservationID.String(), func(r *Reservation, ev projections.Event) {
+			record(e.MedicalRecordID.String(), "", "")(r, ev)
 			for _, p := range e.Items {
 				r.MedicalRecord.Prescriptions = append(r.MedicalRecord.Prescriptions, Prescription{Drug: p.Drug, Dosage: p.Dosage,
 					Frequency: p.Frequency, Days: p.Days, Notes: p.Notes})

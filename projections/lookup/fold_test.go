@@ -14,6 +14,7 @@ import (
 	"github.com/vetclinic/clinic/domain/phone"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/domain/schedule"
+	"github.com/vetclinic/clinic/projections"
 	"github.com/vetclinic/clinic/projections/lookup"
 )
 
@@ -122,7 +123,7 @@ func TestLookupFold(t *testing.T) {
 				if id != resID.String() || fold == nil {
 					t.Fatalf("%T: folds into %q", e, id)
 				}
-				fold(&got)
+				fold(&got, projections.Event{})
 			}
 			got.ID = resID.String()
 			if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -143,7 +144,7 @@ func TestTimelineStaysShort(t *testing.T) {
 	var r lookup.Reservation
 	for i := 0; i < 50; i++ {
 		_, fold := lookup.Fold(reservation.Rescheduled{Visit: visit(reservation.StatusBooked, "dr-kim", slot1.Add(time.Duration(i)*time.Hour), t0)}, seoul)
-		fold(&r)
+		fold(&r, projections.Event{})
 	}
 	if len(r.Timeline) != 20 || !r.Timeline[19].Slot.Equal(slot1.Add(49*time.Hour)) {
 		t.Errorf("timeline has %d entries ending %v; want the last 20", len(r.Timeline), r.Timeline[len(r.Timeline)-1])

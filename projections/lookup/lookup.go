@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vetclinic/clinic/domain/phone"
+	"github.com/vetclinic/clinic/projections"
 )
 
 // The subscriber's and the collection's names. They are stored: renaming
@@ -120,3 +121,8 @@ func (r *Reservation) IndexKeys() map[string]string {
 
 // DoctorDay is the index value of a doctor's day.
 func DoctorDay(doctorID, day string) string { return doctorID + "|" + day }
+
+// Stamp implements projections.Stamped.
+func (r *Reservation) Stamp(id string, ev projections.Event) {
+	r.ID, r.Position, r.UpdatedAt = id, ev.Position.Commit, ev.Created
+}

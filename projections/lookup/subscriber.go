@@ -1,9 +1,9 @@
 package lookup
 
 import (
-	"context"
 	"time"
 
+	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/projections"
 )
 
@@ -15,20 +15,8 @@ func Subscriber(loc *time.Location) projections.Subscriber {
 		Filter:  projections.ClinicFilter(),
 		Indexes: map[string][]string{Coll: {KeyPhone, KeyDoctorDay}},
 		Decode:  projections.DecodeAhead,
-		Handle: func(ctx context.Context, tx *projections.Tx, ev projections.Event) error {
-			d, ok, err := projections.DomainEvent(ev)
-			if !ok {
-				return err
-			}
-			id, fold := Fold(d, loc)
-			if fold == nil {
-				return nil
-			}
-			return projections.Fold(tx, Coll, id, ev, func(r *Reservation, _ bool) error {
-				fold(r)
-				r.ID, r.Position, r.UpdatedAt = id, ev.Position.Commit, ev.Created
-				return nil
-			})
-		},
+		Handle: projections.FoldInto(Coll, func(e domain.Event) (string, func(*Reservation, projections.Event)) {
+			return Fold(e, loc)
+		}),
 	}
 }

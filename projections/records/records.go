@@ -6,7 +6,11 @@
 // subscriber and the reads its queries make.
 package records
 
-import "time"
+import (
+	"time"
+
+	"github.com/vetclinic/clinic/projections"
+)
 
 // The subscriber's and the collection's names and the index key. They are
 // stored: renaming one means a rebuild.
@@ -101,4 +105,9 @@ func (r *Record) IndexKeys() map[string]string {
 		return nil
 	}
 	return map[string]string{KeyReservation: r.ReservationID}
+}
+
+// Stamp implements projections.Stamped.
+func (r *Record) Stamp(id string, ev projections.Event) {
+	r.ID, r.Position, r.UpdatedAt = id, ev.Position.Commit, ev.Created
 }

@@ -1,9 +1,9 @@
 package records
 
 import (
-	"context"
 	"time"
 
+	"github.com/vetclinic/clinic/domain"
 	"github.com/vetclinic/clinic/domain/medicalrecord"
 	"github.com/vetclinic/clinic/projections"
 )
@@ -17,20 +17,8 @@ func Subscriber(loc *time.Location) projections.Subscriber {
 		Filter:  projections.Filter{StreamPrefixes: []string{medicalrecord.StreamPrefix}},
 		Indexes: map[string][]string{Coll: {KeyReservation}},
 		Decode:  projections.DecodeAhead,
-		Handle: func(ctx context.Context, tx *projections.Tx, ev projections.Event) error {
-			d, ok, err := projections.DomainEvent(ev)
-			if !ok {
-				return err
-			}
-			id, fold := Fold(d, loc)
-			if fold == nil {
-				return nil
-			}
-			return projections.Fold(tx, Coll, id, ev, func(r *Record, _ bool) error {
-				fold(r, ev)
-				r.ID, r.Position, r.UpdatedAt = id, ev.Position.Commit, ev.Created
-				return nil
-			})
-		},
+		Handle: projections.FoldInto(Coll, func(e domain.Event) (string, func(*Record, projections.Event)) {
+			return Fold(e, loc)
+		}),
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vetclinic/clinic/domain/phone"
+	"github.com/vetclinic/clinic/projections"
 )
 
 // The subscriber's and the collection's names and the index keys. They
@@ -94,3 +95,8 @@ func (v *Visit) IndexKeys() map[string]string {
 // NormalizeName is how names are matched: case and runs of spaces do not
 // count ("  Coco  BEAN" finds "coco bean").
 func NormalizeName(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+// Stamp implements projections.Stamped.
+func (v *Visit) Stamp(id string, ev projections.Event) {
+	v.ID, v.Position, v.UpdatedAt = id, ev.Position.Commit, ev.Created
+}
