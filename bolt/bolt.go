@@ -45,6 +45,7 @@ type Store struct {
 	copies map[string]*bbolt.DB // open copy files by namespace
 
 	health health // whether the storage takes writes (health.go)
+	clock  func() time.Time
 }
 
 // Options configures a Store. Zero values mean the defaults.
@@ -55,6 +56,8 @@ type Options struct {
 	// Logger receives the one error line when the storage starts refusing
 	// writes, and the line when it takes them again. Default discards.
 	Logger *slog.Logger
+	// Now is the leases' clock; default time.Now.
+	Now func() time.Time
 }
 
 var _ projections.Store = (*Store)(nil)
@@ -88,10 +91,14 @@ func OpenWith(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open read store %s: %w", path, err)
 	}
-	s := &Store{db: db, path: path, timeout: timeout, copies: map[string]*bbolt.DB{}, health: health{log: log}}
+	s := &Store{db: db, path: path, timeout: timeout, copies: map[string]*bbolt.DB{}, health: health{log: log}, clock: opts.Now}
 	if err := s.discardTornBulkLoads(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := s.releaseAll(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open read store %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -185,8 +192,8 @@ func (s *Store) Find(ctx context.Context, ns, coll, key, value string, limit int
 // every key a document carries, so there is nothing to prepare.
 func (s *Store) EnsureIndexes(ctx context.Context, ns, coll string, keys []string) error { return nil }
 
-// Commit implements projections.Store: documents and checkpoint in one
-// transaction.
+// Commit implements projections.Store: the fence check, the documents and
+// the checkpoint in one transaction.
 func (s *Store) Commit(ctx context.Context, ns string, writes []projections.Write, cp *projections.Checkpoint) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -198,6 +205,9 @@ func (s *Store) Commit(ctx context.Context, ns string, writes []projections.Writ
 	err = s.update(db, func(tx *bbolt.Tx) error {
 		nsb, err := tx.Bucket(bucketNS).CreateBucketIfNotExists([]byte(ns))
 		if err != nil {
+			return err
+		}
+		if err := checkFence(nsb, ns, cp); err != nil {
 			return err
 		}
 		for _, w := range writes {
@@ -280,7 +290,11 @@ func (s *Store) Checkpoint(ctx context.Context, ns string) (projections.Checkpoi
 			return nil
 		}
 		ok = true
-		return json.Unmarshal(v, &cp)
+		if err := json.Unmarshal(v, &cp); err != nil {
+			return err
+		}
+		cp.Fence = fenceOf(nsb)
+		return nil
 	})
 	if err != nil {
 		return projections.Checkpoint{}, false, fmt.Errorf("checkpoint of %s: %w", ns, err)

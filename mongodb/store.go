@@ -31,13 +31,30 @@ const (
 // Store is a projections.Store in one MongoDB database. Each namespace's
 // collection coll lives in the MongoDB collection "<ns>.<coll>".
 type Store struct {
-	db *mongo.Database
+	db  *mongo.Database
+	now func() time.Time // the leases' clock
 }
 
-var _ projections.Store = (*Store)(nil)
+var _ projections.LeaseStore = (*Store)(nil)
+
+// Options configures a Store. Zero values mean the defaults.
+type Options struct {
+	// Now is the leases' clock; default time.Now. Replicas compare lease
+	// expiries written by each other's clocks, so keep them in step (NTP)
+	// to well within the lease TTL.
+	Now func() time.Time
+}
 
 // New returns a store on database db.
-func New(db *mongo.Database) *Store { return &Store{db: db} }
+func New(db *mongo.Database) *Store { return NewWith(db, Options{}) }
+
+// NewWith returns a store on database db with options.
+func NewWith(db *mongo.Database, o Options) *Store {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Store{db: db, now: o.Now}
+}
 
 // Connect opens a client for url and returns the store on database name,
 // and a function that disconnects.
@@ -132,8 +149,15 @@ func (s *Store) EnsureIndexes(ctx context.Context, ns, coll string, keys []strin
 // Commit implements projections.Store. Each document is an upsert that only
 // matches while the stored position is earlier; when it is not, the upsert
 // collides with the existing _id and that duplicate-key error means "already
-// applied". The checkpoint follows once every document is written.
+// applied". The checkpoint follows once every document is written. A fenced
+// checkpoint is checked against the namespace's fence before the documents
+// and its write is conditional on it (fencing.go).
 func (s *Store) Commit(ctx context.Context, ns string, writes []projections.Write, cp *projections.Checkpoint) error {
+	if cp != nil && cp.Fence > 0 {
+		if err := s.checkFence(ctx, ns, cp.Fence); err != nil {
+			return err
+		}
+	}
 	byColl := map[string][]mongo.WriteModel{}
 	var order []string
 	for _, w := range writes {
@@ -166,18 +190,7 @@ func (s *Store) Commit(ctx context.Context, ns string, writes []projections.Writ
 	if cp == nil {
 		return nil
 	}
-	rec := bson.D{
-		{Key: "pos", Value: cp.Position.Key()},
-		{Key: "eventTime", Value: cp.EventTime},
-		{Key: "events", Value: int64(cp.Events)},
-		{Key: "updatedAt", Value: cp.UpdatedAt},
-	}
-	_, err := s.db.Collection(collCheckpoints).UpdateOne(ctx, bson.D{{Key: "_id", Value: ns}},
-		bson.D{{Key: "$set", Value: rec}}, options.UpdateOne().SetUpsert(true))
-	if err != nil {
-		return fmt.Errorf("commit checkpoint of %s: %w", ns, err)
-	}
-	return nil
+	return s.commitCheckpoint(ctx, ns, cp)
 }
 
 // onlyDuplicates reports whether every failure in a bulk write was a
@@ -196,10 +209,11 @@ func onlyDuplicates(err error) bool {
 }
 
 type checkpointRecord struct {
-	Pos       string    `bson:"pos"`
+	Pos       string    `bson:"pos"` // empty while the namespace holds only a fence
 	EventTime time.Time `bson:"eventTime"`
 	Events    int64     `bson:"events"`
 	UpdatedAt time.Time `bson:"updatedAt"`
+	Fence     int64     `bson:"fence"`
 }
 
 // Checkpoint implements projections.Store.
@@ -212,11 +226,15 @@ func (s *Store) Checkpoint(ctx context.Context, ns string) (projections.Checkpoi
 	if err != nil {
 		return projections.Checkpoint{}, false, fmt.Errorf("checkpoint of %s: %w", ns, err)
 	}
+	if r.Pos == "" {
+		return projections.Checkpoint{}, false, nil
+	}
 	p, err := projections.ParsePositionKey(r.Pos)
 	if err != nil {
 		return projections.Checkpoint{}, false, fmt.Errorf("checkpoint of %s: %w", ns, err)
 	}
-	return projections.Checkpoint{Position: p, EventTime: r.EventTime.UTC(), Events: uint64(r.Events), UpdatedAt: r.UpdatedAt.UTC()}, true, nil
+	return projections.Checkpoint{Position: p, EventTime: r.EventTime.UTC(), Events: uint64(r.Events), UpdatedAt: r.UpdatedAt.UTC(),
+		Fence: uint64(r.Fence)}, true, nil
 }
 
 // Drop implements projections.Store: the checkpoint first, so a half-done

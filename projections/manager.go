@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -29,6 +30,12 @@ type Manager struct {
 	// readers still holding its namespace before it is dropped; default 3s.
 	Grace     time.Duration
 	BatchSize int
+	// Keeper, when set, runs each projection only while this process holds
+	// the projection's lease (named after it), fencing every namespace it
+	// runs with the lease's token: replicas of the projector share the
+	// work, each projection applied by one of them at a time. Nil runs
+	// every projection here, as a lone projector does.
+	Keeper *Keeper
 
 	once    sync.Once
 	mu      sync.Mutex
@@ -55,24 +62,37 @@ func (m *Manager) setDefaults() {
 	m.waiters = map[string]chan struct{}{}
 }
 
-// Run runs every projection until ctx is done.
+// Run runs every projection until ctx is done (with a Keeper, each while
+// this process holds its lease).
 func (m *Manager) Run(ctx context.Context) error {
 	m.defaults()
 	var wg sync.WaitGroup
 	for _, p := range m.Projections {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m.follow(ctx, p)
-		}()
+		wg.Go(func() {
+			if m.Keeper == nil {
+				m.follow(ctx, p, 0)
+				return
+			}
+			m.Keeper.Hold(ctx, p.Subscriber.Name, func(ctx context.Context, l Lease) error {
+				return m.follow(ctx, p, l.Token)
+			})
+		})
 	}
 	wg.Wait()
 	return ctx.Err()
 }
 
 // follow runs p on its live copy, restarting on the new one after a switch.
-func (m *Manager) follow(ctx context.Context, p Projection) {
+// With a lease token (non-zero) it first fences each namespace it runs and
+// its runners' commits carry the token; it returns ErrFenced when a newer
+// holder fenced one, else ctx's error when ctx ends.
+func (m *Manager) follow(ctx context.Context, p Projection, token uint64) error {
 	name := p.Subscriber.Name
+	defer func() {
+		m.mu.Lock()
+		delete(m.runners, name)
+		m.mu.Unlock()
+	}()
 	for ctx.Err() == nil {
 		ns := name
 		if p.Rebuildable {
@@ -84,16 +104,24 @@ func (m *Manager) follow(ctx context.Context, p Projection) {
 			}
 			ns = Namespace(name, g)
 		}
+		if token > 0 {
+			if err := m.Keeper.Leases.Fence(ctx, ns, token); err != nil {
+				m.Logger.Error("fence the namespace", "projection", name, "namespace", ns, "err", err)
+				sleep(ctx, m.PollInterval)
+				continue
+			}
+		}
 		r := &Runner{Source: m.Source, Store: m.Store, Subscriber: p.Subscriber, Namespace: ns, Logger: m.Logger,
-			Now: m.Now, BatchSize: m.BatchSize, OnCommit: func(Checkpoint) { m.notify(name) }}
+			Now: m.Now, BatchSize: m.BatchSize, OnCommit: func(Checkpoint) { m.notify(name) }, Fence: token}
 		m.mu.Lock()
 		m.runners[name] = r
 		m.mu.Unlock()
 		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
+		done := make(chan error, 1)
 		go func() {
-			defer close(done)
-			r.Run(rctx)
+			err := r.Run(rctx)
+			cancel() // fenced: stop watching too
+			done <- err
 		}()
 		if p.Rebuildable {
 			m.watch(rctx, name, ns)
@@ -101,7 +129,10 @@ func (m *Manager) follow(ctx context.Context, p Projection) {
 			<-rctx.Done()
 		}
 		cancel()
-		<-done
+		if err := <-done; errors.Is(err, ErrFenced) {
+			m.notify(name)
+			return err
+		}
 		if p.Rebuildable && ctx.Err() == nil {
 			go func() {
 				if sleep(ctx, m.Grace) {
@@ -111,6 +142,7 @@ func (m *Manager) follow(ctx context.Context, p Projection) {
 		}
 		m.notify(name)
 	}
+	return ctx.Err()
 }
 
 // dropIfStale drops a copy this process stopped serving, unless it is live

@@ -47,6 +47,9 @@ type Runner struct {
 	// OnCaughtUp, if set, is called once each time the runner reaches the
 	// head of $all (and after every commit while it stays live).
 	OnCaughtUp func(Checkpoint)
+	// Fence is the lease token every checkpoint it commits carries (see
+	// Leases.Fence); zero when it runs under no lease.
+	Fence uint64
 
 	mu     sync.Mutex
 	status Status
@@ -98,7 +101,9 @@ func (r *Runner) defaults() {
 
 // Run processes events until ctx is done; it returns ctx's error. Failures
 // of the source or the store end the current subscription, which is then
-// resumed from the stored checkpoint after a backoff.
+// resumed from the stored checkpoint after a backoff. A commit refused
+// with ErrFenced (a newer lease holder runs the namespace) ends Run at
+// once with that error: resuming could only be refused again.
 func (r *Runner) Run(ctx context.Context) error {
 	r.defaults()
 	r.mu.Lock()
@@ -110,6 +115,11 @@ func (r *Runner) Run(ctx context.Context) error {
 		err := r.once(ctx, bo)
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if errors.Is(err, ErrFenced) {
+			r.setError(err)
+			r.Logger.Warn("a newer lease holder fenced the namespace; this runner stops", "err", err)
+			return err
 		}
 		r.mu.Lock()
 		r.status.Drops++
@@ -325,7 +335,7 @@ func (r *Runner) process(ctx context.Context, cp Checkpoint, batch []Event, mark
 		if mark != nil && next.Position.Less(*mark) {
 			next.Position = *mark
 		}
-		next.UpdatedAt = r.Now().UTC()
+		next.UpdatedAt, next.Fence = r.Now().UTC(), r.Fence
 		if err := r.Store.Commit(ctx, r.Namespace, writes, &next); err != nil {
 			return cp, err
 		}

@@ -85,6 +85,10 @@ type Checkpoint struct {
 	EventTime time.Time // when the last processed event was appended
 	Events    uint64    // events processed by this copy
 	UpdatedAt time.Time
+	// Fence is the lease token of the holder committing it (Leases); zero
+	// for a process that holds no lease (a rebuild, a replay), whose
+	// commits are not fenced.
+	Fence uint64
 }
 
 // Parked is an event a subscriber failed to handle after its attempts.
@@ -113,7 +117,10 @@ type Documents interface {
 	// cp is not nil. It must never leave the checkpoint ahead of the
 	// documents: a store with transactions commits both at once, any other
 	// writes the documents first (each guarded by position) and the
-	// checkpoint after them.
+	// checkpoint after them. A checkpoint with a Fence below the
+	// namespace's (Leases.Fence) is refused with ErrFenced: a store with
+	// transactions then writes nothing; any other refuses before the
+	// documents and makes the checkpoint write conditional on the fence.
 	Commit(ctx context.Context, ns string, writes []Write, cp *Checkpoint) error
 }
 
