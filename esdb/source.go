@@ -36,10 +36,17 @@ var _ projections.Source = Source{}
 
 // call is guard with the source's timeout; what names the call that got
 // no answer.
+// A failure of the store rather than an answer (unreachable, no answer in
+// time) wraps projections.ErrSourceUnavailable, unless the caller gave up.
 func call[T any](ctx context.Context, s Source, what string, fn func(ctx context.Context) (T, error)) (T, error) {
 	v, err := guard(ctx, s.timeout(), fn)
-	if errors.Is(err, errNoAnswer) {
-		return v, fmt.Errorf("%s: %w", what, err)
+	switch {
+	case err == nil || ctx.Err() != nil:
+		return v, err
+	case errors.Is(err, errNoAnswer):
+		return v, fmt.Errorf("%s: %w: %w", what, projections.ErrSourceUnavailable, err)
+	case isInfrastructure(err):
+		return v, fmt.Errorf("%w: %w", projections.ErrSourceUnavailable, err)
 	}
 	return v, err
 }
@@ -206,18 +213,20 @@ func (s Source) anyUpTo(ctx context.Context, from projections.Position, upTo uin
 		return false, fmt.Errorf("read $all after %v: %w", from, err)
 	}
 	defer rs.Close()
-	n := 0
+	n, head := 0, from.Commit
 	for {
 		r, err := rs.Recv()
 		if errors.Is(err, io.EOF) {
-			// The end of $all, or of the window: only the former is an answer.
-			return n >= anyUpToWindow, nil
+			// The end of $all, or of the window: only the former is an
+			// answer, and upTo beyond the end is not one either.
+			return n >= anyUpToWindow || head < upTo, nil
 		}
 		if err != nil {
 			return false, fmt.Errorf("read $all after %v: %w", from, err)
 		}
 		n++
 		ev := fromRecorded(r.OriginalEvent())
+		head = max(head, ev.Position.Commit)
 		if !from.Less(ev.Position) {
 			continue
 		}

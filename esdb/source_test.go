@@ -3,7 +3,10 @@ package esdb_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"net"
 	"path/filepath"
 	"testing"
 	"time"
@@ -78,6 +81,11 @@ func TestLookupOnTheEventStore(t *testing.T) {
 	if more, err := src.AnyUpTo(ctx, projections.Position{}, end.Position.Commit, projections.ClinicFilter()); err != nil || !more {
 		t.Errorf("AnyUpTo from the start = %v, %v; want true", more, err)
 	}
+	for _, upTo := range []uint64{end.Position.Commit + 1, math.MaxUint64} {
+		if more, err := src.AnyUpTo(ctx, end.Position, upTo, projections.ClinicFilter()); err != nil || !more {
+			t.Errorf("AnyUpTo(%d) beyond the head %d = %v, %v; want true (events may still come there)", upTo, end.Position.Commit, more, err)
+		}
+	}
 	r := projectionstest.Start(t, src, store, lookup.Subscriber(seoul), 7)
 	r.WaitFor(t, head.Position)
 	r.Stop()
@@ -114,3 +122,24 @@ func openStore(t testing.TB) *bolt.Store {
 }
 
 var seoul, _ = time.LoadLocation("Asia/Seoul")
+
+// TestSourceSaysTheEventStoreIsUnavailable: a call to a store that is not
+// there fails with projections.ErrSourceUnavailable (the read side answers
+// 503 on it), not with an error nothing can tell from a bad answer.
+func TestSourceSaysTheEventStoreIsUnavailable(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	src := esdb.Source{Client: esdbtest.Connect(t, "esdb://"+addr+"?tls=false&maxDiscoverAttempts=1"), CallTimeout: 5 * time.Second}
+	ctx := context.Background()
+	if _, err := src.AnyUpTo(ctx, projections.Position{}, 10, projections.ClinicFilter()); !errors.Is(err, projections.ErrSourceUnavailable) {
+		t.Errorf("AnyUpTo with the store down: %v, want ErrSourceUnavailable", err)
+	}
+	if _, err := src.Head(ctx, projections.ClinicFilter()); !errors.Is(err, projections.ErrSourceUnavailable) {
+		t.Errorf("Head with the store down: %v, want ErrSourceUnavailable", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vetclinic/clinic/auth"
 	"github.com/vetclinic/clinic/domain/phone"
+	"github.com/vetclinic/clinic/projections"
 	"github.com/vetclinic/clinic/projections/availability"
 	"github.com/vetclinic/clinic/projections/ledger"
 	"github.com/vetclinic/clinic/projections/lookup"
@@ -87,13 +88,19 @@ func minPosition(c *gin.Context) (uint64, error) {
 }
 
 // queryError maps the query layer's errors onto problems: an unknown or
-// foreign reservation is the same 404.
-func (s *Server) queryError(c *gin.Context, err error) {
+// foreign reservation is the same 404; a view behind minPosition (after the
+// bounded wait) and an event store that cannot say whether it is behind are
+// 503 with Retry-After, like the write side's outages. pos is the position
+// the view is really built up to, stated on a 503 for a view behind.
+func (s *Server) queryError(c *gin.Context, err error, pos uint64) {
 	switch {
 	case errors.Is(err, queries.ErrNotFound):
 		s.writeError(c, &requestError{kind: kindNotFound, detail: "no such reservation, or not yours"})
 	case errors.Is(err, queries.ErrBehind):
+		setViewPosition(c, pos)
 		s.writeError(c, &requestError{kind: kindUnavailable, detail: "the view has not caught up with minPosition yet; try again shortly"})
+	case errors.Is(err, projections.ErrSourceUnavailable):
+		s.writeError(c, &requestError{kind: kindUnavailable, detail: "the event store cannot be reached to tell whether the view has reached minPosition; try again shortly"})
 	default:
 		s.writeError(c, err)
 	}
@@ -119,7 +126,7 @@ func (s *Server) lookupReservation(q LookupService) gin.HandlerFunc {
 		}
 		doc, pos, err := q.ReservationJSON(c.Request.Context(), viewerOf(c), c.Param("id"), minPos)
 		if err != nil {
-			s.queryError(c, err)
+			s.queryError(c, err, pos)
 			return
 		}
 		setViewPosition(c, pos)
@@ -165,7 +172,7 @@ func (s *Server) lookupReservations(q LookupService) gin.HandlerFunc {
 		}
 		rs, pos, err := q.Reservations(c.Request.Context(), v, number, minPos)
 		if err != nil {
-			s.queryError(c, err)
+			s.queryError(c, err, pos)
 			return
 		}
 		rs, next := paginate(rs, pg, reservationKey, true) // latest slot first

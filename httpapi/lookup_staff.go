@@ -44,7 +44,7 @@ func (s *Server) staffList(c *gin.Context, what string, read func(minPos uint64)
 		return
 	}
 	if err != nil {
-		s.queryError(c, err)
+		s.queryError(c, err, pos)
 		return
 	}
 	setViewPosition(c, pos)

@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +37,8 @@ type lookupFixture struct {
 	auth testAuth
 	ids  map[string]uuid.UUID // by phone as booked
 	last uint64
+	// serve is the API over the same read store with other query options.
+	serve func(o queries.Options) http.Handler
 }
 
 func newLookupFixture(t testing.TB, phones ...string) lookupFixture {
@@ -80,10 +85,18 @@ func newLookupFixture(t testing.TB, phones ...string) lookupFixture {
 	cancel()
 	<-done
 
-	s := New(Config{Verifier: f.auth.verifier, RetryAfter: time.Second})
-	api := s.engine.Group("/api/v1", s.authenticate)
-	s.lookupRoutes(api, api.Group("", s.requireRole(auth.RoleStaff)), queries.New(store, queries.Options{MaxWait: 20 * time.Millisecond}))
-	f.h = s
+	f.serve = func(o queries.Options) http.Handler {
+		s := New(Config{Verifier: f.auth.verifier, RetryAfter: time.Second})
+		api := s.engine.Group("/api/v1", s.authenticate)
+		s.lookupRoutes(api, api.Group("", s.requireRole(auth.RoleStaff)), queries.New(store, o))
+		return s
+	}
+	// As the query role wires it: $all tells whether anything the view
+	// would show lies between its checkpoint and minPosition.
+	f.h = f.serve(queries.Options{MaxWait: 20 * time.Millisecond,
+		Pending: func(ctx context.Context, _ string, from projections.Position, upTo uint64) (bool, error) {
+			return src.AnyUpTo(ctx, from, upTo, lookup.Subscriber(seoul).Filter)
+		}})
 	return f
 }
 
@@ -183,6 +196,59 @@ func TestLookupStaffRoutesAndMinPosition(t *testing.T) {
 	} {
 		if code, _, body := call(t, f.h, "GET", path, staffTok, ""); code != want {
 			t.Errorf("GET %s: %d %s, want %d", path, code, body, want)
+		}
+	}
+}
+
+// TestLookupMinPositionBeyondTheHead: a position nothing has reached yet
+// (beyond the head of $all) waits the bounded time and answers 503 with
+// Retry-After and the view's real position, never 200 with a view it does
+// not have.
+func TestLookupMinPositionBeyondTheHead(t *testing.T) {
+	t.Parallel()
+	f := newLookupFixture(t, "010-1111-2222")
+	staffTok := f.auth.token(t, "nurse-kim", auth.RoleStaff)
+	id := f.ids["010-1111-2222"].String()
+	for _, path := range []string{
+		"/api/v1/lookup/reservations/" + id,
+		"/api/v1/lookup/reservations?phone=010-1111-2222",
+		"/api/v1/doctors/dr-kim/days/2026-12-01/reservations",
+	} {
+		for _, minPos := range []uint64{f.last + 1, math.MaxUint64} {
+			url := fmt.Sprintf("%s%sminPosition=%d", path, map[bool]string{true: "&", false: "?"}[strings.Contains(path, "?")], minPos)
+			code, h, body := call(t, f.h, "GET", url, staffTok, "")
+			if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || h.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("GET %s: %d %v %s; want 503 problem+json with Retry-After", url, code, h, body)
+			}
+			if got := h.Get("X-View-Position"); got != strconv.FormatUint(f.last, 10) {
+				t.Errorf("GET %s: X-View-Position %q, want the view's real position %d", url, got, f.last)
+			}
+		}
+	}
+	if code, h, body := call(t, f.h, "GET", fmt.Sprintf("/api/v1/lookup/reservations/%s?minPosition=%d", id, f.last), staffTok, ""); code != 200 || h.Get("X-View-Position") != strconv.FormatUint(f.last, 10) {
+		t.Errorf("at the head: %d %v %s, want 200 at %d", code, h, body, f.last)
+	}
+}
+
+// TestLookupMinPositionWithTheEventStoreDown: when $all cannot be asked
+// whether the view is complete, the answer is 503 with Retry-After (as the
+// write side answers in an outage), never a 500.
+func TestLookupMinPositionWithTheEventStoreDown(t *testing.T) {
+	t.Parallel()
+	f := newLookupFixture(t, "010-1111-2222")
+	h := f.serve(queries.Options{MaxWait: time.Second,
+		Pending: func(context.Context, string, projections.Position, uint64) (bool, error) {
+			return false, fmt.Errorf("read $all: %w: rpc error: code = Unavailable", projections.ErrSourceUnavailable)
+		}})
+	staffTok := f.auth.token(t, "nurse-kim", auth.RoleStaff)
+	for _, path := range []string{
+		"/api/v1/lookup/reservations/" + f.ids["010-1111-2222"].String() + "?minPosition=" + strconv.FormatUint(f.last+5, 10),
+		"/api/v1/ledger/days/2026-12-01?minPosition=" + strconv.FormatUint(f.last+5, 10),
+	} {
+		code, hdr, body := call(t, h, "GET", path, staffTok, "")
+		var p problem
+		if code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" || json.Unmarshal(body, &p) != nil || p.Type != kindUnavailable.uri() {
+			t.Errorf("GET %s with the event store down: %d %v %s; want 503 %s with Retry-After", path, code, hdr, body, kindUnavailable.uri())
 		}
 	}
 }

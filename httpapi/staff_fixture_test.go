@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
@@ -46,9 +47,16 @@ func newReadsFixture(t *testing.T, now time.Time) *readsFixture {
 	f := &readsFixture{auth: newTestAuth(t), src: projectionstest.NewMemorySource(), store: store, seoul: seoul}
 	start := time.Now()
 	clock := func() time.Time { return now.Add(time.Since(start)) } // from now on, at the real pace (waits are timed by it)
+	filters := map[string]projections.Filter{}
+	for _, p := range readmodels.All(seoul) {
+		filters[p.Subscriber.Name] = p.Subscriber.Filter
+	}
+	pending := func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error) {
+		return f.src.AnyUpTo(ctx, from, upTo, filters[name]) // as the query role wires it
+	}
 	f.h = New(Config{Verifier: f.auth.verifier, RetryAfter: time.Second, Now: clock,
 		Clinic: &clinic.Clinic{Name: "Happy Paws", Location: seoul, Currency: "KRW"},
-		Lookup: queries.New(store, queries.Options{MaxWait: 20 * time.Millisecond, Now: clock})})
+		Lookup: queries.New(store, queries.Options{MaxWait: 20 * time.Millisecond, Now: clock, Pending: pending})})
 	return f
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -285,6 +286,35 @@ func TestAvailabilityOffersNoPastSlot(t *testing.T) {
 			!strings.Contains(s, `{"start":"2026-12-01T00:30:00Z","capacity":1,"booked":0,"free":0,"past":true}`) ||
 			!strings.Contains(s, `{"start":"2026-12-01T01:30:00Z","capacity":1,"booked":0,"free":1}`) {
 			t.Errorf("GET %s: past slots offered or future ones not: %s", path, s)
+		}
+	}
+}
+
+// TestStaffReadsBeyondTheHead: every staff read asked for a position beyond
+// the head of $all waits the bounded time, then answers 503 with
+// Retry-After and the position its view really reflects.
+func TestStaffReadsBeyondTheHead(t *testing.T) {
+	t.Parallel()
+	f := newReadsFixture(t, readsNow)
+	coco, _ := f.clinicDay(t)
+	staff := f.auth.token(t, "nurse-kim", auth.RoleStaff)
+	for _, path := range []string{
+		"/api/v1/reservations/" + coco.res.String() + "?",
+		"/api/v1/reservations?phone=010-1234-5678&",
+		"/api/v1/day-sheet?date=2026-12-01&",
+		"/api/v1/medical-records/" + coco.rec.String() + "?",
+		"/api/v1/medical-records/" + coco.rec.String() + "/history?",
+		"/api/v1/invoices/" + coco.inv.String() + "?",
+		"/api/v1/ledger/invoices/" + coco.inv.String() + "?",
+		"/api/v1/availability?date=2026-12-01&",
+	} {
+		url := fmt.Sprintf("%sminPosition=%d", path, uint64(math.MaxUint64))
+		code, h, body := call(t, f.h, "GET", url, staff, "")
+		if code != http.StatusServiceUnavailable || h.Get("Retry-After") == "" || h.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("GET %s = %d %v %s; want 503 problem+json with Retry-After", url, code, h, body)
+		}
+		if got := h.Get("X-View-Position"); got == "" || got == "18446744073709551615" {
+			t.Errorf("GET %s: X-View-Position %q; want the view's real position", url, got)
 		}
 	}
 }

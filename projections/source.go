@@ -6,8 +6,14 @@ import (
 	"strings"
 )
 
-// ErrDropped is what a Stream returns when the server ends it.
-var ErrDropped = errors.New("projections: subscription dropped")
+// Errors of a Source. ErrDropped is what a Stream returns when the server
+// ends it; ErrSourceUnavailable wraps the failures of a call the event
+// store could not answer (down, unreachable, not answering in time), as
+// opposed to an answer, so a reader can say "try again shortly".
+var (
+	ErrDropped           = errors.New("projections: subscription dropped")
+	ErrSourceUnavailable = errors.New("projections: the event store is unavailable")
+)
 
 // Filter selects the events of $all a subscriber sees, by event-type or by
 // stream-name prefix (the server applies it). Empty means everything that is
@@ -66,7 +72,9 @@ type Source interface {
 	// Count returns how many events passing f come after from, stopping at max.
 	Count(ctx context.Context, from Position, f Filter, max int) (int, error)
 	// AnyUpTo reports whether an event passing f lies after from and at or
-	// before commit position upTo. A projection whose checkpoint is at from
-	// has then seen everything of interest up to upTo when it is false.
+	// before commit position upTo, or may still come there: it is true when
+	// $all ends before upTo (a position beyond the head is not a position
+	// anything has seen). A projection whose checkpoint is at from has then
+	// seen everything of interest up to upTo when it is false.
 	AnyUpTo(ctx context.Context, from Position, upTo uint64, f Filter) (bool, error)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -206,5 +208,40 @@ func TestMinPositionWaitIsBoundedWhenTheEventStoreHangs(t *testing.T) {
 	defer cancel()
 	if _, _, err := f.svc.Reservation(ctx, queries.Viewer{Staff: true}, id.String(), f.last.Position.Commit); !errors.Is(err, queries.ErrBehind) {
 		t.Errorf("with the event store hanging: %v, want ErrBehind within the wait's bound", err)
+	}
+}
+
+// TestMinPositionBeyondTheHeadIsBehind: a position $all has not reached is
+// not one the view has seen, however little of $all concerns it: the wait
+// runs out and the answer is ErrBehind with the view's real position.
+func TestMinPositionBeyondTheHeadIsBehind(t *testing.T) {
+	t.Parallel()
+	var f *fixture
+	f = newFixture(t, queries.Options{MaxWait: 20 * time.Millisecond,
+		Pending: func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error) {
+			return f.src.AnyUpTo(ctx, from, upTo, projections.ClinicFilter())
+		}})
+	id := f.place(t, "010-1111-2222", "dr-kim", slot)
+	f.sync(t)
+	for _, minPos := range []uint64{f.last.Position.Commit + 1, math.MaxUint64} {
+		_, pos, err := f.svc.Reservation(context.Background(), queries.Viewer{Staff: true}, id.String(), minPos)
+		if !errors.Is(err, queries.ErrBehind) || pos != f.last.Position.Commit {
+			t.Errorf("minPosition %d beyond the head %d: position %d, %v; want ErrBehind at %d", minPos, f.last.Position.Commit, pos, err, f.last.Position.Commit)
+		}
+	}
+}
+
+// TestMinPositionWithTheEventStoreDown: an outage of $all while telling
+// whether the view is complete comes back as the source's unavailability.
+func TestMinPositionWithTheEventStoreDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, queries.Options{MaxWait: time.Second,
+		Pending: func(context.Context, string, projections.Position, uint64) (bool, error) {
+			return false, fmt.Errorf("read $all: %w", projections.ErrSourceUnavailable)
+		}})
+	id := f.place(t, "010-1111-2222", "dr-kim", slot)
+	f.sync(t)
+	if _, _, err := f.svc.Reservation(context.Background(), queries.Viewer{Staff: true}, id.String(), f.last.Position.Commit+10); !errors.Is(err, projections.ErrSourceUnavailable) {
+		t.Errorf("with $all down: %v, want ErrSourceUnavailable", err)
 	}
 }

@@ -165,10 +165,12 @@ func (m *MemorySource) Count(ctx context.Context, from projections.Position, f p
 func (m *MemorySource) AnyUpTo(ctx context.Context, from projections.Position, upTo uint64, f projections.Filter) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	head := from.Commit
 	for _, e := range m.events {
 		if from.Less(e.Position) && e.Position.Commit <= upTo && f.Match(e) {
 			return true, nil
 		}
+		head = max(head, e.Position.Commit)
 	}
-	return false, nil
+	return head < upTo, nil // beyond the head: events may still come there
 }
