@@ -28,6 +28,7 @@ import (
 	"github.com/vetclinic/clinic/eventstore"
 	"github.com/vetclinic/clinic/httpapi"
 	"github.com/vetclinic/clinic/metrics"
+	"github.com/vetclinic/clinic/projections"
 )
 
 // Config is everything a clinic process is told. cmd/clinic parses it
@@ -69,6 +70,11 @@ type Config struct {
 	MaxConnections int
 	LookupRate     float64
 	LookupBurst    int
+
+	// LeaseTTL is how long a replica's hold on a subscriber (a projection,
+	// the notice service) lasts without renewal; zero means
+	// projections.DefaultLeaseTTL. A standby takes over within about this.
+	LeaseTTL time.Duration
 }
 
 // The defaults of the clinic's rules in Config, for cmd/clinic's flags;
@@ -78,6 +84,7 @@ const (
 	DefaultDaysBack       = schedule.DefaultDaysBack
 	DefaultDaysAhead      = schedule.DefaultDaysAhead
 	DefaultInvoiceCeiling = medicalrecord.DefaultCeiling
+	DefaultLeaseTTL       = projections.DefaultLeaseTTL
 )
 
 // Roles are the parts one process can run.

@@ -10,6 +10,7 @@ import (
 	"github.com/vetclinic/clinic/domain/clinic"
 	"github.com/vetclinic/clinic/esdb"
 	"github.com/vetclinic/clinic/notice"
+	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/notice/webhook"
 	"github.com/vetclinic/clinic/projections"
 )
@@ -75,7 +76,7 @@ func noticeLocale(s string) (notice.Locale, error) {
 // as one worker on the read store the other roles share, and the staff API
 // serves the messages' records.
 func startNotice(ctx context.Context, e *serveEnv) error {
-	rs, err := e.readStore(ctx)
+	rs, err := e.readSide(ctx)
 	if err != nil {
 		return err
 	}
@@ -89,10 +90,12 @@ func startNotice(ctx context.Context, e *serveEnv) error {
 	n, err := newNoticeRole(noticeOptions{
 		notify: e.cfg.Notify, webhookURL: e.cfg.WebhookURL, webhookSecret: e.cfg.WebhookSecret,
 		locale: locale, reminderHour: e.cfg.ReminderHour, delivery: notice.DeliveryConfig{OnAttempt: observeNotice(e.metrics)},
-	}, e.clinic, rs, esdb.Source{Client: e.esdb}, e.log)
+	}, e.clinic, rs.store, esdb.Source{Client: e.esdb}, e.log)
 	if err != nil {
 		return err
 	}
+	e.metrics.Leases(docstore.SubscriberName)
+	n.keeper = e.leaseKeeper(rs)
 	e.api.Notifications = n.Records()
 	e.workers = append(e.workers, worker{name: "notice", run: n.Run})
 	return nil

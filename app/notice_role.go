@@ -17,8 +17,14 @@ type noticeRole struct {
 	store      *docstore.Store
 	dispatcher *notice.Dispatcher
 	service    *notice.Service
-	runner     *projections.Runner
-	every      time.Duration // how often reminders are looked for; 0 means a minute
+	runner     func() *projections.Runner // a fresh runner of the subscriber
+	every      time.Duration              // how often reminders are looked for; 0 means a minute
+	// keeper, when set, runs the service only while this process holds
+	// its lease: the subscriber, the dispatcher (which the subscriber
+	// queues in this process) and the reminders go together, so one replica
+	// records and sends each message.
+	keeper *projections.Keeper
+	log    *slog.Logger
 }
 
 // wireNotice wires the notice role on the read store rs, reading events
@@ -33,9 +39,13 @@ func wireNotice(rs projections.Store, src projections.Source, ch notice.Channel,
 	store := docstore.New(rs)
 	d := notice.NewDispatcher(store, ch, delivery, time.Now, log)
 	svc := notice.NewService(cfg, render, d, store, time.Now, log)
-	r := docstore.NewSubscriber(svc, d).Runner(src, rs)
-	r.Logger, r.Now = log, time.Now
-	return &noticeRole{store: store, dispatcher: d, service: svc, runner: r, every: every}, nil
+	sub := docstore.NewSubscriber(svc, d)
+	runner := func() *projections.Runner {
+		r := sub.Runner(src, rs)
+		r.Logger, r.Now = log, time.Now
+		return r
+	}
+	return &noticeRole{store: store, dispatcher: d, service: svc, runner: runner, every: every, log: log}, nil
 }
 
 // Records is what the staff API serves about messages.
@@ -43,7 +53,27 @@ func (n *noticeRole) Records() notice.Records {
 	return notice.Records{Store: n.store, Dispatcher: n.dispatcher, Now: time.Now}
 }
 
-// Run delivers, subscribes and reminds until ctx ends (docstore.Run).
+// Run delivers, subscribes and reminds until ctx ends (docstore.Run),
+// with a keeper each time this process holds the notice lease: the
+// namespace is fenced with the lease's token first, and the subscriber's
+// commits carry it.
 func (n *noticeRole) Run(ctx context.Context) error {
-	return docstore.Run(ctx, n.dispatcher, n.runner, n.service, n.every)
+	if n.keeper == nil {
+		return docstore.Run(ctx, n.dispatcher, n.runner(), n.service, n.every)
+	}
+	return n.keeper.Hold(ctx, docstore.SubscriberName, func(ctx context.Context, l projections.Lease) error {
+		if err := n.keeper.Leases.Fence(ctx, docstore.Namespace, l.Token); err != nil {
+			// Give the lease back and try again: a holder must not run
+			// the namespace unfenced.
+			n.log.Warn("fence the notice namespace", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			return nil
+		}
+		r := n.runner()
+		r.Fence = l.Token
+		return docstore.Run(ctx, n.dispatcher, r, n.service, n.every)
+	})
 }

@@ -24,6 +24,7 @@ type readSide struct {
 	source  projections.Source
 	loc     *time.Location
 	manager *projections.Manager // set by the projector role
+	keeper  *projections.Keeper  // the process's leases, when the store keeps them (leases.go)
 	closers []func() error
 }
 

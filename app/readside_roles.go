@@ -11,16 +11,8 @@ import (
 	"github.com/vetclinic/clinic/queries"
 )
 
-// readStore opens the read side once per process (the query, projector and
-// notice roles share it) and returns its store.
-func (e *serveEnv) readStore(ctx context.Context) (projections.Store, error) {
-	rs, err := e.readSide(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return rs.store, nil
-}
-
+// readSide opens the read side once per process (the query, projector and
+// notice roles share it).
 func (e *serveEnv) readSide(ctx context.Context) (*readSide, error) {
 	if e.read != nil {
 		return e.read, nil
@@ -46,7 +38,13 @@ func startProjector(ctx context.Context, e *serveEnv) error {
 		// The projector commits nothing while the read store cannot write.
 		e.ready = append(e.ready, func(context.Context) error { return h.Healthy() })
 	}
-	rs.manager = &projections.Manager{Source: rs.source, Store: rs.store, Logger: log, Projections: readmodels.All(rs.loc)}
+	all := readmodels.All(rs.loc)
+	names := make([]string, len(all))
+	for i, p := range all {
+		names[i] = p.Subscriber.Name
+	}
+	e.metrics.Leases(names...)
+	rs.manager = &projections.Manager{Source: rs.source, Store: rs.store, Logger: log, Projections: all, Keeper: e.leaseKeeper(rs)}
 	e.workers = append(e.workers, worker{name: "projector", run: rs.manager.Run})
 	a := admin.New(admin.Config{Source: rs.source, Store: rs.store, Manager: rs.manager, Projections: readmodels.All(rs.loc),
 		Others: otherFilters(), Logger: log.With("part", "admin")})

@@ -29,6 +29,7 @@ type Registry struct {
 	breaker      *prometheus.GaugeVec
 	notices      *prometheus.CounterVec
 	projections  projectionGauges
+	leases       leaseGauge
 	handler      http.Handler
 
 	mu        sync.Mutex
@@ -70,7 +71,8 @@ func New() *Registry {
 		r.notices.WithLabelValues(o)
 	}
 	r.projections = newProjectionGauges()
-	r.reg.MustRegister(r.httpRequests, r.httpDuration, r.commands, r.appends, r.breaker, r.notices,
+	r.leases = newLeaseGauge()
+	r.reg.MustRegister(r.httpRequests, r.httpDuration, r.commands, r.appends, r.breaker, r.notices, r.leases.g,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	r.projections.register(r.reg)
 	r.handler = promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{})

@@ -47,3 +47,25 @@ func TestScrapeTimeGauges(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseHolderIsAClosedSet: the declared leases start at 0 and follow
+// SetLeaseHeld; a name never declared adds no series.
+func TestLeaseHolderIsAClosedSet(t *testing.T) {
+	r := metrics.New()
+	r.Leases("lookup", "notice")
+	r.SetLeaseHeld("notice", true)
+	r.SetLeaseHeld("made-up", true)
+	out := scrape(t, r)
+	for _, want := range []string{`clinic_lease_holder{lease="lookup"} 0`, `clinic_lease_holder{lease="notice"} 1`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "made-up") {
+		t.Error("an undeclared lease added a series")
+	}
+	r.SetLeaseHeld("notice", false)
+	if out := scrape(t, r); !strings.Contains(out, `clinic_lease_holder{lease="notice"} 0`) {
+		t.Errorf("notice still held after SetLeaseHeld(false):\n%s", out)
+	}
+}

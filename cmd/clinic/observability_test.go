@@ -112,7 +112,7 @@ func TestDashboardAndAlertsUseRealMetrics(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"ClinicProjectionLagging", "ClinicParkedEvents", "ClinicNotificationsDead", "ClinicEventStoreBreakerOpen"} {
+	for _, want := range []string{"ClinicProjectionLagging", "ClinicParkedEvents", "ClinicNotificationsDead", "ClinicEventStoreBreakerOpen", "ClinicSubscriberUnheld"} {
 		if !alerts[want] {
 			t.Errorf("alerts.yml lacks %s", want)
 		}

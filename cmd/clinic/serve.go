@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vetclinic/clinic/app"
 	"github.com/vetclinic/clinic/auth"
@@ -49,6 +50,8 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 		"how long before its slot a visit can be checked in (a clinic that checks in the day before sets 36h)")
 	fs.IntVar(&c.DaysBack, "open-days-back", app.DefaultDaysBack, "how many days before today a doctor's day can be opened")
 	fs.IntVar(&c.DaysAhead, "open-days-ahead", app.DefaultDaysAhead, "how many days after today a doctor's day can be opened")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", app.DefaultLeaseTTL,
+		"how long a projector or notice replica's hold on a subscriber lasts unrenewed; a standby replica takes over within about this")
 	ceiling := fs.Int64("invoice-ceiling", app.DefaultInvoiceCeiling,
 		"the most one invoice may total, in minor units of the clinic's currency (KRW: won); 0 for no ceiling")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -63,6 +66,9 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	c.InvoiceCeiling = *ceiling
 	if *ceiling == 0 {
 		c.InvoiceCeiling = -1 // commands: none
+	}
+	if c.LeaseTTL < time.Second {
+		return c, errors.New("serve: --lease-ttl must be at least 1s")
 	}
 	if c.MaxConnections < 0 || c.LookupRate < 0 || c.LookupBurst < 1 {
 		return c, errors.New("serve: --max-connections and --lookup-rate must not be negative, --lookup-burst at least 1")
