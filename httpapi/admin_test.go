@@ -81,7 +81,7 @@ func (f *fakeAdmin) Rebuild(name string) (admin.Rebuild, error) {
 func adminClient(t *testing.T, f *fakeAdmin, role string) *Client {
 	t.Helper()
 	a := newTestAuth(t)
-	srv := httptest.NewServer(New(Config{Verifier: a.verifier, Admin: f}))
+	srv := httptest.NewServer(checked(t, New(Config{Verifier: a.verifier, Admin: f})))
 	t.Cleanup(srv.Close)
 	tok := ""
 	if role != "" {

@@ -87,7 +87,7 @@ func TestLastPlaceRace(t *testing.T) {
 	f := newAPIFixture(t)
 	f.openDay(t, "dr-kim", 2)
 	f.place(t, f.slot("15:00")) // one of the two places is gone
-	srv := httptest.NewServer(f.s)
+	srv := httptest.NewServer(checked(t, f.s))
 	t.Cleanup(srv.Close)
 	const n = 50
 	codes := make([]int, n)

@@ -19,8 +19,8 @@ func TestPagesWalkAListOnce(t *testing.T) {
 	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
 	n := &fakeNotifications{}
 	for i := 0; i < 7; i++ {
-		n.messages = append(n.messages, notice.Message{ID: fmt.Sprintf("m%d", i), ReservationID: resUUID, To: "010-1234-5678",
-			Status: notice.StatusSent, CreatedAt: at.Add(-time.Duration(i%3) * time.Minute)})
+		n.messages = append(n.messages, notice.Message{ID: fmt.Sprintf("m%d", i), Kind: notice.KindPlaced, Locale: notice.Korean,
+			ReservationID: resUUID, To: "010-1234-5678", Text: "예약 확정", Status: notice.StatusSent, CreatedAt: at.Add(-time.Duration(i%3) * time.Minute)})
 	}
 	notice.SortNewestFirst(n.messages)
 	s := notificationsServer(t, a, n)

@@ -20,6 +20,7 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.serveMetrics)
 	e.GET("/problems/:slug", s.problemDocs)
+	e.GET("/api/v1/openapi.json", s.serveOpenAPI)
 
 	api := e.Group("/api/v1", s.authenticate)
 	staff := api.Group("", s.requireRole(auth.RoleStaff))

@@ -8,12 +8,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/vetclinic/clinic/auth"
+	"github.com/vetclinic/clinic/httpapi/openapitest"
 )
 
 // testAuth issues real tokens with a key in a temp folder.
@@ -43,8 +45,36 @@ func (a testAuth) token(t *testing.T, subject, role string) string {
 	return tok
 }
 
+// contract is the served OpenAPI document, loaded once for every test.
+var contract = sync.OnceValues(func() (*openapitest.Validator, error) {
+	doc, err := OpenAPIDocument()
+	if err != nil {
+		return nil, err
+	}
+	return openapitest.New(doc)
+})
+
+// checked returns h with every exchange validated against the OpenAPI
+// document: a request or answer that breaks it fails t.
+func checked(t testing.TB, h http.Handler) http.Handler {
+	t.Helper()
+	v, err := contract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Handler(t, h)
+}
+
 // call sends one request to h and returns the status, headers and body.
+// The exchange is validated against the OpenAPI document.
 func call(t testing.TB, h http.Handler, method, path, token, body string, hdr ...string) (int, http.Header, []byte) {
+	t.Helper()
+	return rawCall(t, checked(t, h), method, path, token, body, hdr...)
+}
+
+// rawCall is call without the contract, for the few tests that add routes
+// of their own to the router (a panicking handler, a test-only route).
+func rawCall(t testing.TB, h http.Handler, method, path, token, body string, hdr ...string) (int, http.Header, []byte) {
 	t.Helper()
 	var r io.Reader
 	if body != "" {
@@ -115,7 +145,7 @@ func TestAuthMiddleware(t *testing.T) {
 		{"customer", a.token(t, "010-1234-5678", auth.RoleCustomer), nil, http.StatusForbidden},
 		{"staff", a.token(t, "nurse-kim", auth.RoleStaff), nil, http.StatusOK},
 	} {
-		code, hdr, body := call(t, s, "GET", "/api/v1/test-staff", c.token, "", c.hdr...)
+		code, hdr, body := rawCall(t, s, "GET", "/api/v1/test-staff", c.token, "", c.hdr...)
 		if code != c.want {
 			t.Errorf("%s: status %d, want %d; body %s", c.name, code, c.want, body)
 			continue
@@ -153,7 +183,7 @@ func TestPanicBecomesLogged500(t *testing.T) {
 	var logs strings.Builder
 	s := New(Config{Verifier: newTestAuth(t).verifier, Logger: newTextLogger(&logs)})
 	s.engine.GET("/boom", func(*gin.Context) { panic("kaboom") })
-	code, hdr, body := call(t, s, "GET", "/boom", "", "")
+	code, hdr, body := rawCall(t, s, "GET", "/boom", "", "")
 	p := decodeProblem(t, hdr, body)
 	if code != http.StatusInternalServerError || p.Type != kindInternal.uri() || strings.Contains(string(body), "kaboom") {
 		t.Errorf("panic: %d %s", code, body)
