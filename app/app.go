@@ -75,6 +75,10 @@ type Config struct {
 	// the notice service) lasts without renewal; zero means
 	// projections.DefaultLeaseTTL. A standby takes over within about this.
 	LeaseTTL time.Duration
+
+	// CORSOrigins are the web origins whose browser apps may call the API
+	// (CORS); none by default.
+	CORSOrigins []string
 }
 
 // The defaults of the clinic's rules in Config, for cmd/clinic's flags;
@@ -190,6 +194,7 @@ func (e *serveEnv) open(ctx context.Context) error {
 		Clinic:      e.clinic,
 		Ready:       func(ctx context.Context) error { return pingESDB(ctx, e.esdb) },
 		LookupLimit: httpapi.RateLimit{Rate: e.cfg.LookupRate, Burst: e.cfg.LookupBurst},
+		CORSOrigins: e.cfg.CORSOrigins,
 	}
 	return nil
 }

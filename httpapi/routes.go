@@ -11,6 +11,9 @@ import (
 func (s *Server) routes() {
 	e := s.engine
 	e.Use(s.measure, s.logRequests, s.recoverPanics)
+	if h := s.corsMiddleware(); h != nil {
+		e.Use(h) // before routing, so preflights (OPTIONS, no route) are answered too
+	}
 	e.NoRoute(func(c *gin.Context) { s.writeError(c, &requestError{kind: kindNotFound, detail: "no such route"}) })
 	e.NoMethod(func(c *gin.Context) {
 		s.writeError(c, &requestError{kind: kindMethod, detail: "this route does not take " + c.Request.Method})

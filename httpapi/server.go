@@ -48,6 +48,9 @@ type Config struct {
 	// Admin administers the projections: status, parked events, rebuilds
 	// (the projector role).
 	Admin ProjectionAdmin
+	// CORSOrigins are the web origins (https://app.example.com) whose
+	// browser apps may call the API; none by default.
+	CORSOrigins []string
 	// Metrics counts the requests and serves /metrics; nil makes a registry
 	// of this server's own.
 	Metrics *metrics.Registry

@@ -4,7 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/vetclinic/clinic/httpapi"
 )
 
 // newFlagSet returns a flag set that reports errors instead of exiting.
@@ -44,4 +47,33 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv env) error {
 		return err
 	}
 	return applyEnv(fs, getenv)
+}
+
+// originList is a repeatable flag of web origins, each given alone or
+// several separated by commas (as an environment variable gives them).
+type originList []string
+
+func (l *originList) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+// Set adds the comma-separated origins of v, refusing one that is not
+// scheme://host[:port].
+func (l *originList) Set(v string) error {
+	for _, o := range strings.Split(v, ",") {
+		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if err := httpapi.ValidOrigin(o); err != nil {
+			return fmt.Errorf("%q: %w", o, err)
+		}
+		if !slices.Contains(*l, o) {
+			*l = append(*l, o)
+		}
+	}
+	return nil
 }

@@ -54,6 +54,8 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 		"how long a projector or notice replica's hold on a subscriber lasts unrenewed; a standby replica takes over within about this")
 	ceiling := fs.Int64("invoice-ceiling", app.DefaultInvoiceCeiling,
 		"the most one invoice may total, in minor units of the clinic's currency (KRW: won); 0 for no ceiling")
+	fs.Var((*originList)(&c.CORSOrigins), "cors-origin",
+		"a web origin (https://app.example.com) whose browser apps may call the API; repeat it or separate origins with commas; none by default")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
