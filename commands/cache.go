@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/google/uuid"
@@ -20,7 +21,8 @@ type history struct {
 	ids       []uuid.UUID
 	revisions []uint64
 	positions []uint64
-	revision  int64 // the last revision, NoStream when empty
+	requests  []string // the fingerprint of the keyed request that appended each event ("" for none)
+	revision  int64    // the last revision, NoStream when empty
 	position  uint64
 }
 
@@ -31,6 +33,7 @@ func (h *history) extendRecorded(events []domain.Event, recs []Recorded) *histor
 		n.ids = append(n.ids, r.ID)
 		n.revisions = append(n.revisions, r.Revision)
 		n.positions = append(n.positions, r.Position)
+		n.requests = append(n.requests, requestOf(r.Metadata))
 	}
 	last := recs[len(recs)-1]
 	n.revision, n.position = int64(last.Revision), last.Position
@@ -46,6 +49,7 @@ func (h *history) extend(events []domain.Event, proposed []Proposed, w Written) 
 		n.ids = append(n.ids, p.ID)
 		n.revisions = append(n.revisions, first+uint64(i))
 		n.positions = append(n.positions, w.Position)
+		n.requests = append(n.requests, requestOf(p.Metadata))
 	}
 	n.revision, n.position = int64(w.Revision), w.Position
 	return &n
@@ -53,10 +57,13 @@ func (h *history) extend(events []domain.Event, proposed []Proposed, w Written) 
 
 // findDone returns the events that c appended in step before, found by
 // their deterministic IDs, with the revision and position of the last of
-// them. Only keyed commands can find any: others have fresh IDs.
-func (h *history) findDone(c *command, step, stream string) ([]domain.Event, int64, uint64) {
+// them. Only keyed commands can find any: others have fresh IDs. Events a
+// request other than c's appended under the same key (another body on the
+// same route, by the same caller) are ErrIdempotencyKeyReused; events
+// written before requests were fingerprinted match any request.
+func (h *history) findDone(c *command, step, stream string) ([]domain.Event, int64, uint64, error) {
 	if !c.keyed {
-		return nil, 0, 0
+		return nil, 0, 0, nil
 	}
 	first := c.eventID(step, stream, 0)
 	for i, id := range h.ids {
@@ -67,10 +74,13 @@ func (h *history) findDone(c *command, step, stream string) ([]domain.Event, int
 		for i+n < len(h.ids) && h.ids[i+n] == c.eventID(step, stream, n) {
 			n++
 		}
+		if got := h.requests[i]; got != "" && got != c.request {
+			return nil, 0, 0, fmt.Errorf("%s: %w", stream, ErrIdempotencyKeyReused)
+		}
 		last := i + n - 1
-		return h.events[i : i+n : i+n], int64(h.revisions[last]), h.positions[last]
+		return h.events[i : i+n : i+n], int64(h.revisions[last]), h.positions[last], nil
 	}
-	return nil, 0, 0
+	return nil, 0, 0, nil
 }
 
 // cache keeps the histories of recently used streams, evicting the oldest

@@ -50,7 +50,7 @@ type CorrectDetails struct {
 // complete what a crash cut. Errors: reservation.ErrNotFound, a
 // *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) CorrectDetails(ctx context.Context, cmd CorrectDetails) (Result, error) {
-	c := h.begin("correct-details/"+cmd.ReservationID.String(), cmd.Meta)
+	c := h.begin("correct-details/"+cmd.ReservationID.String(), cmd.Meta, cmd)
 	o, err := update(ctx, h, c, reservationStep("correct", cmd.ReservationID, cmd.IfMatch, func(r *reservation.Reservation) ([]domain.Event, error) {
 		return r.CorrectDetails(cmd.Customer, cmd.Pet, cmd.Reason, h.now(), c.by)
 	}))

@@ -67,7 +67,7 @@ func endReasons(status reservation.Status) (ended, bool) {
 // Errors: reservation.ErrNotFound, ErrCancelled, ErrCompleted,
 // ErrCheckedIn, ErrNoShow, ErrStale, ErrUnavailable.
 func (h *Handler) Cancel(ctx context.Context, cmd Cancel) (Result, error) {
-	c := h.begin("cancel/"+cmd.ReservationID.String(), cmd.Meta)
+	c := h.begin("cancel/"+cmd.ReservationID.String(), cmd.Meta, cmd)
 	return h.end(ctx, c, "cancel", cmd.ReservationID, cmd.IfMatch, reservation.ErrCancelled,
 		func(r *reservation.Reservation) ([]domain.Event, error) { return r.Cancel(cmd.Reason, h.now(), c.by) })
 }
@@ -76,7 +76,7 @@ func (h *Handler) Cancel(ctx context.Context, cmd Cancel) (Result, error) {
 // did not happen is not billed) and releases the slot. Errors: as Cancel,
 // with reservation.ErrNoShow for a repeat.
 func (h *Handler) NoShow(ctx context.Context, cmd NoShow) (Result, error) {
-	c := h.begin("no-show/"+cmd.ReservationID.String(), cmd.Meta)
+	c := h.begin("no-show/"+cmd.ReservationID.String(), cmd.Meta, cmd)
 	return h.end(ctx, c, "no-show", cmd.ReservationID, cmd.IfMatch, reservation.ErrNoShow,
 		func(r *reservation.Reservation) ([]domain.Event, error) { return r.MarkNoShow(h.now(), c.by) })
 }

@@ -55,7 +55,7 @@ type FinalizeResult struct {
 // ErrFinalized, ErrVoided, ErrNotStarted, ErrNoDiagnosis, ErrNoLines,
 // ErrOverCeiling, a *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) Finalize(ctx context.Context, cmd Finalize) (FinalizeResult, error) {
-	c := h.begin("finalize/"+cmd.MedicalRecordID.String(), cmd.Meta)
+	c := h.begin("finalize/"+cmd.MedicalRecordID.String(), cmd.Meta, cmd)
 	// The record names its reservation, whose check-in the decision needs.
 	rec, err := h.readRecord(ctx, cmd.MedicalRecordID)
 	if err != nil {

@@ -8,7 +8,10 @@
 package commands
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"strconv"
@@ -178,29 +181,73 @@ var idempotencyNamespace = uuid.MustParse("6f0d1f5e-7c0b-4bb0-9a51-3d1c0f3f2a11"
 // command is one run of a command: its ID (from which every event ID is
 // derived), who gives it, and the furthest position written so far.
 type command struct {
-	id       uuid.UUID
-	keyed    bool
+	id    uuid.UUID
+	keyed bool
+	// request is the fingerprint of a keyed command's input, kept in the
+	// metadata of every event it appends: a later command with the same key
+	// and another input is refused (ErrIdempotencyKeyReused).
+	request  string
 	by       string
 	meta     []byte
 	position atomic.Uint64 // steps may run concurrently
 }
 
-// begin starts a command of kind on target ("cancel/<reservation id>"): an
-// idempotency key is scoped to both, so the same key on another
-// reservation is another command.
-func (h *Handler) begin(kind string, m Meta) *command {
+// begin starts a command of kind on target ("cancel/<reservation id>")
+// with input, the command as given: an idempotency key is scoped to kind
+// and target (and, by the API, to the caller), so the same key on another
+// reservation is another command, and the same key with another input is
+// refused.
+func (h *Handler) begin(kind string, m Meta, input any) *command {
 	c := &command{by: m.By}
 	if m.IdempotencyKey != "" {
 		c.id = uuid.NewSHA1(idempotencyNamespace, []byte(kind+"\x00"+m.IdempotencyKey))
 		c.keyed = true
+		c.request = fingerprint(input)
 	} else {
 		c.id = uuid.New()
 	}
-	c.meta, _ = json.Marshal(struct {
-		CommandID uuid.UUID `json:"commandId"`
-		By        string    `json:"by"`
-	}{c.id, m.By})
+	c.meta, _ = json.Marshal(eventMeta{CommandID: c.id, By: m.By, Request: c.request})
 	return c
+}
+
+// eventMeta is the metadata of every event a command appends.
+type eventMeta struct {
+	CommandID uuid.UUID `json:"commandId"`
+	By        string    `json:"by"`
+	// Request is the fingerprint of a keyed command's input.
+	Request string `json:"request,omitempty"`
+}
+
+// fingerprint is a short hash of a command's input without its Meta (the
+// caller and the key are in the command's ID already, and If-Match does not
+// make a request another one). Decoded input is hashed, not bytes on the
+// wire, so the same JSON with other spacing or member order is the same
+// request.
+func fingerprint(input any) string {
+	b, err := json.Marshal(input)
+	var fields map[string]json.RawMessage
+	if err != nil || json.Unmarshal(b, &fields) != nil {
+		return ""
+	}
+	for _, f := range []string{"By", "IdempotencyKey", "IfMatch"} { // Meta's fields, promoted
+		delete(fields, f)
+	}
+	b, _ = json.Marshal(fields) // sorted keys
+	sum := sha256.Sum256(b)
+	return base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
+// requestOf returns the request fingerprint in an event's metadata ("" for
+// none: an event of a command without a key, or from before fingerprints).
+func requestOf(metadata []byte) string {
+	if !bytes.Contains(metadata, []byte(`"request"`)) {
+		return ""
+	}
+	var m eventMeta
+	if json.Unmarshal(metadata, &m) != nil {
+		return ""
+	}
+	return m.Request
 }
 
 // eventID is the ID of the i-th event a command appends in step to stream.

@@ -48,9 +48,9 @@ func recordStep(name string, id uuid.UUID, ifMatch *uint64, fresh bool, decide f
 }
 
 // editRecord is the path of the commands that only touch the record.
-func (h *Handler) editRecord(ctx context.Context, kind string, m Meta, id uuid.UUID,
+func (h *Handler) editRecord(ctx context.Context, kind string, m Meta, input any, id uuid.UUID,
 	decide func(c *command, r *medicalrecord.Record) ([]domain.Event, error)) (Result, error) {
-	c := h.begin(kind+"/"+id.String(), m)
+	c := h.begin(kind+"/"+id.String(), m, input)
 	o, err := update(ctx, h, c, recordStep(kind, id, m.IfMatch, false, func(r *medicalrecord.Record) ([]domain.Event, error) {
 		return decide(c, r)
 	}))
@@ -68,7 +68,7 @@ func (h *Handler) RecordDiagnosis(ctx context.Context, cmd RecordDiagnosis) (Res
 	if err != nil {
 		return Result{}, fmt.Errorf("diagnosis %s: %w", cmd.MedicalRecordID, err)
 	}
-	return h.editRecord(ctx, "diagnosis", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
+	return h.editRecord(ctx, "diagnosis", cmd.Meta, cmd, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
 		return r.RecordDiagnosis(started, cmd.Findings, cmd.Diagnosis, h.now(), c.by)
 	})
 }
@@ -94,7 +94,7 @@ func (h *Handler) visitStarted(ctx context.Context, id uuid.UUID) (bool, error) 
 // ErrFinalized, ErrVoided, ErrOverCeiling, a *domain.ValidationError (an
 // unknown fee code), ErrStale, ErrUnavailable.
 func (h *Handler) AddTreatments(ctx context.Context, cmd AddTreatments) (Result, error) {
-	return h.editRecord(ctx, "treatments", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
+	return h.editRecord(ctx, "treatments", cmd.Meta, cmd, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
 		return r.AddTreatments(cmd.Items, h.clinic.Fees, h.rules.InvoiceCeiling, h.now(), c.by)
 	})
 }
@@ -102,7 +102,7 @@ func (h *Handler) AddTreatments(ctx context.Context, cmd AddTreatments) (Result,
 // AddPrescriptions adds prescriptions. Errors: medicalrecord.ErrNotFound,
 // ErrFinalized, ErrVoided, a *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) AddPrescriptions(ctx context.Context, cmd AddPrescriptions) (Result, error) {
-	return h.editRecord(ctx, "prescriptions", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
+	return h.editRecord(ctx, "prescriptions", cmd.Meta, cmd, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
 		return r.AddPrescriptions(cmd.Items, h.now(), c.by)
 	})
 }
@@ -110,7 +110,7 @@ func (h *Handler) AddPrescriptions(ctx context.Context, cmd AddPrescriptions) (R
 // AddAddendum adds an addendum. Errors: medicalrecord.ErrNotFound,
 // ErrVoided, a *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) AddAddendum(ctx context.Context, cmd AddAddendum) (Result, error) {
-	return h.editRecord(ctx, "addendum", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
+	return h.editRecord(ctx, "addendum", cmd.Meta, cmd, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
 		return r.AddAddendum(cmd.Text, h.now(), c.by)
 	})
 }
@@ -135,7 +135,7 @@ type CorrectLine struct {
 // nothing. Errors: medicalrecord.ErrNotFound, ErrFinalized, ErrVoided,
 // ErrNoSuchLine, a *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) RemoveLine(ctx context.Context, cmd RemoveLine) (Result, error) {
-	return h.editRecord(ctx, "remove-line", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
+	return h.editRecord(ctx, "remove-line", cmd.Meta, cmd, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
 		return r.RemoveLine(cmd.Line, cmd.Reason, h.now(), c.by)
 	})
 }
@@ -144,7 +144,7 @@ func (h *Handler) RemoveLine(ctx context.Context, cmd RemoveLine) (Result, error
 // schedule, up to Options.InvoiceCeiling. Errors: as RemoveLine, and
 // ErrOverCeiling.
 func (h *Handler) CorrectLine(ctx context.Context, cmd CorrectLine) (Result, error) {
-	return h.editRecord(ctx, "correct-line", cmd.Meta, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
+	return h.editRecord(ctx, "correct-line", cmd.Meta, cmd, cmd.MedicalRecordID, func(c *command, r *medicalrecord.Record) ([]domain.Event, error) {
 		return r.CorrectLine(cmd.Line, cmd.Item, h.clinic.Fees, h.rules.InvoiceCeiling, h.now(), c.by)
 	})
 }

@@ -59,7 +59,7 @@ func invoiceStep(name string, id uuid.UUID, ifMatch *uint64, fresh bool, decide 
 // Errors: invoice.ErrNotFound, ErrOverpayment, a *domain.ValidationError
 // (amount, currency, method), ErrStale, ErrUnavailable.
 func (h *Handler) RecordPayment(ctx context.Context, cmd RecordPayment) (PaymentResult, error) {
-	c := h.begin("payment/"+cmd.InvoiceID.String(), cmd.Meta)
+	c := h.begin("payment/"+cmd.InvoiceID.String(), cmd.Meta, cmd)
 	id := uuid.NewSHA1(c.id, []byte("payment"))
 	o, err := update(ctx, h, c, invoiceStep("payment", cmd.InvoiceID, cmd.IfMatch, false, func(i *invoice.Invoice) ([]domain.Event, error) {
 		return i.Pay(id, cmd.Amount, cmd.Method, h.now(), c.by)
@@ -73,7 +73,7 @@ func (h *Handler) RecordPayment(ctx context.Context, cmd RecordPayment) (Payment
 // Refund pays back up to what was paid. Errors: invoice.ErrNotFound,
 // ErrRefundTooLarge, a *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) Refund(ctx context.Context, cmd Refund) (PaymentResult, error) {
-	c := h.begin("refund/"+cmd.InvoiceID.String(), cmd.Meta)
+	c := h.begin("refund/"+cmd.InvoiceID.String(), cmd.Meta, cmd)
 	id := uuid.NewSHA1(c.id, []byte("refund"))
 	o, err := update(ctx, h, c, invoiceStep("refund", cmd.InvoiceID, cmd.IfMatch, false, func(i *invoice.Invoice) ([]domain.Event, error) {
 		return i.Refund(id, cmd.Amount, cmd.Method, cmd.Reason, h.now(), c.by)
@@ -97,7 +97,7 @@ type Discount struct {
 // granted once. Errors: invoice.ErrNotFound, ErrVoided,
 // ErrDiscountTooLarge, a *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) Discount(ctx context.Context, cmd Discount) (PaymentResult, error) {
-	c := h.begin("discount/"+cmd.InvoiceID.String(), cmd.Meta)
+	c := h.begin("discount/"+cmd.InvoiceID.String(), cmd.Meta, cmd)
 	id := uuid.NewSHA1(c.id, []byte("discount"))
 	o, err := update(ctx, h, c, invoiceStep("discount", cmd.InvoiceID, cmd.IfMatch, false, func(i *invoice.Invoice) ([]domain.Event, error) {
 		return i.Discount(id, cmd.Amount, cmd.Reason, h.now(), c.by)

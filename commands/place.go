@@ -72,7 +72,7 @@ func (h *Handler) PlaceReservation(ctx context.Context, cmd PlaceReservation) (P
 	if _, ok := h.clinic.Doctor(cmd.DoctorID); !ok {
 		return PlaceResult{}, fmt.Errorf("doctor %q: %w", cmd.DoctorID, clinic.ErrUnknownDoctor)
 	}
-	c := h.begin("place-reservation", cmd.Meta)
+	c := h.begin("place-reservation", cmd.Meta, cmd)
 	id := uuid.New()
 	if c.keyed {
 		id = uuid.NewSHA1(c.id, []byte("reservation"))
@@ -85,7 +85,11 @@ func (h *Handler) PlaceReservation(ctx context.Context, cmd PlaceReservation) (P
 		if err != nil {
 			return res, fmt.Errorf("place reservation %s: %w", id, err)
 		}
-		if done, rev, pos := r.hist.findDone(c, "place", reservation.Stream(id)); len(done) > 0 {
+		done, rev, pos, err := r.hist.findDone(c, "place", reservation.Stream(id))
+		if err != nil {
+			return res, fmt.Errorf("place reservation %s: %w", id, err)
+		}
+		if len(done) > 0 {
 			c.saw(pos)
 			if _, err := h.openRecord(ctx, c, r.agg); err != nil {
 				return res, fmt.Errorf("place reservation %s: %w", id, err)

@@ -112,5 +112,6 @@ func (h *history) detached() *history {
 	n := *h
 	n.events, n.ids = slices.Clip(n.events), slices.Clip(n.ids)
 	n.revisions, n.positions = slices.Clip(n.revisions), slices.Clip(n.positions)
+	n.requests = slices.Clip(n.requests)
 	return &n
 }

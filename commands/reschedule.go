@@ -56,14 +56,17 @@ type Reschedule struct {
 // ErrNoShow, the schedule's booking errors, clinic.ErrUnknownDoctor, a
 // *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) Reschedule(ctx context.Context, cmd Reschedule) (Result, error) {
-	c := h.begin("reschedule/"+cmd.ReservationID.String(), cmd.Meta)
+	c := h.begin("reschedule/"+cmd.ReservationID.String(), cmd.Meta, cmd)
 	slot, stream := cmd.Slot.UTC(), reservation.Stream(cmd.ReservationID)
 	cur, err := h.readReservation(ctx, cmd.ReservationID)
 	if err != nil {
 		return Result{}, fmt.Errorf("reschedule %s: %w", cmd.ReservationID, err)
 	}
 	r := cur.agg
-	moves, revision, pos := cur.hist.findDone(c, "reschedule", stream)
+	moves, revision, pos, err := cur.hist.findDone(c, "reschedule", stream)
+	if err != nil {
+		return Result{}, fmt.Errorf("reschedule %s: %w", cmd.ReservationID, err)
+	}
 	if len(moves) > 0 {
 		c.saw(pos) // a retry: complete the first run from its events
 	} else {

@@ -34,7 +34,7 @@ func reservationStep(name string, id uuid.UUID, ifMatch *uint64, decide func(*re
 // before the slot. Errors: reservation.ErrNotFound, ErrCancelled,
 // ErrCompleted, ErrCheckedIn, ErrNoShow, ErrTooEarly, ErrStale, ErrUnavailable.
 func (h *Handler) CheckIn(ctx context.Context, cmd CheckIn) (Result, error) {
-	c := h.begin("check-in/"+cmd.ReservationID.String(), cmd.Meta)
+	c := h.begin("check-in/"+cmd.ReservationID.String(), cmd.Meta, cmd)
 	o, err := update(ctx, h, c, reservationStep("check-in", cmd.ReservationID, cmd.IfMatch,
 		func(r *reservation.Reservation) ([]domain.Event, error) {
 			return r.CheckIn(h.now(), h.rules.CheckInWindow, c.by)
@@ -48,7 +48,7 @@ func (h *Handler) CheckIn(ctx context.Context, cmd CheckIn) (Result, error) {
 // Complete records the end of the visit. Errors: reservation.ErrNotFound,
 // ErrNotCheckedIn, ErrCancelled, ErrCompleted, ErrNoShow, ErrStale, ErrUnavailable.
 func (h *Handler) Complete(ctx context.Context, cmd Complete) (Result, error) {
-	c := h.begin("complete/"+cmd.ReservationID.String(), cmd.Meta)
+	c := h.begin("complete/"+cmd.ReservationID.String(), cmd.Meta, cmd)
 	o, err := update(ctx, h, c, reservationStep("complete", cmd.ReservationID, cmd.IfMatch,
 		func(r *reservation.Reservation) ([]domain.Event, error) { return r.Complete(h.now(), c.by) }))
 	if err != nil {

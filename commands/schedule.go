@@ -46,7 +46,7 @@ func (h *Handler) OpenDay(ctx context.Context, cmd OpenDay) (Result, error) {
 	if _, err := time.Parse(time.DateOnly, cmd.Date); err != nil {
 		return Result{}, domain.Invalidf("date", "must be YYYY-MM-DD")
 	}
-	c := h.begin("open-day/"+cmd.DoctorID+"/"+cmd.Date, cmd.Meta)
+	c := h.begin("open-day/"+cmd.DoctorID+"/"+cmd.Date, cmd.Meta, cmd)
 	hours := schedule.Hours{Opens: cmd.Opens, Closes: cmd.Closes, SlotMinutes: cmd.SlotMinutes, Capacity: cmd.Capacity}
 	o, err := update(ctx, h, c, h.scheduleStep("open", cmd.DoctorID, cmd.Date, cmd.IfMatch,
 		func(s *schedule.Schedule) ([]domain.Event, error) {
@@ -71,7 +71,7 @@ func (h *Handler) CloseDay(ctx context.Context, cmd CloseDay) (Result, error) {
 	if _, err := time.Parse(time.DateOnly, cmd.Date); err != nil {
 		return Result{}, domain.Invalidf("date", "must be YYYY-MM-DD")
 	}
-	c := h.begin("close-day/"+cmd.DoctorID+"/"+cmd.Date, cmd.Meta)
+	c := h.begin("close-day/"+cmd.DoctorID+"/"+cmd.Date, cmd.Meta, cmd)
 	o, err := update(ctx, h, c, h.scheduleStep("close", cmd.DoctorID, cmd.Date, cmd.IfMatch,
 		func(s *schedule.Schedule) ([]domain.Event, error) { return s.Close(cmd.Reason, h.now(), c.by) }))
 	if err != nil {

@@ -31,6 +31,7 @@ type Recorded struct {
 	Data     []byte
 	Revision uint64 // in its stream, from 0
 	Position uint64 // commit position in $all
+	Metadata []byte // JSON, as the command that appended it wrote it
 }
 
 // Proposed is an event to append.
@@ -57,6 +58,10 @@ var (
 	// ErrStale: the caller's expected revision (If-Match) is not the
 	// stream's current revision. Not retried (HTTP 412).
 	ErrStale = errors.New("commands: the resource has changed since it was read")
+	// ErrIdempotencyKeyReused: the caller sent an Idempotency-Key it had
+	// used before on the same route with another request (HTTP 422, the
+	// IETF Idempotency-Key draft's rule); nothing is written.
+	ErrIdempotencyKeyReused = errors.New("commands: this Idempotency-Key was used before with another request")
 	// ErrUnavailable: the event store is down or saturated (the circuit
 	// breaker is open or too many calls are in flight). HTTP 503 with
 	// Retry-After; the caller should try again shortly.

@@ -207,7 +207,7 @@ func (h *Handler) repairBooking(ctx context.Context, s *sweep, b *booking, id uu
 	if b.reservation, err = h.readReservation(ctx, id); err != nil {
 		return err
 	}
-	s.c = h.begin("sweep", Meta{By: "system"})
+	s.c = h.begin("sweep", Meta{By: "system"}, nil)
 	for _, repair := range []func(context.Context, *sweep, *booking) error{
 		h.repairPlace, h.repairReschedule, h.repairEnd, h.repairInvoice, h.repairReopen, h.repairDetails,
 	} {

@@ -126,7 +126,11 @@ func update[A aggregate](ctx context.Context, h *Handler, c *command, s step[A])
 func decideOn[A aggregate](c *command, s step[A], hist *history) (outcome[A], []Proposed, error) {
 	o := outcome[A]{agg: s.new(), revision: hist.revision, position: hist.position}
 	o.agg.Apply(hist.events...)
-	if done, rev, pos := hist.findDone(c, s.name, s.stream); len(done) > 0 {
+	done, rev, pos, err := hist.findDone(c, s.name, s.stream)
+	if err != nil {
+		return o, nil, err
+	}
+	if len(done) > 0 {
 		o.done, o.revision, o.position = done, rev, pos
 		c.saw(pos)
 		return o, nil, nil

@@ -53,7 +53,7 @@ type VoidResult struct {
 // crash cut it. Errors: invoice.ErrNotFound, ErrHasPayments, a
 // *domain.ValidationError, ErrStale, ErrUnavailable.
 func (h *Handler) VoidInvoice(ctx context.Context, cmd VoidInvoice) (VoidResult, error) {
-	c := h.begin("void-invoice/"+cmd.InvoiceID.String(), cmd.Meta)
+	c := h.begin("void-invoice/"+cmd.InvoiceID.String(), cmd.Meta, cmd)
 	o, err := update(ctx, h, c, invoiceStep("void", cmd.InvoiceID, cmd.IfMatch, false, func(i *invoice.Invoice) ([]domain.Event, error) {
 		return i.Void(cmd.Reason, h.now(), c.by)
 	}))

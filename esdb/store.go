@@ -323,6 +323,7 @@ func (s *Store) Read(ctx context.Context, stream string, from uint64) ([]command
 			}
 			out = append(out, commands.Recorded{
 				ID: r.EventID, Type: r.EventType, Data: r.Data, Revision: r.EventNumber, Position: r.Position.Commit,
+				Metadata: r.UserMetadata,
 			})
 		}
 	})

@@ -31,6 +31,7 @@ func errorKinds() []errorKind {
 		{commands.ErrCannotWrite, kindCannotWrite}, // before ErrUnavailable, which it also matches
 		{commands.ErrUnavailable, kindUnavailable},
 		{commands.ErrStale, kindStale},
+		{commands.ErrIdempotencyKeyReused, kindKeyReused},
 		{commands.ErrConcurrency, problemKind{"concurrent-update", http.StatusConflict, "Someone else changed this at the same moment; try again"}},
 		{admin.ErrUnknownProjection, problemKind{"unknown-projection", http.StatusNotFound, "No projection of this name"}},
 		{admin.ErrNoRebuild, problemKind{"no-rebuild", http.StatusNotFound, "No rebuild of this projection has run in this process"}},

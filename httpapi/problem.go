@@ -51,6 +51,7 @@ var (
 	kindMediaType       = problemKind{"unsupported-media-type", http.StatusUnsupportedMediaType, "Send application/json"}
 	kindStale           = problemKind{"stale-revision", http.StatusPreconditionFailed, "The resource changed since you read it"}
 	kindValidation      = problemKind{"validation", http.StatusUnprocessableEntity, "The request has invalid fields"}
+	kindKeyReused       = problemKind{"idempotency-key-reused", http.StatusUnprocessableEntity, "This Idempotency-Key was already used with another request"}
 	kindUnavailable     = problemKind{"unavailable", http.StatusServiceUnavailable, "The clinic is busy; please try again shortly"}
 	kindCannotWrite     = problemKind{"storage-failed", http.StatusServiceUnavailable, "The clinic cannot store changes right now: its storage failed"}
 	kindInternal        = problemKind{"internal", http.StatusInternalServerError, "Something went wrong on our side"}
