@@ -86,19 +86,30 @@ func domainProblem(err error) (problem, bool) {
 	}
 	status, _ := kindStatus(de.Kind)
 	p := problem{Type: problemKind{slug: de.Code}.uri(), Title: problemTitle(de), Status: status, Detail: err.Error()}
-	var ve *domain.ValidationError
-	if errors.As(err, &ve) {
+	if fields := validationFields(err); fields != nil {
 		p.Type, p.Title, p.Detail = kindValidation.uri(), kindValidation.title, "see errors for the failing fields"
-		keys := make([]string, 0, len(ve.Fields))
-		for k := range ve.Fields {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			p.Errors = append(p.Errors, fieldError{Field: k, Message: ve.Fields[k]})
-		}
+		p.Errors = fields
 	}
 	return p, true
+}
+
+// validationFields lists the fields of a *domain.ValidationError in err's
+// chain, by name; nil when there is none.
+func validationFields(err error) []fieldError {
+	var ve *domain.ValidationError
+	if !errors.As(err, &ve) {
+		return nil
+	}
+	keys := make([]string, 0, len(ve.Fields))
+	for k := range ve.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]fieldError, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, fieldError{Field: k, Message: ve.Fields[k]})
+	}
+	return out
 }
 
 // allKinds lists every problem kind, for the /problems pages.

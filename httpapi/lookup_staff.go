@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/vetclinic/clinic/domain/clinic"
 	"github.com/vetclinic/clinic/domain/phone"
 	"github.com/vetclinic/clinic/projections/availability"
 	"github.com/vetclinic/clinic/projections/ledger"
@@ -51,8 +53,28 @@ func (s *Server) staffList(c *gin.Context, what string, read func(minPos uint64)
 	respond(c, 200, positioned{Position: pos, Data: v, Next: next})
 }
 
+// pathDoctor reads the {doctorID} of a read: 400 when it cannot be a
+// doctor id, 404 when the clinic has no such doctor (a process without the
+// clinic's configuration knows only the first).
+func (s *Server) pathDoctor(c *gin.Context) (string, error) {
+	id := c.Param("doctorID")
+	if !clinic.ValidDoctorID(id) {
+		return "", malformed(fmt.Sprintf("path parameter doctorID must be 1 to %d letters, digits, '-' or '_'", clinic.MaxDoctorIDBytes))
+	}
+	if s.cfg.Clinic != nil {
+		if _, ok := s.cfg.Clinic.Doctor(id); !ok {
+			return "", fmt.Errorf("doctor %q: %w", id, clinic.ErrUnknownDoctor)
+		}
+	}
+	return id, nil
+}
+
 func (s *Server) daySchedule(q LookupService) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if _, err := s.pathDoctor(c); err != nil {
+			s.writeError(c, err)
+			return
+		}
 		date, err := pathDate(c, "date")
 		if err != nil {
 			s.writeError(c, err)
@@ -73,6 +95,10 @@ func (s *Server) daySchedule(q LookupService) gin.HandlerFunc {
 
 func (s *Server) doctorDayAvailability(q LookupService) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if _, err := s.pathDoctor(c); err != nil {
+			s.writeError(c, err)
+			return
+		}
 		date, err := pathDate(c, "date")
 		if err != nil {
 			s.writeError(c, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vetclinic/clinic/auth"
 	"github.com/vetclinic/clinic/bolt"
+	"github.com/vetclinic/clinic/domain/clinic"
 	"github.com/vetclinic/clinic/domain/reservation"
 	"github.com/vetclinic/clinic/projections"
 	"github.com/vetclinic/clinic/projections/lookup"
@@ -37,8 +38,9 @@ type lookupFixture struct {
 	auth testAuth
 	ids  map[string]uuid.UUID // by phone as booked
 	last uint64
-	// serve is the API over the same read store with other query options.
-	serve func(o queries.Options) http.Handler
+	// serve is the API over the same read store with other query options
+	// (and the clinic's configuration, when cl is not nil).
+	serve func(o queries.Options, cl *clinic.Clinic) http.Handler
 }
 
 func newLookupFixture(t testing.TB, phones ...string) lookupFixture {
@@ -85,8 +87,8 @@ func newLookupFixture(t testing.TB, phones ...string) lookupFixture {
 	cancel()
 	<-done
 
-	f.serve = func(o queries.Options) http.Handler {
-		s := New(Config{Verifier: f.auth.verifier, RetryAfter: time.Second})
+	f.serve = func(o queries.Options, cl *clinic.Clinic) http.Handler {
+		s := New(Config{Verifier: f.auth.verifier, RetryAfter: time.Second, Clinic: cl})
 		api := s.engine.Group("/api/v1", s.authenticate)
 		s.lookupRoutes(api, api.Group("", s.requireRole(auth.RoleStaff)), queries.New(store, o))
 		return s
@@ -96,7 +98,7 @@ func newLookupFixture(t testing.TB, phones ...string) lookupFixture {
 	f.h = f.serve(queries.Options{MaxWait: 20 * time.Millisecond,
 		Pending: func(ctx context.Context, _ string, from projections.Position, upTo uint64) (bool, error) {
 			return src.AnyUpTo(ctx, from, upTo, lookup.Subscriber(seoul).Filter)
-		}})
+		}}, nil)
 	return f
 }
 
@@ -239,7 +241,7 @@ func TestLookupMinPositionWithTheEventStoreDown(t *testing.T) {
 	h := f.serve(queries.Options{MaxWait: time.Second,
 		Pending: func(context.Context, string, projections.Position, uint64) (bool, error) {
 			return false, fmt.Errorf("read $all: %w: rpc error: code = Unavailable", projections.ErrSourceUnavailable)
-		}})
+		}}, nil)
 	staffTok := f.auth.token(t, "nurse-kim", auth.RoleStaff)
 	for _, path := range []string{
 		"/api/v1/lookup/reservations/" + f.ids["010-1111-2222"].String() + "?minPosition=" + strconv.FormatUint(f.last+5, 10),
@@ -249,6 +251,32 @@ func TestLookupMinPositionWithTheEventStoreDown(t *testing.T) {
 		var p problem
 		if code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" || json.Unmarshal(body, &p) != nil || p.Type != kindUnavailable.uri() {
 			t.Errorf("GET %s with the event store down: %d %v %s; want 503 %s with Retry-After", path, code, hdr, body, kindUnavailable.uri())
+		}
+	}
+}
+
+// TestDayScheduleOfAnUnknownOrInvalidDoctor: a doctor the clinic does not
+// have is 404 and an id that cannot be one is 400, not 200 with an empty
+// day (the availability of a doctor's day answers the same).
+func TestDayScheduleOfAnUnknownOrInvalidDoctor(t *testing.T) {
+	t.Parallel()
+	f := newLookupFixture(t, "010-1111-2222")
+	h := f.serve(queries.Options{MaxWait: 20 * time.Millisecond}, testClinic(t))
+	staffTok := f.auth.token(t, "nurse-kim", auth.RoleStaff)
+	for path, want := range map[string]struct {
+		code int
+		typ  string
+	}{
+		"/api/v1/doctors/dr-kim/days/2026-12-01/reservations":                          {200, ""},
+		"/api/v1/doctors/dr-nobody/days/2026-12-01/reservations":                       {404, "/problems/clinic.unknown_doctor"},
+		"/api/v1/doctors/bad%20id!/days/2026-12-01/reservations":                       {400, kindMalformed.uri()},
+		"/api/v1/doctors/dr-nobody/days/2026-12-01/availability":                       {404, "/problems/clinic.unknown_doctor"},
+		"/api/v1/doctors/" + strings.Repeat("x", 65) + "/days/2026-12-01/availability": {400, kindMalformed.uri()},
+	} {
+		code, _, body := call(t, h, "GET", path, staffTok, "")
+		var p problem
+		if code != want.code || (want.typ != "" && (json.Unmarshal(body, &p) != nil || p.Type != want.typ)) {
+			t.Errorf("GET %s: %d %s; want %d %s", path, code, body, want.code, want.typ)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -46,16 +47,20 @@ func (s *Server) placeReservation(c *gin.Context) {
 	}
 	var ch checks
 	slot := ch.timestamp("slot", req.Slot)
-	if err := ch.err(); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	res, err := s.cfg.Commands.PlaceReservation(c.Request.Context(), commands.PlaceReservation{
+	cmd := commands.PlaceReservation{
 		Meta:     meta,
 		Customer: reservation.Customer{Name: req.Customer.Name, Phone: req.Customer.Phone},
 		Pet:      reservation.Pet{Name: req.Pet.Name, Species: req.Pet.Species},
 		DoctorID: req.DoctorID, Slot: slot, Reason: req.Reason,
-	})
+	}
+	if len(ch) > 0 {
+		// The slot did not parse: name the other failing fields as well,
+		// so a form is fixed in one round.
+		p := reservation.Place{Customer: cmd.Customer, Pet: cmd.Pet, DoctorID: cmd.DoctorID, Reason: cmd.Reason, Slot: time.Unix(0, 0)}
+		s.writeError(c, invalid(append(ch, validationFields(p.Validate())...)...))
+		return
+	}
+	res, err := s.cfg.Commands.PlaceReservation(c.Request.Context(), cmd)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -81,11 +86,15 @@ func (s *Server) reschedule(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	var ch checks
-	slot := ch.timestamp("slot", req.Slot)
-	if err := ch.err(); err != nil {
-		s.writeError(c, err)
-		return
+	// A missing slot is the domain's to report, after it knows the
+	// reservation exists (an unknown one is 404 whatever the body says).
+	var slot time.Time
+	if req.Slot != "" {
+		var ch checks
+		if slot = ch.timestamp("slot", req.Slot); ch.err() != nil {
+			s.writeError(c, ch.err())
+			return
+		}
 	}
 	res, err := s.cfg.Commands.Reschedule(c.Request.Context(), commands.Reschedule{Meta: meta, ReservationID: id, DoctorID: req.DoctorID, Slot: slot})
 	s.answer(c, id, res, err)

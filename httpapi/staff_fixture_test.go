@@ -55,7 +55,8 @@ func newReadsFixture(t *testing.T, now time.Time) *readsFixture {
 		return f.src.AnyUpTo(ctx, from, upTo, filters[name]) // as the query role wires it
 	}
 	f.h = New(Config{Verifier: f.auth.verifier, RetryAfter: time.Second, Now: clock,
-		Clinic: &clinic.Clinic{Name: "Happy Paws", Location: seoul, Currency: "KRW"},
+		Clinic: &clinic.Clinic{Name: "Happy Paws", Location: seoul, Currency: "KRW",
+			Doctors: []clinic.Doctor{{ID: "dr-kim", Name: "Dr. Kim"}, {ID: "dr-lee", Name: "Dr. Lee"}}},
 		Lookup: queries.New(store, queries.Options{MaxWait: 20 * time.Millisecond, Now: clock, Pending: pending})})
 	return f
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/vetclinic/clinic/domain"
-	"github.com/vetclinic/clinic/domain/clinic"
 )
 
 // Place books the visit p. The slot must already be booked in the doctor's
@@ -57,8 +56,11 @@ func (r *Reservation) stateErr() error {
 // ErrNotFound, ErrCancelled, ErrCompleted, ErrCheckedIn, ErrNoShow, a
 // *domain.ValidationError.
 func (r *Reservation) Reschedule(doctorID string, slot time.Time, at time.Time, by string) ([]domain.Event, error) {
+	if !r.Placed() {
+		return nil, ErrNotFound // before the fields: there is nothing to move
+	}
 	v := domain.Validation()
-	v.Check(clinic.ValidDoctorID(doctorID), "doctorId", "required")
+	checkDoctorID(v, doctorID)
 	v.Check(!slot.IsZero(), "slot", "required (RFC 3339)")
 	if err := v.Err(); err != nil {
 		return nil, err

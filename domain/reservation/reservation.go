@@ -118,7 +118,7 @@ type Place struct {
 func (p Place) Validate() error {
 	v := domain.Validation()
 	checkParty(v, p.Customer, p.Pet)
-	v.Check(clinic.ValidDoctorID(p.DoctorID), "doctorId", "required")
+	checkDoctorID(v, p.DoctorID)
 	v.Check(!p.Slot.IsZero(), "slot", "required (RFC 3339)")
 	v.CheckReason(p.Reason)
 	return v.Err()
@@ -131,6 +131,16 @@ func checkParty(v *domain.ValidationError, c Customer, p Pet) {
 		fmt.Sprintf("must be a phone number (%d to %d digits)", phone.MinDigits, phone.MaxDigits))
 	checkText(v, "pet.name", p.Name, 100)
 	checkText(v, "pet.species", p.Species, 50)
+}
+
+// checkDoctorID says whether a doctor id is missing or malformed.
+func checkDoctorID(v *domain.ValidationError, id string) {
+	switch {
+	case id == "":
+		v.Add("doctorId", "required")
+	case !clinic.ValidDoctorID(id):
+		v.Add("doctorId", fmt.Sprintf("invalid: 1 to %d letters, digits, '-' or '_'", clinic.MaxDoctorIDBytes))
+	}
 }
 
 func checkText(v *domain.ValidationError, field, s string, max int) {

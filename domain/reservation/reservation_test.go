@@ -2,6 +2,8 @@ package reservation
 
 import (
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,6 +215,13 @@ func TestReservation(t *testing.T) {
 			WantErr: ErrNotFound,
 		},
 		{
+			Name: "reschedule an unknown reservation, whatever the fields",
+			When: func(r *Reservation) ([]domain.Event, error) {
+				return r.Reschedule("", time.Time{}, now, "nurse")
+			},
+			WantErr: ErrNotFound,
+		},
+		{
 			Name:    "reschedule a no-show",
 			Given:   []domain.Event{placed(), NoShow{visit(StatusNoShow)}},
 			When:    func(r *Reservation) ([]domain.Event, error) { return r.Reschedule("dr-kim", slot2, now, "nurse") },
@@ -233,5 +242,25 @@ func TestDecodeRoundTrip(t *testing.T) {
 		`","customer":{"name":"Jackson","phone":"010-1234-5678"},"pet":{"name":"Coco","species":"dog"},"doctorId":"dr-kim","slot":"2026-12-01T01:00:00Z","status":"booked","at":"2026-11-26T00:00:00Z","by":"nurse","reason":"vaccination"}`
 	if string(data) != want {
 		t.Errorf("stored JSON changed\n got %s\nwant %s", data, want)
+	}
+}
+
+// TestDoctorIDRequiredOrInvalid: a doctor id that was sent but cannot be
+// one is reported as invalid, not as missing.
+func TestDoctorIDRequiredOrInvalid(t *testing.T) {
+	t.Parallel()
+	for doctor, want := range map[string]string{"": "required", "bad id!": "invalid", strings.Repeat("x", 65): "invalid"} {
+		p := place
+		p.DoctorID = doctor
+		var ve *domain.ValidationError
+		if err := p.Validate(); !errors.As(err, &ve) || !strings.HasPrefix(ve.Fields["doctorId"], want) {
+			t.Errorf("place with doctor %q: %v; want doctorId %q...", doctor, err, want)
+		}
+		r := New(id)
+		r.Apply(placed())
+		_, err := r.Reschedule(doctor, slot2, now, "nurse")
+		if !errors.As(err, &ve) || !strings.HasPrefix(ve.Fields["doctorId"], want) {
+			t.Errorf("reschedule to doctor %q: %v; want doctorId %q...", doctor, err, want)
+		}
 	}
 }
