@@ -169,6 +169,9 @@ func (e *serveEnv) open(ctx context.Context) error {
 		dir := filepath.Join(e.cfg.Data, "events")
 		srv, err := eventstore.Start(ctx, "127.0.0.1:0", eventstore.Options{Dir: dir, Logger: e.log.With("component", "eventstore")})
 		if err != nil {
+			if inUse := dataInUse(e.cfg.Data, err); inUse != nil {
+				return fmt.Errorf("serve: %w", inUse)
+			}
 			return fmt.Errorf("serve: start embedded event store: %w", err)
 		}
 		e.closers = append(e.closers, srv.Close)

@@ -52,7 +52,10 @@ func openReadSide(ctx context.Context, data, mongoURL, mongoDB string, c *esdbcl
 	}
 	store, err := bolt.OpenWith(filepath.Join(dir, "read.db"), bolt.Options{Timeout: 5 * time.Second, Logger: log})
 	if err != nil {
-		return nil, fmt.Errorf("%w (is another clinic serve using %s?)", err, data)
+		if inUse := dataInUse(data, err); inUse != nil {
+			return nil, inUse
+		}
+		return nil, err
 	}
 	rs.store = store
 	rs.closers = append(rs.closers, store.Close)

@@ -8,6 +8,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
+
+	"github.com/vetclinic/clinic/bolt"
 )
 
 // RecordFile is where a running clinic serve records the address of its
@@ -71,4 +74,22 @@ func RecordedServer(data string) (string, error) {
 		return "", fmt.Errorf("%s: not an address record: %v", RecordFile(data), err)
 	}
 	return r.URL, nil
+}
+
+// dataInUse returns, when err is a store's refusal to open because another
+// process holds its lock (the embedded event store's, the read store's),
+// an error that says the data folder is in use and by whom, as far as its
+// RecordFile tells; otherwise nil.
+func dataInUse(data string, err error) error {
+	if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, bolt.ErrLocked) {
+		return nil
+	}
+	who := ""
+	if b, rerr := os.ReadFile(RecordFile(data)); rerr == nil {
+		var r serveRecord
+		if json.Unmarshal(b, &r) == nil && r.URL != "" {
+			who = fmt.Sprintf(" (pid %d, serving %s)", r.PID, r.URL)
+		}
+	}
+	return fmt.Errorf("the data folder %s is in use by another clinic process%s: stop it first, or give this one another --data", data, who)
 }

@@ -62,6 +62,10 @@ type Options struct {
 
 var _ projections.Store = (*Store)(nil)
 
+// ErrLocked is what Open returns when another process holds the file past
+// the timeout.
+var ErrLocked = errors.New("bolt: the read store file is held by another process")
+
 // Open opens (creating it if needed) the store file at path. Only one process
 // may hold it; Open gives up after timeout when another one does.
 func Open(path string, timeout time.Duration) (*Store, error) {
@@ -76,6 +80,9 @@ func OpenWith(path string, opts Options) (*Store, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout, FreelistType: bbolt.FreelistMapType})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("open read store %s: %w (%w)", path, ErrLocked, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open read store %s: %w", path, err)
 	}

@@ -115,7 +115,7 @@ func validationFields(err error) []fieldError {
 // allKinds lists every problem kind, for the /problems pages.
 func allKinds() []problemKind {
 	ks := []problemKind{kindMalformed, kindUnauthenticated, kindForbidden, kindNotFound, kindMethod, kindTooLarge,
-		kindHeaderTooLarge, kindTooMany, kindMediaType, kindStale, kindValidation, kindUnavailable, kindInternal}
+		kindHeaderTooLarge, kindTooMany, kindMediaType, kindStale, kindValidation, kindUnavailable, kindNotReady, kindInternal}
 	for _, m := range errorKinds() {
 		ks = append(ks, m.kind)
 	}

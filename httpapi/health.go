@@ -12,26 +12,47 @@ import (
 	"github.com/vetclinic/clinic/projections"
 )
 
-// healthz answers while the process serves: liveness only.
+// healthz answers while the process serves: liveness only. HEAD answers
+// the same without the body.
 func (s *Server) healthz(c *gin.Context) {
-	respond(c, http.StatusOK, map[string]string{"status": "ok"})
+	probeAnswer(c, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz answers 200 when the event store is reachable and the stores can
-// write, else 503 saying which, so a load balancer stops sending requests
-// that would fail anyway.
+// write, else 503 problem+json (not-ready) saying which, with Retry-After,
+// so a load balancer stops sending requests that would fail anyway. HEAD
+// answers the same without the body.
 func (s *Server) readyz(c *gin.Context) {
 	if s.cfg.Ready != nil {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 		defer cancel()
 		if err := s.cfg.Ready(ctx); err != nil {
 			s.log.WarnContext(ctx, "not ready", "err", err)
-			c.Header("Retry-After", "2")
-			respond(c, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": notReadyDetail(err)})
+			p := problem{Type: kindNotReady.uri(), Title: kindNotReady.title, Status: kindNotReady.status,
+				Detail: notReadyDetail(err), Instance: c.Request.URL.Path}
+			noteOutcome(c, p)
+			c.Header("Retry-After", s.retryAfter())
+			if c.Request.Method == http.MethodHead {
+				problemRender{p}.WriteContentType(c.Writer)
+				c.Status(p.Status)
+				return
+			}
+			c.Render(p.Status, problemRender{p})
 			return
 		}
 	}
-	respond(c, http.StatusOK, map[string]string{"status": "ready"})
+	probeAnswer(c, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// probeAnswer answers a health probe: v as JSON, or for HEAD the same
+// status and Content-Type without a body.
+func probeAnswer(c *gin.Context, status int, v any) {
+	if c.Request.Method == http.MethodHead {
+		c.Header("Content-Type", "application/json; charset=utf-8")
+		c.Status(status)
+		return
+	}
+	respond(c, status, v)
 }
 
 // problemDocs serves the page behind each problem type URI.

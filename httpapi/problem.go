@@ -53,6 +53,7 @@ var (
 	kindValidation      = problemKind{"validation", http.StatusUnprocessableEntity, "The request has invalid fields"}
 	kindKeyReused       = problemKind{"idempotency-key-reused", http.StatusUnprocessableEntity, "This Idempotency-Key was already used with another request"}
 	kindUnavailable     = problemKind{"unavailable", http.StatusServiceUnavailable, "The clinic is busy; please try again shortly"}
+	kindNotReady        = problemKind{"not-ready", http.StatusServiceUnavailable, "The clinic is not ready to serve requests"}
 	kindCannotWrite     = problemKind{"storage-failed", http.StatusServiceUnavailable, "The clinic cannot store changes right now: its storage failed"}
 	kindInternal        = problemKind{"internal", http.StatusInternalServerError, "Something went wrong on our side"}
 )
@@ -84,7 +85,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	p.Instance = c.Request.URL.Path
 	noteOutcome(c, p)
 	if p.Status == http.StatusServiceUnavailable {
-		c.Header("Retry-After", strconv.Itoa(max(1, int(s.cfg.RetryAfter.Round(time.Second)/time.Second))))
+		c.Header("Retry-After", s.retryAfter())
 	}
 	if p.Status == http.StatusUnauthorized {
 		c.Header("WWW-Authenticate", `Bearer realm="clinic"`)
@@ -101,6 +102,11 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	}
 	c.Abort()
 	c.Render(p.Status, problemRender{p})
+}
+
+// retryAfter is the Retry-After of a 503, in whole seconds (at least 1).
+func (s *Server) retryAfter() string {
+	return strconv.Itoa(max(1, int(s.cfg.RetryAfter.Round(time.Second)/time.Second)))
 }
 
 func (s *Server) problemFor(err error) problem {

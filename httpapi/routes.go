@@ -19,8 +19,11 @@ func (s *Server) routes() {
 		s.writeError(c, &requestError{kind: kindMethod, detail: "this route does not take " + c.Request.Method})
 	})
 
+	// HEAD is what many load balancers and uptime probes send.
 	e.GET("/healthz", s.healthz)
+	e.HEAD("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.HEAD("/readyz", s.readyz)
 	e.GET("/metrics", s.serveMetrics)
 	e.GET("/problems/:slug", s.problemDocs)
 	e.GET("/api/v1/openapi.json", s.serveOpenAPI)

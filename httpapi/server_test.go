@@ -125,6 +125,35 @@ func TestProbesNeedNoToken(t *testing.T) {
 	}
 }
 
+// TestProbesAnswerHEADAndProblems: HEAD /healthz and /readyz answer as GET
+// does without a body (not 405), and a /readyz that is not ready is
+// problem+json not-ready saying why, with Retry-After.
+func TestProbesAnswerHEADAndProblems(t *testing.T) {
+	t.Parallel()
+	a := newTestAuth(t)
+	down := New(Config{Verifier: a.verifier, RetryAfter: 3 * time.Second, Ready: func(context.Context) error { return errors.New("store down") }})
+	up := New(Config{Verifier: a.verifier, Ready: func(context.Context) error { return nil }})
+	for _, c := range []struct {
+		h    http.Handler
+		path string
+		code int
+	}{{up, "/healthz", 200}, {up, "/readyz", 200}, {down, "/healthz", 200}, {down, "/readyz", 503}} {
+		code, hdr, body := call(t, c.h, "HEAD", c.path, "", "")
+		if code != c.code || len(body) != 0 || hdr.Get("Content-Type") == "" {
+			t.Errorf("HEAD %s = %d %v %q; want %d with a Content-Type and no body", c.path, code, hdr, body, c.code)
+		}
+		if c.code == 503 && hdr.Get("Retry-After") != "3" {
+			t.Errorf("HEAD %s: Retry-After %q, want 3", c.path, hdr.Get("Retry-After"))
+		}
+	}
+	code, hdr, body := call(t, down, "GET", "/readyz", "", "")
+	var p problem
+	if code != 503 || hdr.Get("Content-Type") != "application/problem+json" || json.Unmarshal(body, &p) != nil ||
+		p.Type != "/problems/not-ready" || p.Status != 503 || p.Detail != "the event store is not reachable" || hdr.Get("Retry-After") != "3" {
+		t.Errorf("GET /readyz not ready = %d %v %s; want 503 problem+json not-ready saying why", code, hdr, body)
+	}
+}
+
 func TestAuthMiddleware(t *testing.T) {
 	t.Parallel()
 	a := newTestAuth(t)

@@ -65,8 +65,8 @@ func TestFullDiskReadiness(t *testing.T) {
 			t.Fatalf("place #%d on a full disk = %d %+v", i, code, prob)
 		}
 	}
-	var ready struct{ Status, Detail string }
-	if code, _ := p.do(t, "GET", "/readyz", "", nil, &ready); code != http.StatusServiceUnavailable || !strings.Contains(ready.Detail, "cannot write") {
+	var ready struct{ Type, Detail string }
+	if code, _ := p.do(t, "GET", "/readyz", "", nil, &ready); code != http.StatusServiceUnavailable || ready.Type != "/problems/not-ready" || !strings.Contains(ready.Detail, "cannot write") {
 		t.Fatalf("readyz on a full disk = %d %+v, want 503 saying a store cannot write", code, ready)
 	}
 	t.Logf("on the full disk: %d commands refused; readyz %q", refused, ready.Detail)

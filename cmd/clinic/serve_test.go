@@ -161,6 +161,9 @@ func TestServeSmoke(t *testing.T) {
 		if code, _ := p.do(t, "GET", path, "", nil, nil); code != http.StatusOK {
 			t.Errorf("%s = %d", path, code)
 		}
+		if code, _ := p.do(t, "HEAD", path, "", nil, nil); code != http.StatusOK {
+			t.Errorf("HEAD %s = %d, want 200 as GET", path, code)
+		}
 	}
 	var docs struct {
 		Doctors []struct{ ID string } `json:"doctors"`
