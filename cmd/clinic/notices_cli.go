@@ -22,13 +22,34 @@ type noticesCLI struct {
 	json        bool
 }
 
-func parseNotices(args []string, getenv env, stderr io.Writer) (noticesCLI, error) {
+const noticesUsage = `usage: clinic notices <command> [flags]
+
+commands:
+  list         messages sent to customers, newest first (--status, --reservation, --limit, --json)
+  retry-dead   re-queue the messages that ran out of attempts (--reservation for one visit's)
+
+The commands call the staff routes of a running clinic serve with the notice
+role: --server, else CLINIC_SERVER, else the address the serve on --data
+(default ./data, or CLINIC_DATA) recorded in its serve.json; --token, else
+CLINIC_TOKEN, else a staff token signed with the data folder's key.
+'clinic notices <command> -h' lists a command's flags.`
+
+// errNoticesHelp is parseNotices' answer to -h: the usage was printed.
+var errNoticesHelp = errors.New("notices: help requested")
+
+func parseNotices(args []string, getenv env, stdout, stderr io.Writer) (noticesCLI, error) {
 	var c noticesCLI
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprintln(stdout, noticesUsage)
+		return c, errNoticesHelp
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "retry-dead") {
+		fmt.Fprintln(stderr, noticesUsage)
 		return c, errors.New("notices: usage: clinic notices list|retry-dead [flags]")
 	}
 	c.action = args[0]
 	fs := newFlagSet("notices "+c.action, stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, noticesUsage+"\n\nflags of "+c.action+":"); fs.PrintDefaults() }
 	c.api.register(fs)
 	fs.StringVar(&c.reservation, "reservation", "", "only this reservation's messages")
 	if c.action == "list" {
@@ -48,7 +69,10 @@ func parseNotices(args []string, getenv env, stderr io.Writer) (noticesCLI, erro
 // runNotices lists the messages sent to customers, or re-queues the dead
 // ones, through the running clinic's staff API.
 func runNotices(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
-	c, err := parseNotices(args, getenv, stderr)
+	c, err := parseNotices(args, getenv, stdout, stderr)
+	if errors.Is(err, errNoticesHelp) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}

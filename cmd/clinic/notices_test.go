@@ -151,6 +151,21 @@ func TestNoticesUsage(t *testing.T) {
 	if _, err := runCLI(t, "notices", "list", "--data", t.TempDir(), "--server", deadAddr(t)); err == nil {
 		t.Error("list with no clinic, no key and no store: want an error")
 	}
+	// -h says how the server is found: --server, else the address the
+	// serve on --data recorded.
+	out, err := runCLI(t, "notices", "-h")
+	for _, want := range []string{"list", "retry-dead", "--server", "CLINIC_SERVER", "--data", "serve.json", "--token"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("notices -h = %v, %q; want it to document %s", err, out, want)
+		}
+	}
+	var errOut bytes.Buffer
+	_ = run(context.Background(), []string{"notices", "list", "-h"}, func(string) string { return "" }, io.Discard, &errOut)
+	for _, want := range []string{"-server", "-data", "recorded"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("notices list -h = %q; want it to document %s", errOut.String(), want)
+		}
+	}
 }
 
 // TestNoticeRoleEndToEnd runs serve with the command and notice roles and a
