@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/vetclinic/clinic/app"
 )
 
 // defaultHealthURL is what the image's HEALTHCHECK probes: the serve
@@ -17,13 +19,24 @@ const defaultHealthURL = "http://127.0.0.1:8080/readyz"
 // (distroless), so its HEALTHCHECK runs this.
 func runHealthcheck(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("healthcheck", stderr)
-	url := fs.String("url", defaultHealthURL, "URL to GET (a clinic's /readyz or /healthz)")
+	url := fs.String("url", "", "URL to GET (a clinic's /readyz or /healthz); empty: the /readyz of the clinic serve that --data recorded, else "+defaultHealthURL)
+	data := fs.String("data", "", "data folder of the clinic serve to probe, through the address it recorded there (when --url is empty)")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("healthcheck: unexpected arguments %q", fs.Args())
+	}
+	if *url == "" {
+		*url = defaultHealthURL
+		if *data != "" {
+			server, err := app.RecordedServer(*data)
+			if err != nil {
+				return fmt.Errorf("healthcheck: %w", err)
+			}
+			*url = server + "/readyz"
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
