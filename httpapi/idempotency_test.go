@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/vetclinic/clinic/auth"
@@ -23,6 +24,9 @@ func TestIdempotencyKeyReusedWithAnotherBody(t *testing.T) {
 	var p problem
 	if code != http.StatusUnprocessableEntity || json.Unmarshal(body, &p) != nil || p.Type != "/problems/idempotency-key-reused" {
 		t.Fatalf("same key, another slot: %d %s; want 422 /problems/idempotency-key-reused", code, body)
+	}
+	if !strings.Contains(p.Detail, "new Idempotency-Key") || strings.Contains(p.Detail, "reservation-") {
+		t.Errorf("detail %q: want the rule, not the stream names", p.Detail)
 	}
 	// Spacing and member order do not make another request.
 	same := `{ "reason":"vaccination", "slot":"` + f.slot("10:00") + `", "doctorId":"dr-kim",

@@ -126,6 +126,10 @@ func (s *Server) problemFor(err error) problem {
 			if m.kind == kindCannotWrite {
 				p.Detail = cannotWriteDetail(err)
 			}
+			if m.kind == kindKeyReused {
+				// The chain names streams; the caller needs the rule.
+				p.Detail = "this key was sent before, by you, to this route with another body; nothing was written: send a new Idempotency-Key for a new request"
+			}
 			return p
 		}
 	}
