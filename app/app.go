@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	esdbclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -79,6 +80,15 @@ type Config struct {
 	// CORSOrigins are the web origins whose browser apps may call the API
 	// (CORS); none by default.
 	CORSOrigins []string
+
+	// ReadyMaxLag is how far behind the head of $all the query role's read
+	// models may be while it says ready (zero: no bound). ShutdownGrace is
+	// how long the process has to stop once ctx ends (zero:
+	// DefaultShutdownGrace); ShutdownDelay, within it, how long it goes on
+	// serving first with /readyz saying not ready (stop.go).
+	ReadyMaxLag   time.Duration
+	ShutdownGrace time.Duration
+	ShutdownDelay time.Duration
 }
 
 // The defaults of the clinic's rules in Config, for cmd/clinic's flags;
@@ -109,9 +119,11 @@ type serveEnv struct {
 	read    *readSide      // the read store the query, projector and notice roles share (readside_roles.go)
 	// embedded is the in-process event store, nil with ESDBURL.
 	embedded *eventstore.Server
-	// ready are the roles' checks that /readyz runs before api.Ready
-	// (health.go): whether the stores can write.
-	ready []readyCheck
+	// ready are the roles' checks that /readyz runs (health.go, ready.go),
+	// besides the event store's ping and the shutdown check.
+	ready    []readyCheck
+	ping     readyCheck  // the event store answers; the command role's goes through its breaker
+	draining atomic.Bool // set when told to stop: /readyz says not ready at once
 }
 
 // worker is a long-running part of a role (a projector, the notice sender).
@@ -188,6 +200,7 @@ func (e *serveEnv) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	e.ping = readyCheck{Name: "eventstore", Check: func(ctx context.Context) error { return pingESDB(ctx, e.esdb) }}
 	e.metrics = metrics.New()
 	e.api = &httpapi.Config{
 		Metrics:     e.metrics,
@@ -195,7 +208,6 @@ func (e *serveEnv) open(ctx context.Context) error {
 		Now:         time.Now,
 		Verifier:    verifier,
 		Clinic:      e.clinic,
-		Ready:       func(ctx context.Context) error { return pingESDB(ctx, e.esdb) },
 		LookupLimit: httpapi.RateLimit{Rate: e.cfg.LookupRate, Burst: e.cfg.LookupBurst},
 		CORSOrigins: e.cfg.CORSOrigins,
 	}
@@ -251,25 +263,31 @@ func (e *serveEnv) verifier() (*auth.Verifier, error) {
 }
 
 // serve runs the HTTP API and the workers until ctx ends or one fails, then
-// shuts everything down gracefully.
+// shuts down within the grace (stop.go).
 func (e *serveEnv) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", e.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("serve: listen: %w", err)
 	}
-	e.api.Ready = allReady(append(e.ready, e.api.Ready)...)
+	e.api.Ready = append([]readyCheck{e.shutdownCheck(), e.ping}, e.ready...)
 	srv, ln := httpServer(httpapi.New(*e.api), ln, e.cfg.MaxConnections, e.log)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	var wg sync.WaitGroup
-	wg.Go(func() {
+	// The workers outlive ctx: they stop after the HTTP server has
+	// finished its requests (a request may wait for a projection).
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			cancel(fmt.Errorf("http: %w", err))
 		}
-	})
+	}()
+	var workers sync.WaitGroup
 	for _, w := range e.workers {
-		wg.Go(func() {
-			if err := w.run(ctx); err != nil && ctx.Err() == nil {
+		workers.Go(func() {
+			if err := w.run(workCtx); err != nil && workCtx.Err() == nil {
 				cancel(fmt.Errorf("%s: %w", w.name, err))
 			}
 		})
@@ -285,17 +303,11 @@ func (e *serveEnv) serve(ctx context.Context) error {
 		e.cfg.OnListen(ln.Addr().String())
 	}
 	<-ctx.Done()
-	e.log.Info("shutting down")
-	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer stop()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		e.log.Warn("http shutdown", "err", err)
-	}
-	wg.Wait()
+	stopErr := e.stop(ctx, srv, httpDone, stopWork, &workers)
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	return nil
+	return stopErr
 }
 
 func (e *serveEnv) close() {

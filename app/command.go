@@ -23,12 +23,13 @@ func startCommand(ctx context.Context, e *serveEnv) error {
 		InvoiceCeiling: e.cfg.InvoiceCeiling})
 	e.api.Commands = h
 	e.api.RetryAfter = store.RetryAfter()
-	e.api.Ready = store.Ping
+	// The role's ping goes through the store's breaker and bounds.
+	e.ping = readyCheck{Name: "eventstore", Check: store.Ping}
 	writable, err := e.writable(store)
 	if err != nil {
 		return err
 	}
-	e.ready = append(e.ready, writable)
+	e.ready = append(e.ready, writable, breakerClosed(store))
 	e.workers = append(e.workers, worker{"sweep", func(ctx context.Context) error {
 		h.RunSweeps(ctx) // cadence and scope: commands.SweepInterval and the constants beside it
 		return nil

@@ -3,26 +3,16 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/vetclinic/clinic/commands"
 	"github.com/vetclinic/clinic/esdb"
+	"github.com/vetclinic/clinic/httpapi"
 )
 
-// readyCheck is one part of /readyz: nil while its part can do its work.
-type readyCheck func(ctx context.Context) error
-
-// allReady runs the checks in order and returns the first failure.
-func allReady(checks ...readyCheck) func(ctx context.Context) error {
-	return func(ctx context.Context) error {
-		for _, c := range checks {
-			if err := c(ctx); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-}
+// readyCheck is one part of /readyz.
+type readyCheck = httpapi.ReadyCheck
 
 // writable returns the command role's check that the event store can
 // write: the embedded store's own health, or else the server's gRPC health
@@ -32,19 +22,19 @@ func allReady(checks ...readyCheck) func(ctx context.Context) error {
 func (e *serveEnv) writable(store *esdb.Store) (readyCheck, error) {
 	if e.embedded != nil {
 		srv := e.embedded
-		return func(context.Context) error {
+		return readyCheck{Name: "eventstore writes", Check: func(context.Context) error {
 			if err := srv.Healthy(); err != nil {
 				return errors.Join(&commands.StorageFailure{Reason: healthReason(err)}, err)
 			}
 			return nil
-		}, nil
+		}}, nil
 	}
 	h, err := esdb.DialHealth(e.esdbURL)
 	if err != nil {
-		return nil, err
+		return readyCheck{}, err
 	}
 	e.closers = append(e.closers, h.Close)
-	return func(ctx context.Context) error {
+	return readyCheck{Name: "eventstore writes", Check: func(ctx context.Context) error {
 		err := h.Check(ctx)
 		var sf *commands.StorageFailure
 		if errors.As(err, &sf) {
@@ -53,7 +43,19 @@ func (e *serveEnv) writable(store *esdb.Store) (readyCheck, error) {
 		// No health service, or no answer (the Ping that follows tells
 		// whether the store is reachable at all).
 		return store.WriteHealth()
-	}, nil
+	}}, nil
+}
+
+// breakerClosed returns the command role's check that its store's circuit
+// breaker is closed. The role's ping goes through the breaker, so while it
+// is half-open that probe is the call that closes it again.
+func breakerClosed(store *esdb.Store) readyCheck {
+	return readyCheck{Name: "breaker", Check: func(context.Context) error {
+		if st := store.BreakerState(); st != "closed" {
+			return fmt.Errorf("%w (%s)", httpapi.ErrBreakerOpen, st)
+		}
+		return nil
+	}}
 }
 
 // healthReason is the reason in the embedded store's health error

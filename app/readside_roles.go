@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/vetclinic/clinic/notice"
 	"github.com/vetclinic/clinic/notice/docstore"
@@ -36,7 +37,7 @@ func startProjector(ctx context.Context, e *serveEnv) error {
 	log := e.log.With("component", "projector")
 	if h, ok := rs.store.(interface{ Healthy() error }); ok {
 		// The projector commits nothing while the read store cannot write.
-		e.ready = append(e.ready, func(context.Context) error { return h.Healthy() })
+		e.ready = append(e.ready, readyCheck{Name: "readstore writes", Check: func(context.Context) error { return h.Healthy() }})
 	}
 	all := readmodels.All(rs.loc)
 	names := make([]string, len(all))
@@ -86,5 +87,10 @@ func startQuery(ctx context.Context, e *serveEnv) error {
 		return rs.source.AnyUpTo(ctx, from, upTo, f)
 	}
 	e.api.Lookup = queries.New(rs.store, queries.Options{Changed: changed, Pending: pending})
+	if max := e.cfg.ReadyMaxLag; max > 0 {
+		for _, p := range readmodels.All(rs.loc) {
+			e.ready = append(e.ready, lagCheck(rs.store, rs.source, p.Subscriber, max, time.Now))
+		}
+	}
 	return nil
 }

@@ -29,9 +29,10 @@ type Config struct {
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Verifier TokenVerifier
-	// Ready reports whether the server can do its work (the event store is
-	// reachable); /readyz answers 503 while it returns an error.
-	Ready func(ctx context.Context) error
+	// Ready are the checks of whether the server can do its work (the
+	// event store answers, the stores can write, the read models are
+	// current); /readyz runs them all and answers 503 while one fails.
+	Ready []ReadyCheck
 	// Clinic is the clinic's configuration: doctors and fees.
 	Clinic *clinic.Clinic
 	// Commands runs the staff commands (the command role).

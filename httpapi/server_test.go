@@ -111,7 +111,7 @@ func TestProbesNeedNoToken(t *testing.T) {
 	t.Parallel()
 	a := newTestAuth(t)
 	ready := errors.New("store down")
-	s := New(Config{Verifier: a.verifier, Ready: func(context.Context) error { return ready }})
+	s := New(Config{Verifier: a.verifier, Ready: []ReadyCheck{{"eventstore", func(context.Context) error { return ready }}}})
 	if code, _, _ := call(t, s, "GET", "/healthz", "", ""); code != http.StatusOK {
 		t.Errorf("healthz = %d", code)
 	}
@@ -119,7 +119,7 @@ func TestProbesNeedNoToken(t *testing.T) {
 	if code != http.StatusServiceUnavailable || hdr.Get("Retry-After") == "" {
 		t.Errorf("readyz with the store down = %d, Retry-After %q", code, hdr.Get("Retry-After"))
 	}
-	s2 := New(Config{Verifier: a.verifier, Ready: func(context.Context) error { return nil }})
+	s2 := New(Config{Verifier: a.verifier, Ready: []ReadyCheck{{"eventstore", func(context.Context) error { return nil }}}})
 	if code, _, _ := call(t, s2, "GET", "/readyz", "", ""); code != http.StatusOK {
 		t.Errorf("readyz = %d", code)
 	}
@@ -131,8 +131,8 @@ func TestProbesNeedNoToken(t *testing.T) {
 func TestProbesAnswerHEADAndProblems(t *testing.T) {
 	t.Parallel()
 	a := newTestAuth(t)
-	down := New(Config{Verifier: a.verifier, RetryAfter: 3 * time.Second, Ready: func(context.Context) error { return errors.New("store down") }})
-	up := New(Config{Verifier: a.verifier, Ready: func(context.Context) error { return nil }})
+	down := New(Config{Verifier: a.verifier, RetryAfter: 3 * time.Second, Ready: []ReadyCheck{{"eventstore", func(context.Context) error { return errors.New("store down") }}}})
+	up := New(Config{Verifier: a.verifier, Ready: []ReadyCheck{{"eventstore", func(context.Context) error { return nil }}}})
 	for _, c := range []struct {
 		h    http.Handler
 		path string
@@ -152,6 +152,75 @@ func TestProbesAnswerHEADAndProblems(t *testing.T) {
 		p.Type != "/problems/not-ready" || p.Status != 503 || p.Detail != "the event store is not reachable" || hdr.Get("Retry-After") != "3" {
 		t.Errorf("GET /readyz not ready = %d %v %s; want 503 problem+json not-ready saying why", code, hdr, body)
 	}
+}
+
+// TestReadyzListsEachCheck: /readyz runs every check, names each with its
+// verdict, and gives the first failure's reason as the detail.
+func TestReadyzListsEachCheck(t *testing.T) {
+	t.Parallel()
+	a := newTestAuth(t)
+	ok := func(context.Context) error { return nil }
+	for _, tc := range []struct {
+		name       string
+		checks     []ReadyCheck
+		wantCode   int
+		wantFailed map[string]string // check -> part of its detail
+	}{
+		{"all pass", []ReadyCheck{{"eventstore", ok}, {"readmodel lookup", ok}}, http.StatusOK, nil},
+		{"lagging read model", []ReadyCheck{{"eventstore", ok}, {"readmodel lookup", func(context.Context) error {
+			return &LagError{ReadModel: "lookup", Lag: 12 * time.Second, Max: 10 * time.Second}
+		}}}, http.StatusServiceUnavailable, map[string]string{"readmodel lookup": "lookup is 12s behind"}},
+		{"shutting down and breaker open", []ReadyCheck{{"shutdown", func(context.Context) error { return ErrShuttingDown }},
+			{"breaker", func(context.Context) error { return ErrBreakerOpen }}, {"eventstore", ok}},
+			http.StatusServiceUnavailable, map[string]string{"shutdown": "shutting down", "breaker": "circuit breaker open"}},
+		{"a check that hangs", []ReadyCheck{{"eventstore", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }}},
+			http.StatusServiceUnavailable, map[string]string{"eventstore": "not reachable"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := New(Config{Verifier: a.verifier, Ready: tc.checks})
+			code, _, body := call(t, s, "GET", "/readyz", "", "")
+			if code != tc.wantCode {
+				t.Fatalf("readyz = %d, want %d: %s", code, tc.wantCode, body)
+			}
+			var got struct {
+				Status any // "ready", or the problem's 503
+				Checks []readyResult
+				Detail string
+				Type   string
+			}
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Checks) != len(tc.checks) {
+				t.Fatalf("checks %+v, want one per check", got.Checks)
+			}
+			for i, c := range got.Checks {
+				if c.Name != tc.checks[i].Name {
+					t.Errorf("check %d is %q, want %q", i, c.Name, tc.checks[i].Name)
+				}
+				want, failed := tc.wantFailed[c.Name]
+				if failed != (c.Status == "failed") || (failed && !strings.Contains(c.Detail, want)) {
+					t.Errorf("check %s = %+v, want failed %v with %q", c.Name, c, failed, want)
+				}
+			}
+			if (code == http.StatusOK) != (got.Status == "ready" && got.Detail == "" && got.Type == "") {
+				t.Errorf("status %v detail %q type %q with code %d", got.Status, got.Detail, got.Type, code)
+			}
+			if code != http.StatusOK && (got.Type != "/problems/not-ready" || !strings.Contains(got.Detail, tc.wantFailed[got.Checks[firstFailed(got.Checks)].Name])) {
+				t.Errorf("not ready: type %q detail %q, want not-ready with the first failed check's reason", got.Type, got.Detail)
+			}
+		})
+	}
+}
+
+func firstFailed(cs []readyResult) int {
+	for i, c := range cs {
+		if c.Status == "failed" {
+			return i
+		}
+	}
+	return 0
 }
 
 func TestAuthMiddleware(t *testing.T) {

@@ -52,8 +52,15 @@ type serveChild struct {
 
 func startServeChild(t *testing.T, args []string) *serveChild {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashServeProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envCrashServe+"="+strings.Join(args, "\x1f"))
+	return startChild(t, "TestCrashServeProcess", envCrashServe, args)
+}
+
+// startChild re-runs the test binary as helper test process, telling it
+// args through the variable env, and waits until it serves.
+func startChild(t *testing.T, process, env string, args []string) *serveChild {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+process+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env+"="+strings.Join(args, "\x1f"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	lw := newLogWatch()
 	cmd.Stderr = lw

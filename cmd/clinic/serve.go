@@ -52,6 +52,12 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	fs.IntVar(&c.DaysAhead, "open-days-ahead", app.DefaultDaysAhead, "how many days after today a doctor's day can be opened")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", app.DefaultLeaseTTL,
 		"how long a projector or notice replica's hold on a subscriber lasts unrenewed; a standby replica takes over within about this")
+	fs.DurationVar(&c.ReadyMaxLag, "ready-max-lag", app.DefaultReadyMaxLag,
+		"a query role is ready while each read model is at most this far behind the event store (the age of the oldest event it has not taken in); 0 for no bound")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", app.DefaultShutdownGrace,
+		"once told to stop (SIGTERM), how long to finish requests in flight, stop the workers and close the stores; within Kubernetes' terminationGracePeriodSeconds")
+	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", 0,
+		"within --shutdown-grace, how long to go on serving after SIGTERM with /readyz saying not ready, for load balancers that poll it (Kubernetes' preStop pause does this for a Service)")
 	ceiling := fs.Int64("invoice-ceiling", app.DefaultInvoiceCeiling,
 		"the most one invoice may total, in minor units of the clinic's currency (KRW: won); 0 for no ceiling")
 	fs.Var((*originList)(&c.CORSOrigins), "cors-origin",
@@ -71,6 +77,9 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	}
 	if c.LeaseTTL < time.Second {
 		return c, errors.New("serve: --lease-ttl must be at least 1s")
+	}
+	if c.ReadyMaxLag < 0 || c.ShutdownGrace <= 0 || c.ShutdownDelay < 0 || c.ShutdownDelay >= c.ShutdownGrace {
+		return c, errors.New("serve: --ready-max-lag and --shutdown-delay must not be negative, --shutdown-grace must be positive and longer than --shutdown-delay")
 	}
 	if c.MaxConnections < 0 || c.LookupRate < 0 || c.LookupBurst < 1 {
 		return c, errors.New("serve: --max-connections and --lookup-rate must not be negative, --lookup-burst at least 1")
