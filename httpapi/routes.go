@@ -80,3 +80,13 @@ func (s *Server) commandRoutes(staff *gin.RouterGroup) {
 	staff.POST("/invoices/:id/discounts", s.discount)
 	staff.POST("/invoices/:id/void", s.voidInvoice)
 }
+
+// Routes lists the routes the server registered, as "METHOD /path/:param",
+// for the deploy checks that every route reaches a role that serves it.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.engine.Routes() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
