@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/goccy/go-yaml"
 
@@ -127,6 +129,31 @@ func TestRouteDiffSeesBothDirections(t *testing.T) {
 func BenchmarkOpenAPIConversion(b *testing.B) {
 	for b.Loop() {
 		if _, err := yaml.YAMLToJSON(openAPIYAML); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkContractCheck is what validating one test exchange costs: a
+// staff read with its answer, checked against the document.
+func BenchmarkContractCheck(b *testing.B) {
+	v, err := contract()
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := newTestAuthTB(b)
+	tok, err := a.issuer.Issue("nurse-kim", "staff", time.Hour)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := New(Config{Verifier: a.verifier, Clinic: testClinic(b)})
+	req := httptest.NewRequest("GET", "/api/v1/doctors", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, req)
+	ex := openapitest.Exchange{Request: req, Status: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+	for b.Loop() {
+		if err := v.Check(ex); err != nil {
 			b.Fatal(err)
 		}
 	}
