@@ -202,18 +202,7 @@ func (s *Store) EnsureIndexes(ctx context.Context, ns, coll string, keys []strin
 // Commit implements projections.Store: the fence check, the documents and
 // the checkpoint in one transaction.
 func (s *Store) Commit(ctx context.Context, ns string, writes []projections.Write, cp *projections.Checkpoint) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	db, err := s.dbFor(ns, true)
-	if err != nil {
-		return err
-	}
-	err = s.update(db, func(tx *bbolt.Tx) error {
-		nsb, err := tx.Bucket(bucketNS).CreateBucketIfNotExists([]byte(ns))
-		if err != nil {
-			return err
-		}
+	err := s.updateNS(ctx, ns, func(nsb *bbolt.Bucket) error {
 		if err := checkFence(nsb, ns, cp); err != nil {
 			return err
 		}
@@ -235,6 +224,25 @@ func (s *Store) Commit(ctx context.Context, ns string, writes []projections.Writ
 		return fmt.Errorf("commit %d documents to %s: %w", len(writes), ns, err)
 	}
 	return nil
+}
+
+// updateNS runs fn in a write transaction of namespace ns's file, on its
+// bucket (created if new): the one shape of every write to a namespace.
+func (s *Store) updateNS(ctx context.Context, ns string, fn func(nsb *bbolt.Bucket) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	db, err := s.dbFor(ns, true)
+	if err != nil {
+		return err
+	}
+	return s.update(db, func(tx *bbolt.Tx) error {
+		nsb, err := tx.Bucket(bucketNS).CreateBucketIfNotExists([]byte(ns))
+		if err != nil {
+			return err
+		}
+		return fn(nsb)
+	})
 }
 
 func put(nsb *bbolt.Bucket, w projections.Write) error {

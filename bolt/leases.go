@@ -143,20 +143,7 @@ func (s *Store) Release(ctx context.Context, l projections.Lease) error {
 // own file, so Commit checks it in the transaction that writes the
 // documents and the checkpoint.
 func (s *Store) Fence(ctx context.Context, ns string, token uint64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	db, err := s.dbFor(ns, true)
-	if err != nil {
-		return err
-	}
-	err = s.update(db, func(tx *bbolt.Tx) error {
-		nsb, err := tx.Bucket(bucketNS).CreateBucketIfNotExists([]byte(ns))
-		if err != nil {
-			return err
-		}
-		return raiseFence(nsb, token)
-	})
+	err := s.updateNS(ctx, ns, func(nsb *bbolt.Bucket) error { return raiseFence(nsb, token) })
 	if err != nil {
 		return fmt.Errorf("fence %s: %w", ns, err)
 	}

@@ -152,6 +152,18 @@ func (s *recordingStore) Commit(ctx context.Context, ns string, ws []projections
 	return err
 }
 
+// openClocked opens a bolt store whose leases run on a test clock.
+func openClocked(t *testing.T) (*bolt.Store, *storetest.Clock) {
+	t.Helper()
+	clock := storetest.NewClock()
+	store, err := bolt.OpenWith(filepath.Join(t.TempDir(), "read.db"), bolt.Options{Timeout: time.Second, Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store, clock
+}
+
 // TestPausedHolderIsFenced: holder a stalls in the middle of a batch (a
 // GC pause, a frozen VM: its own timers do not fire, so it does not know
 // its lease ran out); b takes the expired lease and applies the events;
@@ -159,12 +171,7 @@ func (s *recordingStore) Commit(ctx context.Context, ns string, ws []projections
 // applied once and the checkpoint is b's.
 func TestPausedHolderIsFenced(t *testing.T) {
 	t.Parallel()
-	clock := storetest.NewClock()
-	store, err := bolt.OpenWith(filepath.Join(t.TempDir(), "read.db"), bolt.Options{Timeout: time.Second, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store, clock := openClocked(t)
 	src := projectionstest.NewMemorySource()
 	h := newHolders()
 	paused, resume := make(chan struct{}), make(chan struct{})
@@ -226,12 +233,7 @@ func TestPausedHolderIsFenced(t *testing.T) {
 // and the keeper stands by again instead of returning.
 func TestLostLeaseStopsTheWork(t *testing.T) {
 	t.Parallel()
-	clock := storetest.NewClock()
-	store, err := bolt.OpenWith(filepath.Join(t.TempDir(), "read.db"), bolt.Options{Timeout: time.Second, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store, clock := openClocked(t)
 	k := &projections.Keeper{Leases: store, Holder: "a", TTL: time.Hour, Renew: 10 * time.Millisecond, Retry: 10 * time.Millisecond}
 	started, stopped := make(chan struct{}, 4), make(chan error, 4)
 	ctx, cancel := context.WithCancel(context.Background())

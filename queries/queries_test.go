@@ -170,15 +170,22 @@ func TestMinPositionWaitsForTheView(t *testing.T) {
 	}
 }
 
-// TestMinPositionPastEventsTheViewIgnores: a view whose checkpoint is behind
-// minPosition only because later events do not concern it is complete.
-func TestMinPositionPastEventsTheViewIgnores(t *testing.T) {
-	t.Parallel()
+// newPendingFixture is a fixture whose reads ask its source, as the query
+// role asks $all, whether events up to minPosition concern the view.
+func newPendingFixture(t *testing.T) *fixture {
 	var f *fixture
 	f = newFixture(t, queries.Options{MaxWait: 20 * time.Millisecond,
 		Pending: func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error) {
 			return f.src.AnyUpTo(ctx, from, upTo, projections.ClinicFilter())
 		}})
+	return f
+}
+
+// TestMinPositionPastEventsTheViewIgnores: a view whose checkpoint is behind
+// minPosition only because later events do not concern it is complete.
+func TestMinPositionPastEventsTheViewIgnores(t *testing.T) {
+	t.Parallel()
+	f := newPendingFixture(t)
 	id := f.place(t, "010-1111-2222", "dr-kim", slot)
 	f.sync(t)
 	other := f.src.Append("elsewhere-1", "Unrelated", []byte(`{}`))
@@ -216,11 +223,7 @@ func TestMinPositionWaitIsBoundedWhenTheEventStoreHangs(t *testing.T) {
 // runs out and the answer is ErrBehind with the view's real position.
 func TestMinPositionBeyondTheHeadIsBehind(t *testing.T) {
 	t.Parallel()
-	var f *fixture
-	f = newFixture(t, queries.Options{MaxWait: 20 * time.Millisecond,
-		Pending: func(ctx context.Context, name string, from projections.Position, upTo uint64) (bool, error) {
-			return f.src.AnyUpTo(ctx, from, upTo, projections.ClinicFilter())
-		}})
+	f := newPendingFixture(t)
 	id := f.place(t, "010-1111-2222", "dr-kim", slot)
 	f.sync(t)
 	for _, minPos := range []uint64{f.last.Position.Commit + 1, math.MaxUint64} {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,42 +55,13 @@ func newContractClient(t *testing.T, base string) *contractClient {
 // out (when not nil); it returns the status and headers.
 func (c *contractClient) call(t *testing.T, method, path, token string, body, out any, hdr ...string) (int, http.Header) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != nil && resp.StatusCode < 300 {
+	code, h, data := sendJSON(t, c.hc, c.base, method, path, token, body, hdr...)
+	if out != nil && code < 300 {
 		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
+			t.Fatalf("%s %s: %d %s: %v", method, path, code, data, err)
 		}
 	}
-	return resp.StatusCode, resp.Header
+	return code, h
 }
 
 // must is call that fails the test unless the answer has status want.

@@ -113,6 +113,20 @@ func (p *clinicProcess) token(t testing.TB, role, subject string) string {
 // do sends a request and decodes a JSON answer into out (if not nil).
 func (p *clinicProcess) do(t testing.TB, method, path, token string, body any, out any, hdr ...string) (int, http.Header) {
 	t.Helper()
+	code, h, data := sendJSON(t, http.DefaultClient, p.base, method, path, token, body, hdr...)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("%s %s: %d %s: %v", method, path, code, data, err)
+		}
+	}
+	return code, h
+}
+
+// sendJSON sends a request with body (nil: none) as JSON, the bearer token
+// (if any) and the header pairs hdr, through hc, and returns the answer's
+// status, headers and body.
+func sendJSON(t testing.TB, hc *http.Client, base, method, path, token string, body any, hdr ...string) (int, http.Header, []byte) {
+	t.Helper()
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -121,7 +135,7 @@ func (p *clinicProcess) do(t testing.TB, method, path, token string, body any, o
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, p.base+path, r)
+	req, err := http.NewRequest(method, base+path, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +148,7 @@ func (p *clinicProcess) do(t testing.TB, method, path, token string, body any, o
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -143,12 +157,7 @@ func (p *clinicProcess) do(t testing.TB, method, path, token string, body any, o
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out != nil && len(data) > 0 {
-		if err := json.Unmarshal(data, out); err != nil {
-			t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
-		}
-	}
-	return resp.StatusCode, resp.Header
+	return resp.StatusCode, resp.Header, data
 }
 
 func TestServeSmoke(t *testing.T) {
