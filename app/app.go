@@ -89,6 +89,11 @@ type Config struct {
 	ReadyMaxLag   time.Duration
 	ShutdownGrace time.Duration
 	ShutdownDelay time.Duration
+
+	// PprofListen, when set, is a loopback address serving net/http/pprof
+	// and a CPU window a load generator starts and stops (profile.go);
+	// the API's requests are then labelled by role as well.
+	PprofListen string
 }
 
 // The defaults of the clinic's rules in Config, for cmd/clinic's flags;
@@ -130,6 +135,7 @@ type serveEnv struct {
 // It runs until ctx ends; an error stops the whole process.
 type worker struct {
 	name string
+	role string // its pprof label (profile.go)
 	run  func(ctx context.Context) error
 }
 
@@ -156,6 +162,13 @@ func Serve(ctx context.Context, cfg Config) error {
 	}
 	e := &serveEnv{cfg: cfg, log: log, clinic: cfg.Clinic}
 	defer e.close()
+	if cfg.PprofListen != "" {
+		stop, err := startPprof(cfg.PprofListen, log)
+		if err != nil {
+			return err
+		}
+		e.closers = append(e.closers, stop)
+	}
 	if err := e.open(ctx); err != nil {
 		return err
 	}
@@ -179,7 +192,11 @@ func (e *serveEnv) open(ctx context.Context) error {
 	url := e.cfg.ESDBURL
 	if url == "" {
 		dir := filepath.Join(e.cfg.Data, "events")
-		srv, err := eventstore.Start(ctx, "127.0.0.1:0", eventstore.Options{Dir: dir, Logger: e.log.With("component", "eventstore")})
+		var srv *eventstore.Server
+		// Its goroutines inherit the label, so its CPU counts as its own.
+		withRole(ctx, "eventstore", func(ctx context.Context) {
+			srv, err = eventstore.Start(ctx, "127.0.0.1:0", eventstore.Options{Dir: dir, Logger: e.log.With("component", "eventstore")})
+		})
 		if err != nil {
 			if inUse := dataInUse(e.cfg.Data, err); inUse != nil {
 				return fmt.Errorf("serve: %w", inUse)
@@ -270,7 +287,11 @@ func (e *serveEnv) serve(ctx context.Context) error {
 		return fmt.Errorf("serve: listen: %w", err)
 	}
 	e.api.Ready = append([]readyCheck{e.shutdownCheck(), e.ping}, e.ready...)
-	srv, ln := httpServer(httpapi.New(*e.api), ln, e.cfg.MaxConnections, e.log)
+	var h http.Handler = httpapi.New(*e.api)
+	if e.cfg.PprofListen != "" {
+		h = labelRequests(h)
+	}
+	srv, ln := httpServer(h, ln, e.cfg.MaxConnections, e.log)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	// The workers outlive ctx: they stop after the HTTP server has
@@ -287,9 +308,11 @@ func (e *serveEnv) serve(ctx context.Context) error {
 	var workers sync.WaitGroup
 	for _, w := range e.workers {
 		workers.Go(func() {
-			if err := w.run(workCtx); err != nil && workCtx.Err() == nil {
-				cancel(fmt.Errorf("%s: %w", w.name, err))
-			}
+			withRole(workCtx, w.role, func(ctx context.Context) {
+				if err := w.run(ctx); err != nil && workCtx.Err() == nil {
+					cancel(fmt.Errorf("%s: %w", w.name, err))
+				}
+			})
 		})
 	}
 	unrecord, err := recordServe(e.cfg.Data, ln.Addr())

@@ -30,7 +30,7 @@ func startCommand(ctx context.Context, e *serveEnv) error {
 		return err
 	}
 	e.ready = append(e.ready, writable, breakerClosed(store))
-	e.workers = append(e.workers, worker{"sweep", func(ctx context.Context) error {
+	e.workers = append(e.workers, worker{"sweep", "command", func(ctx context.Context) error {
 		h.RunSweeps(ctx) // cadence and scope: commands.SweepInterval and the constants beside it
 		return nil
 	}})

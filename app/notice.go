@@ -97,6 +97,6 @@ func startNotice(ctx context.Context, e *serveEnv) error {
 	e.metrics.Leases(docstore.SubscriberName)
 	n.keeper = e.leaseKeeper(rs)
 	e.api.Notifications = n.Records()
-	e.workers = append(e.workers, worker{name: "notice", run: n.Run})
+	e.workers = append(e.workers, worker{name: "notice", role: "notice", run: n.Run})
 	return nil
 }

@@ -46,12 +46,12 @@ func startProjector(ctx context.Context, e *serveEnv) error {
 	}
 	e.metrics.Leases(names...)
 	rs.manager = &projections.Manager{Source: rs.source, Store: rs.store, Logger: log, Projections: all, Keeper: e.leaseKeeper(rs)}
-	e.workers = append(e.workers, worker{name: "projector", run: rs.manager.Run})
+	e.workers = append(e.workers, worker{name: "projector", role: "projector", run: rs.manager.Run})
 	a := admin.New(admin.Config{Source: rs.source, Store: rs.store, Manager: rs.manager, Projections: readmodels.All(rs.loc),
 		Others: otherFilters(), Logger: log.With("part", "admin")})
 	e.api.Admin = a
 	e.metrics.Projections(projectionStatuses(a))
-	e.workers = append(e.workers, worker{name: "projection rebuilds", run: a.Run})
+	e.workers = append(e.workers, worker{name: "projection rebuilds", role: "projector", run: a.Run})
 	return nil
 }
 

@@ -62,11 +62,18 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 		"the most one invoice may total, in minor units of the clinic's currency (KRW: won); 0 for no ceiling")
 	fs.Var((*originList)(&c.CORSOrigins), "cors-origin",
 		"a web origin (https://app.example.com) whose browser apps may call the API; repeat it or separate origins with commas; none by default")
+	fs.StringVar(&c.PprofListen, "pprof-listen", "",
+		"loopback address (127.0.0.1:6060) serving net/http/pprof and POST /debug/pprof/cpu/start and /stop, with CPU samples labelled by role; off by default")
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if c.PprofListen != "" {
+		if err := app.CheckPprofListen(c.PprofListen); err != nil {
+			return c, fmt.Errorf("serve: %w", err)
+		}
 	}
 	if c.CheckInWindow <= 0 || c.DaysBack <= 0 || c.DaysAhead <= 0 || *ceiling < 0 {
 		return c, errors.New("serve: --check-in-window, --open-days-back and --open-days-ahead must be positive, --invoice-ceiling not negative")

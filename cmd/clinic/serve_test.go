@@ -200,9 +200,10 @@ func TestServeFlagErrors(t *testing.T) {
 			t.Errorf("%v succeeded", args)
 		}
 	}
-	for _, args := range [][]string{{"--issuer", ""}, {"--audience", " "}, {"--check-in-window", "0s"}, {"--invoice-ceiling", "-1"}} {
+	for _, args := range [][]string{{"--issuer", ""}, {"--audience", " "}, {"--check-in-window", "0s"}, {"--invoice-ceiling", "-1"},
+		{"--pprof-listen", "0.0.0.0:6060"}, {"--pprof-listen", ":6060"}} {
 		if _, err := parseServe(args, noEnv, io.Discard); err == nil {
-			t.Errorf("%v parsed: an empty issuer or audience would turn its check off", args)
+			t.Errorf("%v parsed: an empty issuer or audience would turn its check off, profiles are for loopback only", args)
 		}
 	}
 	env := func(k string) string {
