@@ -9,11 +9,24 @@ import (
 	"slices"
 )
 
-// The roles the API knows.
+// The roles the API knows. Reception runs the front desk (bookings,
+// check-in, money), vet writes clinical records, admin runs the clinic's
+// configuration and its projection and notice administration. Staff is the
+// umbrella of all three, kept for the tokens and scripts that predate them.
+// docs/access.md says which role may call which route.
 const (
-	RoleStaff    = "staff"
-	RoleCustomer = "customer"
+	RoleReception = "reception"
+	RoleVet       = "vet"
+	RoleAdmin     = "admin"
+	RoleStaff     = "staff"
+	RoleCustomer  = "customer"
 )
+
+// StaffRoles are the roles of the clinic's people, the umbrella included.
+var StaffRoles = []string{RoleReception, RoleVet, RoleAdmin, RoleStaff}
+
+// KnownRole reports whether role is one the API knows.
+func KnownRole(role string) bool { return role == RoleCustomer || slices.Contains(StaffRoles, role) }
 
 // Defaults for the issuer and audience of tokens on the embedded setup.
 const (
@@ -37,5 +50,19 @@ type Principal struct {
 	Roles   []string
 }
 
-// HasRole reports whether p has role.
-func (p Principal) HasRole(role string) bool { return slices.Contains(p.Roles, role) }
+// HasRole reports whether p has role, as granted: a staff token has every
+// staff role.
+func (p Principal) HasRole(role string) bool {
+	if slices.Contains(p.Roles, role) {
+		return true
+	}
+	return role != RoleCustomer && KnownRole(role) && slices.Contains(p.Roles, RoleStaff)
+}
+
+// HasAnyRole reports whether p has one of roles.
+func (p Principal) HasAnyRole(roles ...string) bool {
+	return slices.ContainsFunc(roles, p.HasRole)
+}
+
+// IsStaff reports whether p is one of the clinic's people.
+func (p Principal) IsStaff() bool { return p.HasAnyRole(StaffRoles...) }

@@ -24,17 +24,17 @@ type ProjectionAdmin interface {
 	Rebuild(name string) (admin.Rebuild, error)
 }
 
-// adminRoutes: projection administration (staff only). A rebuild runs in
+// adminRoutes: projection administration (admin only). A rebuild runs in
 // the background: POST answers 202 with the rebuild resource, whose
 // progress the caller polls with GET until its state is done or failed.
-func (s *Server) adminRoutes(staff *gin.RouterGroup, a ProjectionAdmin) {
-	staff.GET("/admin/projections", s.listProjections(a))
-	staff.GET("/admin/projections/:name", s.getProjection(a))
-	staff.GET("/admin/projections/:name/parked", s.listParked(a))
-	staff.POST("/admin/projections/:name/replay-parked", s.replayParked(a))
-	staff.POST("/admin/projections/:name/rebuild", s.startRebuild(a))
-	staff.GET("/admin/projections/:name/rebuild", s.getRebuild(a))
-	staff.GET("/admin/parked", s.listParked(a))
+func (s *Server) adminRoutes(admin *gin.RouterGroup, a ProjectionAdmin) {
+	admin.GET("/admin/projections", s.listProjections(a))
+	admin.GET("/admin/projections/:name", s.getProjection(a))
+	admin.GET("/admin/projections/:name/parked", s.listParked(a))
+	admin.POST("/admin/projections/:name/replay-parked", s.replayParked(a))
+	admin.POST("/admin/projections/:name/rebuild", s.startRebuild(a))
+	admin.GET("/admin/projections/:name/rebuild", s.getRebuild(a))
+	admin.GET("/admin/parked", s.listParked(a))
 }
 
 // ProjectionStatus is one subscriber's status in the admin API.

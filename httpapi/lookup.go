@@ -67,7 +67,7 @@ func (s *Server) authenticateIfToken(c *gin.Context) {
 
 func viewerOf(c *gin.Context) queries.Viewer {
 	p := principal(c)
-	v := queries.Viewer{Staff: p.HasRole(auth.RoleStaff), ClaimedPhone: c.GetHeader(customerPhoneHeader)}
+	v := queries.Viewer{Staff: p.IsStaff(), ClaimedPhone: c.GetHeader(customerPhoneHeader)}
 	if p.HasRole(auth.RoleCustomer) {
 		v.Phone = p.Subject
 	}

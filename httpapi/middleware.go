@@ -73,11 +73,12 @@ func (s *Server) authenticate(c *gin.Context) {
 	c.Next()
 }
 
-// requireRole lets through only callers with role (after authenticate).
-func (s *Server) requireRole(role string) gin.HandlerFunc {
+// allow lets through only callers with one of roles (after authenticate).
+func (s *Server) allow(roles ...string) gin.HandlerFunc {
+	need := strings.Join(roles, " or ")
 	return func(c *gin.Context) {
-		if !principal(c).HasRole(role) {
-			s.writeError(c, &requestError{kind: kindForbidden, detail: "this needs the " + role + " role"})
+		if !principal(c).HasAnyRole(roles...) {
+			s.writeError(c, &requestError{kind: kindForbidden, detail: "this needs the " + need + " role"})
 			return
 		}
 		c.Next()

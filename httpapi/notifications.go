@@ -17,10 +17,11 @@ type Notifications interface {
 	RetryDead(ctx context.Context, f notice.Filter) (int, error)
 }
 
-// notificationsRoutes: what the clinic told its customers (staff only).
-func (s *Server) notificationsRoutes(staff *gin.RouterGroup, n Notifications) {
-	staff.GET("/notifications", s.listNotifications(n))
-	staff.POST("/notifications/retry-dead", s.retryDeadNotifications(n))
+// notificationsRoutes: what the clinic told its customers (the front desk
+// and admins read it; admins retry the dead letters).
+func (s *Server) notificationsRoutes(g roleGroups, n Notifications) {
+	g.notices.GET("/notifications", s.listNotifications(n))
+	g.admin.POST("/notifications/retry-dead", s.retryDeadNotifications(n))
 }
 
 // AttemptResponse is one delivery attempt of a message.

@@ -51,7 +51,7 @@ func notificationsServer(t *testing.T, a testAuth, n Notifications) *Server {
 	t.Helper()
 	s := New(Config{Verifier: a.verifier})
 	api := s.engine.Group("/api/v1", s.authenticate)
-	s.notificationsRoutes(api.Group("", s.requireRole(auth.RoleStaff)), n)
+	s.notificationsRoutes(s.roleGroups(api), n)
 	return s
 }
 

@@ -105,6 +105,9 @@ func paginate[T any](items []T, p page, key func(T) string, desc bool) ([]T, str
 	}
 	end := min(start+p.limit, len(items))
 	out := items[start:end]
+	if out == nil {
+		out = []T{} // a list answers [], never null
+	}
 	if end == len(items) || len(out) == 0 {
 		return out, ""
 	}

@@ -146,3 +146,13 @@ func TestLookupListsArePaged(t *testing.T) {
 		t.Errorf("day schedule by slot hour: %v", day)
 	}
 }
+
+// TestAnEmptyPageIsAnEmptyList: a list with nothing in it is [] on the
+// wire, as the document's array schemas say, never null.
+func TestAnEmptyPageIsAnEmptyList(t *testing.T) {
+	t.Parallel()
+	out, next := paginate[string](nil, page{limit: 10}, func(s string) string { return s }, false)
+	if out == nil || len(out) != 0 || next != "" {
+		t.Fatalf("paginate(nil) = %#v, %q", out, next)
+	}
+}

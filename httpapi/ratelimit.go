@@ -10,8 +10,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/time/rate"
-
-	"github.com/vetclinic/clinic/auth"
 )
 
 // RateLimit is a per-client bound on requests: Rate a second on average,
@@ -114,7 +112,7 @@ func (s *Server) limitPerClient(l RateLimit) gin.HandlerFunc {
 	}
 	cl := newClientLimiter(l)
 	return func(c *gin.Context) {
-		if principal(c).HasRole(auth.RoleStaff) {
+		if principal(c).IsStaff() {
 			c.Next()
 			return
 		}

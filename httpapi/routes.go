@@ -29,23 +29,55 @@ func (s *Server) routes() {
 	e.GET("/api/v1/openapi.json", s.serveOpenAPI)
 
 	api := e.Group("/api/v1", s.authenticate)
-	staff := api.Group("", s.requireRole(auth.RoleStaff))
+	g := s.roleGroups(api)
 	if s.cfg.Clinic != nil {
 		s.catalogRoutes(api)
 	}
 	if s.cfg.Commands != nil {
-		s.commandRoutes(staff.Group("", markCommand))
+		s.commandRoutes(g.commands())
 	}
 	if s.cfg.Lookup != nil {
-		s.lookupRoutes(api, staff, s.cfg.Lookup)
-		s.staffReadRoutes(staff, s.cfg.Lookup)
+		s.lookupRoutes(api, g.staff, s.cfg.Lookup)
+		s.staffReadRoutes(g.staff, s.cfg.Lookup)
 	}
 	if s.cfg.Notifications != nil {
-		s.notificationsRoutes(staff, s.cfg.Notifications)
+		s.notificationsRoutes(g, s.cfg.Notifications)
 	}
 	if s.cfg.Admin != nil {
-		s.adminRoutes(staff, s.cfg.Admin)
+		s.adminRoutes(g.admin, s.cfg.Admin)
 	}
+}
+
+// roleGroups are the API's routes by who may call them; docs/access.md is
+// the same table for people, and a test holds the two together.
+type roleGroups struct {
+	desk     *gin.RouterGroup // reception: bookings, check-in, money
+	schedule *gin.RouterGroup // reception and admin: doctors' days
+	clinical *gin.RouterGroup // vet: the medical record
+	visitEnd *gin.RouterGroup // reception and vet: ending a visit
+	staff    *gin.RouterGroup // every staff role: the staff reads
+	notices  *gin.RouterGroup // reception and admin: what customers were told
+	admin    *gin.RouterGroup // admin: projections and the notice dead letters
+}
+
+func (s *Server) roleGroups(api *gin.RouterGroup) roleGroups {
+	return roleGroups{
+		desk:     api.Group("", s.allow(auth.RoleReception)),
+		schedule: api.Group("", s.allow(auth.RoleReception, auth.RoleAdmin)),
+		clinical: api.Group("", s.allow(auth.RoleVet)),
+		visitEnd: api.Group("", s.allow(auth.RoleReception, auth.RoleVet)),
+		staff:    api.Group("", s.allow(auth.StaffRoles...)),
+		notices:  api.Group("", s.allow(auth.RoleReception, auth.RoleAdmin)),
+		admin:    api.Group("", s.allow(auth.RoleAdmin)),
+	}
+}
+
+// commands are the groups of the command routes, each marked as a command.
+func (g roleGroups) commands() roleGroups {
+	for _, rg := range []**gin.RouterGroup{&g.desk, &g.schedule, &g.clinical, &g.visitEnd} {
+		*rg = (*rg).Group("", markCommand)
+	}
+	return g
 }
 
 // catalogRoutes: the clinic's configuration, for any signed-in caller.
@@ -54,31 +86,32 @@ func (s *Server) catalogRoutes(api *gin.RouterGroup) {
 	api.GET("/fees", s.listFees)
 }
 
-// commandRoutes: the staff command API.
-func (s *Server) commandRoutes(staff *gin.RouterGroup) {
-	staff.PUT("/doctors/:doctorID/days/:date", s.openDay)
-	staff.POST("/doctors/:doctorID/days/:date/close", s.closeDay)
+// commandRoutes: the staff command API, each route in the group of the
+// roles that may call it.
+func (s *Server) commandRoutes(g roleGroups) {
+	g.schedule.PUT("/doctors/:doctorID/days/:date", s.openDay)
+	g.schedule.POST("/doctors/:doctorID/days/:date/close", s.closeDay)
 
-	staff.POST("/reservations", s.placeReservation)
-	staff.POST("/reservations/:id/reschedule", s.reschedule)
-	staff.POST("/reservations/:id/cancel", s.cancel)
-	staff.POST("/reservations/:id/check-in", s.checkIn)
-	staff.POST("/reservations/:id/complete", s.complete)
-	staff.POST("/reservations/:id/no-show", s.noShow)
-	staff.PUT("/reservations/:id/details", s.correctDetails)
+	g.desk.POST("/reservations", s.placeReservation)
+	g.desk.POST("/reservations/:id/reschedule", s.reschedule)
+	g.desk.POST("/reservations/:id/cancel", s.cancel)
+	g.desk.POST("/reservations/:id/check-in", s.checkIn)
+	g.visitEnd.POST("/reservations/:id/complete", s.complete)
+	g.desk.POST("/reservations/:id/no-show", s.noShow)
+	g.desk.PUT("/reservations/:id/details", s.correctDetails)
 
-	staff.POST("/medical-records/:id/diagnosis", s.recordDiagnosis)
-	staff.POST("/medical-records/:id/treatments", s.addTreatments)
-	staff.PUT("/medical-records/:id/treatments/:line", s.correctLine)
-	staff.POST("/medical-records/:id/treatments/:line/remove", s.removeLine)
-	staff.POST("/medical-records/:id/prescriptions", s.addPrescriptions)
-	staff.POST("/medical-records/:id/finalize", s.finalize)
-	staff.POST("/medical-records/:id/addenda", s.addAddendum)
+	g.clinical.POST("/medical-records/:id/diagnosis", s.recordDiagnosis)
+	g.clinical.POST("/medical-records/:id/treatments", s.addTreatments)
+	g.clinical.PUT("/medical-records/:id/treatments/:line", s.correctLine)
+	g.clinical.POST("/medical-records/:id/treatments/:line/remove", s.removeLine)
+	g.clinical.POST("/medical-records/:id/prescriptions", s.addPrescriptions)
+	g.clinical.POST("/medical-records/:id/finalize", s.finalize)
+	g.clinical.POST("/medical-records/:id/addenda", s.addAddendum)
 
-	staff.POST("/invoices/:id/payments", s.recordPayment)
-	staff.POST("/invoices/:id/refunds", s.refund)
-	staff.POST("/invoices/:id/discounts", s.discount)
-	staff.POST("/invoices/:id/void", s.voidInvoice)
+	g.desk.POST("/invoices/:id/payments", s.recordPayment)
+	g.desk.POST("/invoices/:id/refunds", s.refund)
+	g.desk.POST("/invoices/:id/discounts", s.discount)
+	g.desk.POST("/invoices/:id/void", s.voidInvoice)
 }
 
 // Routes lists the routes the server registered, as "METHOD /path/:param",

@@ -228,7 +228,7 @@ func TestAuthMiddleware(t *testing.T) {
 	a := newTestAuth(t)
 	other := newTestAuth(t)
 	s := New(Config{Verifier: a.verifier})
-	s.engine.GET("/api/v1/test-staff", s.authenticate, s.requireRole(auth.RoleStaff), func(c *gin.Context) {
+	s.engine.GET("/api/v1/test-staff", s.authenticate, s.allow(auth.StaffRoles...), func(c *gin.Context) {
 		respond(c, http.StatusOK, map[string]string{"sub": principal(c).Subject})
 	})
 	for _, c := range []struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/vetclinic/clinic/auth"
@@ -15,7 +16,7 @@ import (
 func runToken(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	fs := newFlagSet("token", stderr)
 	data := fs.String("data", "./data", "data folder whose signing key signs the token")
-	role := fs.String("role", auth.RoleStaff, "role: staff or customer")
+	role := fs.String("role", auth.RoleStaff, "role: reception, vet, admin, staff (all three) or customer; docs/access.md says what each may do")
 	subject := fs.String("subject", "", "who the token is for: a staff id (nurse-kim) or a customer's phone number")
 	ttl := fs.Duration("ttl", 12*time.Hour, "how long the token is valid")
 	issuer := fs.String("issuer", auth.DefaultIssuer, "token issuer (iss)")
@@ -23,8 +24,8 @@ func runToken(ctx context.Context, args []string, getenv env, stdout, stderr io.
 	if err := parseFlags(fs, args, getenv); err != nil {
 		return err
 	}
-	if *role != auth.RoleStaff && *role != auth.RoleCustomer {
-		return fmt.Errorf("token: --role must be %s or %s, not %q", auth.RoleStaff, auth.RoleCustomer, *role)
+	if !auth.KnownRole(*role) {
+		return fmt.Errorf("token: --role must be one of %s or %s, not %q", strings.Join(auth.StaffRoles, ", "), auth.RoleCustomer, *role)
 	}
 	if *subject == "" {
 		return errors.New("token: --subject is required (for example --subject nurse-kim)")

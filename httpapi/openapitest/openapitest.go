@@ -38,6 +38,10 @@ import (
 type Operation struct {
 	Method string
 	Path   string
+	// Roles are the bearer roles its security requirements take, sorted;
+	// Anonymous says it also takes a caller without a token.
+	Roles     []string
+	Anonymous bool
 }
 
 func (o Operation) String() string { return o.Method + " " + o.Path }
@@ -77,8 +81,22 @@ func New(spec []byte) (*Validator, error) {
 func (v *Validator) Operations() []Operation {
 	var out []Operation
 	for path, item := range v.doc.Paths.Map() {
-		for method := range item.Operations() {
-			out = append(out, Operation{Method: method, Path: path})
+		for method, op := range item.Operations() {
+			o := Operation{Method: method, Path: path}
+			sec := v.doc.Security
+			if op.Security != nil {
+				sec = *op.Security
+			}
+			for _, req := range sec {
+				if len(req) == 0 {
+					o.Anonymous = true
+				}
+				for _, scopes := range req {
+					o.Roles = append(o.Roles, scopes...)
+				}
+			}
+			slices.Sort(o.Roles)
+			out = append(out, o)
 		}
 	}
 	slices.SortFunc(out, func(a, b Operation) int { return strings.Compare(a.String(), b.String()) })
