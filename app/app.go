@@ -41,11 +41,14 @@ type Config struct {
 	Clinic  *clinic.Clinic
 	// JWKSURL, when set, verifies tokens with an OIDC provider's keys;
 	// empty uses the data folder's key. Issuer and Audience are required.
-	JWKSURL  string
-	Issuer   string
-	Audience string
-	Roles    []string // a subset of Roles()
-	Logger   *slog.Logger
+	JWKSURL string
+	// OIDCIssuer, when set, verifies tokens of the OpenID Provider at that
+	// issuer URL, whose JWKS discovery finds; Issuer is then the same URL.
+	OIDCIssuer string
+	Issuer     string
+	Audience   string
+	Roles      []string // a subset of Roles()
+	Logger     *slog.Logger
 	// OnListen, when set, learns the HTTP address once it listens (for
 	// callers in this process, such as clinic bench).
 	OnListen func(addr string)
@@ -265,6 +268,18 @@ func pingESDB(ctx context.Context, c *esdbclient.Client) error {
 }
 
 func (e *serveEnv) verifier() (*auth.Verifier, error) {
+	if e.cfg.OIDCIssuer != "" {
+		e.log.Info("verifying tokens of the OpenID Provider", "issuer", e.cfg.OIDCIssuer, "audience", e.cfg.Audience)
+		keys := auth.NewDiscovery(e.cfg.OIDCIssuer, auth.JWKSOptions{})
+		go func() { // find the provider now, so the log says early whether it answers
+			if jwks, err := keys.Discover(context.Background()); err != nil {
+				e.log.Warn("the OpenID Provider does not answer yet; tokens get 503 until it does", "err", err)
+			} else {
+				e.log.Info("found the OpenID Provider's keys", "jwks", jwks)
+			}
+		}()
+		return auth.NewVerifier(keys, e.cfg.OIDCIssuer, e.cfg.Audience, time.Now, 30*time.Second), nil
+	}
 	if e.cfg.JWKSURL != "" {
 		e.log.Info("verifying tokens with the JWKS", "url", e.cfg.JWKSURL, "issuer", e.cfg.Issuer, "audience", e.cfg.Audience)
 		return auth.NewVerifier(auth.NewJWKS(e.cfg.JWKSURL, auth.JWKSOptions{}), e.cfg.Issuer, e.cfg.Audience, time.Now, 30*time.Second), nil

@@ -61,6 +61,11 @@ func (s *Server) authenticate(c *gin.Context) {
 	}
 	p, err := s.cfg.Verifier.Verify(c.Request.Context(), strings.TrimSpace(token))
 	if err != nil {
+		if errors.Is(err, auth.ErrProviderUnavailable) {
+			s.log.WarnContext(c.Request.Context(), "cannot verify a token", "path", c.Request.URL.Path, "err", err)
+			s.writeError(c, &requestError{kind: kindUnavailable, detail: "the sign-in provider cannot be reached to check the token; try again shortly"})
+			return
+		}
 		s.log.InfoContext(c.Request.Context(), "token refused", "path", c.Request.URL.Path, "err", err)
 		detail := "the token is invalid or expired"
 		if errors.Is(err, auth.ErrUnknownKey) {

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vetclinic/clinic/auth"
 )
 
 // flagRE finds the flags in a flag set's usage (flag.PrintDefaults).
@@ -41,7 +44,7 @@ func checkServeEnv(t *testing.T, where string, args []string, env map[string]str
 			t.Errorf("%s: %s is not the fallback of any `clinic serve` flag", where, k)
 		}
 	}
-	cfg, err := parseServe(args, func(k string) string { return env[k] }, io.Discard)
+	cfg, err := parseServe(args, func(k string) string { return composeDefault(env[k]) }, io.Discard)
 	if err != nil {
 		t.Fatalf("%s: clinic serve %v with its environment: %v", where, args, err)
 	}
@@ -52,6 +55,14 @@ func checkServeEnv(t *testing.T, where string, args []string, env map[string]str
 		t.Errorf("%s: listens on %q, want port %s", where, cfg.Listen, port)
 	}
 	return cfg
+}
+
+var composeVar = regexp.MustCompile(`\$\{(\w+)(:?-([^}]*))?\}`)
+
+// composeDefault is v as Compose runs it when the variables it names are
+// not set: ${NAME:-default} becomes default, ${NAME} nothing.
+func composeDefault(v string) string {
+	return composeVar.ReplaceAllString(v, "$3")
 }
 
 // checkHealthcheck checks that args (after the binary) is a healthcheck
@@ -91,6 +102,7 @@ type composeService struct {
 	Image           string            `yaml:"image"`
 	Build           string            `yaml:"build"`
 	Restart         string            `yaml:"restart"`
+	Profiles        []string          `yaml:"profiles"`
 	Command         []string          `yaml:"command"`
 	Environment     map[string]string `yaml:"environment"`
 	Ports           []string          `yaml:"ports"`
@@ -171,6 +183,138 @@ func TestComposeRunsEveryRoleFromTheImage(t *testing.T) {
 	for r := range roles {
 		if _, ok := g.DependsOn[r]; !ok {
 			t.Errorf("the gateway does not wait for %s", r)
+		}
+	}
+}
+
+// TestKeycloakRealmHasTheClinicsRoles: the sso profile's Keycloak imports a
+// realm whose realm roles are the API's staff roles, with a console client
+// on the code flow with PKCE and no secret, a scripts client on client
+// credentials, both putting the API's audience in their access tokens, and
+// example users whose roles the API knows. Its secrets are placeholders
+// that Keycloak fills from the environment, never values in the file. The
+// clinic services verify those tokens when CLINIC_OIDC_ISSUER names the
+// realm, and the data folder's tokens otherwise.
+func TestKeycloakRealmHasTheClinicsRoles(t *testing.T) {
+	t.Parallel()
+	var realm struct {
+		Realm string `json:"realm"`
+		Roles struct {
+			Realm []struct {
+				Name string `json:"name"`
+			} `json:"realm"`
+		} `json:"roles"`
+		Clients []struct {
+			ClientID               string            `json:"clientId"`
+			PublicClient           bool              `json:"publicClient"`
+			StandardFlowEnabled    bool              `json:"standardFlowEnabled"`
+			ServiceAccountsEnabled bool              `json:"serviceAccountsEnabled"`
+			ImplicitFlowEnabled    bool              `json:"implicitFlowEnabled"`
+			Secret                 string            `json:"secret"`
+			Attributes             map[string]string `json:"attributes"`
+			ProtocolMappers        []struct {
+				ProtocolMapper string            `json:"protocolMapper"`
+				Config         map[string]string `json:"config"`
+			} `json:"protocolMappers"`
+		} `json:"clients"`
+		Users []struct {
+			Username    string   `json:"username"`
+			RealmRoles  []string `json:"realmRoles"`
+			Credentials []struct {
+				Value     string `json:"value"`
+				Temporary bool   `json:"temporary"`
+			} `json:"credentials"`
+		} `json:"users"`
+	}
+	if err := json.Unmarshal(repoFile(t, "deploy/keycloak/clinic-realm.json"), &realm); err != nil {
+		t.Fatal(err)
+	}
+	var roles []string
+	for _, r := range realm.Roles.Realm {
+		roles = append(roles, r.Name)
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(roles)), slices.Sorted(slices.Values(auth.StaffRoles))) {
+		t.Errorf("realm roles %v, the API's staff roles %v", roles, auth.StaffRoles)
+	}
+	placeholder := regexp.MustCompile(`^\$\{[A-Z_]+\}$`)
+	clients := map[string]bool{}
+	for _, c := range realm.Clients {
+		clients[c.ClientID] = true
+		audience := false
+		for _, m := range c.ProtocolMappers {
+			audience = audience || (m.ProtocolMapper == "oidc-audience-mapper" && m.Config["included.custom.audience"] == auth.DefaultAudience && m.Config["access.token.claim"] == "true")
+		}
+		if !audience {
+			t.Errorf("client %s does not put %s in its access tokens' aud", c.ClientID, auth.DefaultAudience)
+		}
+		if c.ImplicitFlowEnabled {
+			t.Errorf("client %s allows the implicit flow", c.ClientID)
+		}
+		switch c.ClientID {
+		case "clinic-console":
+			if !c.PublicClient || !c.StandardFlowEnabled || c.Attributes["pkce.code.challenge.method"] != "S256" || c.Secret != "" {
+				t.Errorf("the console client is not a public code-flow client with PKCE S256: %+v", c)
+			}
+		case "clinic-scripts":
+			if c.PublicClient || !c.ServiceAccountsEnabled || c.StandardFlowEnabled || !placeholder.MatchString(c.Secret) {
+				t.Errorf("the scripts client is not a confidential client-credentials client with its secret from the environment: %+v", c)
+			}
+		}
+	}
+	if !clients["clinic-console"] || !clients["clinic-scripts"] {
+		t.Errorf("clients %v, want clinic-console and clinic-scripts", clients)
+	}
+	people := 0
+	for _, u := range realm.Users {
+		for _, r := range u.RealmRoles {
+			if !slices.Contains(auth.StaffRoles, r) {
+				t.Errorf("user %s has the role %q, which the API does not know", u.Username, r)
+			}
+		}
+		for _, c := range u.Credentials {
+			if !placeholder.MatchString(c.Value) || !c.Temporary {
+				t.Errorf("user %s has a password in the file, or one that need not be changed", u.Username)
+			}
+		}
+		if len(u.Credentials) > 0 {
+			people++
+		}
+	}
+	if people < 2 {
+		t.Errorf("%d example staff users, want two", people)
+	}
+
+	var f composeFile
+	decodeYAML(t, "docker-compose.yml", repoFile(t, "docker-compose.yml"), &f)
+	kc, ok := f.Services["keycloak"]
+	if !ok || !slices.Equal(kc.Profiles, []string{"sso"}) || !slices.Contains(kc.Command, "--import-realm") ||
+		!slices.Contains(kc.Volumes, "./deploy/keycloak:/opt/keycloak/data/import:ro") {
+		t.Fatalf("no keycloak service in the sso profile importing deploy/keycloak: %+v", kc)
+	}
+	for _, name := range []string{"SCRIPTS_CLIENT_SECRET", "DEMO_USER_PASSWORD"} {
+		if v := kc.Environment[name]; composeDefault(v) != "" || v == "" {
+			t.Errorf("keycloak: %s=%q; it must come from the environment, with no value in the file", name, v)
+		}
+	}
+	for name, s := range f.Services {
+		if !strings.HasPrefix(s.Image, "vetclinic/clinic:") {
+			continue
+		}
+		if _, ok := s.DependsOn["keycloak"]; ok {
+			t.Errorf("%s waits for keycloak, which runs only in the sso profile", name)
+		}
+		issuer := s.Environment["CLINIC_OIDC_ISSUER"]
+		if composeDefault(issuer) != "" {
+			t.Errorf("%s: CLINIC_OIDC_ISSUER defaults to %q; without the sso profile it must be empty", name, issuer)
+		}
+		cfg, err := parseServe(s.Command[1:], func(k string) string {
+			if k == "CLINIC_OIDC_ISSUER" {
+				return "http://keycloak:8081/realms/" + realm.Realm
+			}
+			return composeDefault(s.Environment[k])
+		}, io.Discard)
+		if err != nil || cfg.OIDCIssuer != "http://keycloak:8081/realms/clinic" || cfg.Issuer != cfg.OIDCIssuer {
+			t.Errorf("%s with the sso profile's issuer: %+v %v", name, cfg.Config, err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +33,8 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	fs.StringVar(&c.ESDBURL, "esdb", "", "EventStoreDB connection string; empty runs the embedded event store in <data>/events")
 	fs.StringVar(&c.configPath, "config", "", "clinic configuration file (JSON); empty uses the embedded example clinic")
 	fs.StringVar(&c.JWKSURL, "jwks-url", "", "verify tokens with this JWKS (an OIDC provider); empty uses the data folder's key")
-	fs.StringVar(&c.Issuer, "issuer", auth.DefaultIssuer, "required token issuer (iss)")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", "", "verify tokens of this OpenID Provider, found by discovery (its JWKS and issuer); for instance https://sso.example.com/realms/clinic")
+	fs.StringVar(&c.Issuer, "issuer", auth.DefaultIssuer, "required token issuer (iss); with --oidc-issuer, the provider's issuer")
 	fs.StringVar(&c.Audience, "audience", auth.DefaultAudience, "required token audience (aud)")
 	roles := fs.String("roles", strings.Join(allRoles, ","), "comma-separated roles to run: "+strings.Join(allRoles, ","))
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -98,6 +100,16 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	// empty: an empty flag would quietly accept any provider's tokens.
 	if strings.TrimSpace(c.Issuer) == "" || strings.TrimSpace(c.Audience) == "" {
 		return c, errors.New("serve: --issuer and --audience must not be empty")
+	}
+	if c.OIDCIssuer != "" {
+		if c.JWKSURL != "" {
+			return c, errors.New("serve: give --oidc-issuer or --jwks-url, not both (discovery finds the JWKS)")
+		}
+		u, err := url.Parse(c.OIDCIssuer)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, fmt.Errorf("serve: --oidc-issuer %q is not an http(s) URL", c.OIDCIssuer)
+		}
+		c.Issuer = c.OIDCIssuer // tokens name their provider's issuer URL
 	}
 	for _, r := range strings.Split(*roles, ",") {
 		r = strings.TrimSpace(r)
