@@ -84,8 +84,8 @@ func (h *history) findDone(c *command, step, stream string) ([]domain.Event, int
 }
 
 // cache keeps the histories of recently used streams, evicting the oldest
-// entries first. Entries of one stream are only read and replaced under
-// that stream's lock.
+// entries first. Entries of one stream are only read and replaced by
+// that stream's group leader (group.go), one at a time.
 type cache struct {
 	mu    sync.Mutex
 	size  int

@@ -9,13 +9,11 @@ package commands
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -94,11 +92,12 @@ type Handler struct {
 	cache      *cache
 	rules      Options // the clinic's rules: check-in window, horizon, ceiling
 
-	// locks serialise updates of one stream within this process, so that
-	// concurrent commands on a hot stream (a popular doctor's day) queue
-	// instead of failing their expected revision and retrying; other
-	// processes are still kept out by the expected revision.
-	locks streamLocks
+	// groups queue the updates of one stream within this process and
+	// commit them in groups (group.go), so that concurrent commands on a
+	// hot stream (a popular doctor's day) share one append instead of
+	// failing their expected revision and retrying; other processes are
+	// still kept out by the expected revision.
+	groups groups
 }
 
 // New returns a Handler that writes to store for clinic c.
@@ -106,49 +105,6 @@ func New(store Store, c *clinic.Clinic, opts Options) *Handler {
 	opts = opts.withDefaults()
 	return &Handler{store: store, clinic: c, now: opts.Clock, log: opts.Logger, maxRetries: opts.MaxRetries,
 		cache: newCache(opts.CacheSize), rules: opts}
-}
-
-// streamLocks is one lock per stream in use, so that only commands on the
-// same stream queue behind each other (a stripe shared by unrelated streams
-// made them wait for each other's appends). Waiting ends with the caller's
-// context: queued commands do not pile up behind a slow store.
-type streamLocks struct {
-	mu sync.Mutex
-	m  map[string]*streamLock
-}
-
-type streamLock struct {
-	held chan struct{} // capacity 1: full while held
-	refs int           // holders and waiters; the entry goes when it drops to 0
-}
-
-// lock takes stream's lock, or returns ctx's error.
-func (l *streamLocks) lock(ctx context.Context, stream string) (unlock func(), err error) {
-	l.mu.Lock()
-	if l.m == nil {
-		l.m = map[string]*streamLock{}
-	}
-	sl := l.m[stream]
-	if sl == nil {
-		sl = &streamLock{held: make(chan struct{}, 1)}
-		l.m[stream] = sl
-	}
-	sl.refs++
-	l.mu.Unlock()
-	release := func() {
-		l.mu.Lock()
-		if sl.refs--; sl.refs == 0 {
-			delete(l.m, stream)
-		}
-		l.mu.Unlock()
-	}
-	select {
-	case sl.held <- struct{}{}:
-		return func() { <-sl.held; release() }, nil
-	case <-ctx.Done():
-		release()
-		return nil, ctx.Err()
-	}
 }
 
 // Meta is what every command carries besides its own input.

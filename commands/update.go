@@ -62,63 +62,56 @@ var errMaybeAppended = errors.New("the append may have been stored")
 // (unverified: another process may have appended since). Only a successful
 // append proves a cached history current, so a refusal, a no-op or a
 // conflict decided on it is decided again after catching up with the store.
+//
+// Steps on the same stream wait in its queue and are committed in groups
+// (group.go): decided in order on one load, appended in one append.
 func update[A aggregate](ctx context.Context, h *Handler, c *command, s step[A]) (outcome[A], error) {
-	unlock, err := h.locks.lock(ctx, s.stream)
-	if err != nil {
-		return outcome[A]{revision: NoStream, agg: s.new()}, fmt.Errorf("%s: %w", s.stream, err)
+	m := &stepMember[A]{waiter: waiter{ctx: ctx, stream: s.stream, decode: s.decode, fresh: s.fresh, ifMatch: s.ifMatch != nil}, c: c, s: s}
+	if err := h.submit(m); err != nil {
+		return outcome[A]{revision: NoStream, agg: s.new()}, err
 	}
-	defer unlock()
-	hist, verified := h.cache.get(s.stream), false
-	if hist == nil {
-		hist = &history{revision: NoStream}
-		if !s.fresh {
-			var err error
-			if hist, err = h.catchUp(ctx, s.stream, s.decode, hist, false); err != nil {
-				return outcome[A]{revision: NoStream, agg: s.new()}, err
-			}
-			verified = true
-		}
+	return m.o, m.err
+}
+
+// stepMember is a step of aggregate A waiting in its stream's queue.
+type stepMember[A aggregate] struct {
+	waiter
+	c   *command
+	s   step[A]
+	o   outcome[A]
+	err error
+}
+
+func (m *stepMember[A]) base() *waiter { return &m.waiter }
+
+func (m *stepMember[A]) decideOn(hist *history) ([]Proposed, []domain.Event, bool) {
+	var p []Proposed
+	m.o, p, m.err = decideOn(m.c, m.s, hist)
+	m.tentative = m.o.revision
+	if len(p) > 0 {
+		m.tentative = hist.revision + int64(len(p))
 	}
-	for conflicts := 0; ; {
-		if err := ctx.Err(); err != nil {
-			return outcome[A]{revision: NoStream, agg: s.new()}, err
-		}
-		o, proposed, err := decideOn(c, s, hist)
-		if !verified && len(o.done) == 0 && (err != nil || len(proposed) == 0) {
-			if hist, err = h.catchUp(ctx, s.stream, s.decode, hist, false); err != nil {
-				return o, err
-			}
-			verified = true
-			continue
-		}
-		if err != nil || len(proposed) == 0 {
-			c.saw(o.position)
-			return o, err
-		}
-		w, err := h.store.Append(ctx, s.stream, hist.revision, proposed)
-		if errors.Is(err, ErrConcurrency) {
-			if s.ifMatch != nil {
-				return o, fmt.Errorf("%s: %w", s.stream, ErrStale)
-			}
-			if conflicts++; conflicts > h.maxRetries {
-				return o, fmt.Errorf("%s after %d attempts: %w", s.stream, conflicts, err)
-			}
-			if hist, err = h.catchUp(ctx, s.stream, s.decode, hist, true); err != nil {
-				return o, err
-			}
-			verified = true
-			continue
-		}
-		if err != nil {
-			h.cache.drop(s.stream) // the append may or may not have happened
-			return o, fmt.Errorf("append to %s: %w (%w)", s.stream, err, errMaybeAppended)
-		}
-		o.agg.Apply(o.appended...)
-		o.revision, o.position = int64(w.Revision), w.Position
-		h.cache.put(s.stream, hist.extend(o.appended, proposed, w))
-		c.saw(w.Position)
-		return o, nil
+	return p, m.o.appended, len(m.o.done) == 0 && (m.err != nil || len(p) == 0)
+}
+
+func (m *stepMember[A]) landed(w Written, appended bool) {
+	defer close(m.done)
+	if m.err != nil {
+		return
 	}
+	switch {
+	case m.proposed > 0:
+		m.o.agg.Apply(m.o.appended...)
+		m.o.revision, m.o.position = m.tentative, w.Position
+	case m.grouped && appended: // found done in, or a no-op after, the group's steps
+		m.o.position = w.Position
+	}
+	m.c.saw(m.o.position)
+}
+
+func (m *stepMember[A]) fail(err error) {
+	m.err = err
+	close(m.done)
 }
 
 // decideOn folds hist into a new aggregate and decides; it returns the

@@ -1,0 +1,12 @@
+package commands
+
+// Waiting is how many steps wait in stream's queue of h, for tests that
+// hold a group's append until the next group has formed.
+func Waiting(h *Handler, stream string) int {
+	h.groups.mu.Lock()
+	defer h.groups.mu.Unlock()
+	if q := h.groups.m[stream]; q != nil {
+		return len(q.waiting)
+	}
+	return 0
+}
