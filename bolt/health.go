@@ -35,7 +35,15 @@ type outage struct {
 type health struct {
 	log    *slog.Logger
 	broken atomic.Pointer[outage]
+	// recovered is when the last outage ended (unix ns): a disk that is
+	// still nearly full takes one commit and refuses the next, and that is
+	// the same incident to whoever is paged for it.
+	recovered atomic.Int64
 }
+
+// flapWindow is how soon after a recovery a new outage counts as the same
+// incident: logged as a warning, not a second error.
+const flapWindow = time.Minute
 
 // update runs fn in a write transaction of db, and records whether the
 // storage took it. A storage failure comes back wrapping
@@ -46,13 +54,19 @@ func (s *Store) update(db *bbolt.DB, fn func(tx *bbolt.Tx) error) error {
 	switch {
 	case err == nil:
 		if o := s.health.broken.Swap(nil); o != nil {
+			s.health.recovered.Store(time.Now().UnixNano())
 			s.health.log.Info("read store writes again", "file", s.path, "outage", time.Since(o.since).Round(time.Millisecond).String())
 		}
 	case failed:
 		o := &outage{reason: reason, err: err, since: time.Now()}
 		if s.health.broken.CompareAndSwap(nil, o) {
-			s.health.log.Error("read store cannot write; the projections commit nothing (their checkpoints stay) and go on by themselves once the storage works again",
-				"file", s.path, "reason", reason, "err", err)
+			if ago := o.since.Sub(time.Unix(0, s.health.recovered.Load())); ago < flapWindow {
+				s.health.log.Warn("read store cannot write again: the storage took a commit and refused the next, so it is still short of space or failing",
+					"file", s.path, "reason", reason, "since recovery", ago.Round(time.Millisecond).String(), "err", err)
+			} else {
+				s.health.log.Error("read store cannot write; the projections commit nothing (their checkpoints stay) and go on by themselves once the storage works again",
+					"file", s.path, "reason", reason, "err", err)
+			}
 		}
 		return fmt.Errorf("%w: %s: %w", projections.ErrCannotWrite, reason, err)
 	}
