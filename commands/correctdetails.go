@@ -80,7 +80,7 @@ func (h *Handler) followDetails(ctx context.Context, c *command, v reservation.V
 		return wrote, nil
 	}
 	i, err := update(ctx, h, c, invoiceStep("follow-details", o.agg.InvoiceID(), nil, false, func(i *invoice.Invoice) ([]domain.Event, error) {
-		return i.ChangeCustomer(v.Customer, h.now(), c.by)
+		return i.ChangeCustomer(v.Customer, v.Pet, h.now(), c.by)
 	}))
 	if errors.Is(err, invoice.ErrNotFound) {
 		return wrote, nil // not issued yet: it is issued from the record, which has the details

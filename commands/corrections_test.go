@@ -153,3 +153,27 @@ func TestCorrectDetails(t *testing.T) {
 	}
 	wantTypes(t, f.store, invoice.Stream(fin.InvoiceID), invoice.TypeIssued, invoice.TypeCustomerChanged)
 }
+
+// TestPetCorrectedAfterFinaliseReachesTheBill: a correction of the pet
+// alone, after the record was billed, reaches the bill too (it followed
+// only the customer, so the invoice kept naming the wrong pet).
+func TestPetCorrectedAfterFinaliseReachesTheBill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t)
+	res := f.examined(t, medicalrecord.Treatment{Code: "CONSULT", Quantity: 1})
+	fin, err := f.h.Finalize(ctx, commands.Finalize{MedicalRecordID: res.MedicalRecordID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued := wantTypes(t, f.store, invoice.Stream(fin.InvoiceID), invoice.TypeIssued)[0].(invoice.Issued)
+	fixed := commands.CorrectDetails{ReservationID: res.ReservationID, Customer: issued.Customer,
+		Pet: reservation.Pet{Name: "Koko", Species: "cat"}, Reason: "wrong pet name"}
+	if _, err := f.h.CorrectDetails(ctx, fixed); err != nil {
+		t.Fatal(err)
+	}
+	c := wantTypes(t, f.store, invoice.Stream(fin.InvoiceID), invoice.TypeIssued, invoice.TypeCustomerChanged)[1].(invoice.CustomerChanged)
+	if c.Pet != fixed.Pet || c.OldPet != issued.Pet || c.Customer != issued.Customer {
+		t.Fatalf("bill follows %+v", c)
+	}
+}

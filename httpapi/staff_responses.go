@@ -147,6 +147,7 @@ type SearchResponse struct {
 
 // LineResponse is one priced treatment: unit price times quantity.
 type LineResponse struct {
+	No          int        `json:"line,omitempty"` // the number a removal or correction names
 	Code        string     `json:"code"`
 	Description string     `json:"description"`
 	Quantity    int        `json:"quantity"`
@@ -203,6 +204,8 @@ type RecordResponse struct {
 	FinalizedAt   *time.Time             `json:"finalizedAt,omitempty"`
 	FinalizedBy   string                 `json:"finalizedBy,omitempty"`
 	VoidReason    string                 `json:"voidReason,omitempty"`
+	// VoidedInvoices are the record's earlier invoices, voided, oldest first.
+	VoidedInvoices []string `json:"voidedInvoices,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -217,6 +220,7 @@ func newRecordResponse(r records.Record, loc *time.Location) RecordResponse {
 	out := RecordResponse{ID: r.ID, Status: r.Status, Findings: r.Findings, Diagnosis: r.Diagnosis,
 		DiagnosedAt: timePtr(r.DiagnosedAt), DiagnosedBy: r.DiagnosedBy, Currency: r.Currency, Total: r.Total,
 		InvoiceID: r.InvoiceID, FinalizedAt: timePtr(r.FinalizedAt), FinalizedBy: r.FinalizedBy, VoidReason: r.VoidReason,
+		VoidedInvoices: r.VoidedInvoices,
 		Visit: RecordVisitResponse{ReservationID: r.ReservationID, DoctorID: r.Visit.DoctorID, At: r.Visit.At.UTC(),
 			AtLocal: local(r.Visit.At, loc), Reason: r.Visit.Reason,
 			Customer: PersonResponse{Name: r.Visit.CustomerName, Phone: r.Visit.CustomerPhone},
@@ -224,7 +228,7 @@ func newRecordResponse(r records.Record, loc *time.Location) RecordResponse {
 		Lines: make([]LineResponse, 0, len(r.Lines)), Prescriptions: make([]PrescriptionResponse, 0, len(r.Prescriptions)),
 		Addenda: make([]AddendumResponse, 0, len(r.Addenda))}
 	for _, l := range r.Lines {
-		out.Lines = append(out.Lines, LineResponse{Code: l.Code, Description: l.Description, Quantity: l.Quantity,
+		out.Lines = append(out.Lines, LineResponse{No: l.No, Code: l.Code, Description: l.Description, Quantity: l.Quantity,
 			UnitPrice: l.UnitPrice, LineTotal: l.LineTotal, AddedAt: timePtr(l.AddedAt), AddedBy: l.AddedBy})
 	}
 	for _, p := range r.Prescriptions {
@@ -304,6 +308,9 @@ type InvoiceResponse struct {
 	Balance         int64              `json:"balance"`
 	IssuedAt        time.Time          `json:"issuedAt"`
 	IssuedBy        string             `json:"issuedBy"`
+	VoidReason      string             `json:"voidReason,omitempty"`
+	VoidedAt        *time.Time         `json:"voidedAt,omitempty"`
+	VoidedBy        string             `json:"voidedBy,omitempty"`
 }
 
 func newInvoiceResponse(i invoices.Invoice) InvoiceResponse {
@@ -311,6 +318,7 @@ func newInvoiceResponse(i invoices.Invoice) InvoiceResponse {
 		DoctorID: i.DoctorID, Customer: PersonResponse{Name: i.CustomerName, Phone: i.CustomerPhone},
 		Pet: PetResponse{Name: i.PetName, Species: i.PetSpecies}, Currency: i.Currency, Total: i.Total, Discounted: i.Discounted,
 		Paid: i.Paid, Refunded: i.Refunded, Balance: i.Balance, IssuedAt: i.IssuedAt.UTC(), IssuedBy: i.IssuedBy,
+		VoidReason: i.VoidReason, VoidedAt: timePtr(i.VoidedAt), VoidedBy: i.VoidedBy,
 		Lines: make([]LineResponse, 0, len(i.Lines)), Payments: movements(i.Payments), Refunds: movements(i.Refunds),
 		Discounts: make([]DiscountResponse, 0, len(i.Discounts))}
 	for _, l := range i.Lines {

@@ -30,3 +30,19 @@ func DomainEvent(ev Event) (domain.Event, bool, error) {
 
 // DecodeAhead decodes a domain event, as a read model's Subscriber.Decode.
 func DecodeAhead(ev Event) (any, error) { return events.Decode(ev.Type, ev.Data) }
+
+// IgnoreAllBut returns every stored event type not in read, each with
+// why, for a read model's list of the types it does not fold: a read
+// model that reads some aggregates' streams ignores the others' events,
+// while a type of the streams it reads stays to be folded or ignored
+// explicitly.
+func IgnoreAllBut(read []string, why string) map[string]string {
+	out := map[string]string{}
+	for _, t := range events.Types() {
+		out[t] = why
+	}
+	for _, t := range read {
+		delete(out, t)
+	}
+	return out
+}

@@ -82,20 +82,20 @@ func (i *Invoice) Void(reason string, at time.Time, by string) ([]domain.Event, 
 	return []domain.Event{Voided{Bill: b, Pet: i.pet, Reason: reason}}, nil
 }
 
-// ChangeCustomer follows a correction of the visit's customer on its
-// reservation, in any status (the bill's history stays). The same customer
-// again changes nothing. Errors: ErrNotFound.
-func (i *Invoice) ChangeCustomer(c reservation.Customer, at time.Time, by string) ([]domain.Event, error) {
+// ChangeCustomer follows a correction of the visit's customer or pet on
+// its reservation, in any status (the bill's history stays). The same
+// customer and pet again change nothing. Errors: ErrNotFound.
+func (i *Invoice) ChangeCustomer(c reservation.Customer, p reservation.Pet, at time.Time, by string) ([]domain.Event, error) {
 	if !i.Issued() {
 		return nil, ErrNotFound
 	}
-	if i.bill.Customer == c {
+	if i.bill.Customer == c && i.pet == p {
 		return nil, nil
 	}
 	b := i.bill
-	old := b.Customer
+	old, oldPet := b.Customer, i.pet
 	b.Customer, b.At, b.By = c, at.UTC(), by
-	return []domain.Event{CustomerChanged{Bill: b, OldCustomer: old}}, nil
+	return []domain.Event{CustomerChanged{Bill: b, OldCustomer: old, Pet: p, OldPet: oldPet}}, nil
 }
 
 // zeroIfUnset is m, or zero money of currency when m has none (a bill

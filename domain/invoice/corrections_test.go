@@ -25,6 +25,8 @@ func TestCorrections(t *testing.T) {
 	newCust := reservation.Customer{Name: "Jackson", Phone: "010-9999-0000"}
 	changed := bill(0, 0, StatusOpen)
 	changed.Customer = newCust
+	bean := reservation.Pet{Name: "Bean", Species: "cat"}
+	petChanged, discountedAfterPet := bill(0, 0, StatusOpen), discounted(5000).Bill
 	tests := []domaintest.Case[*Invoice]{
 		{
 			Name:  "discount",
@@ -93,15 +95,29 @@ func TestCorrections(t *testing.T) {
 		{
 			Name:  "the customer follows the reservation",
 			Given: []domain.Event{issued()},
-			When:  func(i *Invoice) ([]domain.Event, error) { return i.ChangeCustomer(newCust, now, "clerk") },
-			Then:  []domain.Event{CustomerChanged{Bill: changed, OldCustomer: cust}},
+			When:  func(i *Invoice) ([]domain.Event, error) { return i.ChangeCustomer(newCust, coco, now, "clerk") },
+			Then:  []domain.Event{CustomerChanged{Bill: changed, OldCustomer: cust, Pet: coco, OldPet: coco}},
 		},
 		{
-			Name:  "the same customer changes nothing",
+			Name:  "the pet follows the reservation",
 			Given: []domain.Event{issued()},
-			When:  func(i *Invoice) ([]domain.Event, error) { return i.ChangeCustomer(cust, now, "clerk") },
+			When:  func(i *Invoice) ([]domain.Event, error) { return i.ChangeCustomer(cust, bean, now, "clerk") },
+			Then:  []domain.Event{CustomerChanged{Bill: petChanged, OldCustomer: cust, Pet: bean, OldPet: coco}},
+		},
+		{
+			Name:  "a discount after a pet correction names the corrected pet",
+			Given: []domain.Event{issued(), CustomerChanged{Bill: petChanged, OldCustomer: cust, Pet: bean, OldPet: coco}},
+			When: func(i *Invoice) ([]domain.Event, error) {
+				return i.Discount(disc1, money.KRW(5000), "loyal customer", now, "clerk")
+			},
+			Then: []domain.Event{DiscountGranted{Bill: discountedAfterPet, Pet: bean, DiscountID: disc1, Amount: money.KRW(5000), Reason: "loyal customer"}},
+		},
+		{
+			Name:  "the same customer and pet change nothing",
+			Given: []domain.Event{issued()},
+			When:  func(i *Invoice) ([]domain.Event, error) { return i.ChangeCustomer(cust, coco, now, "clerk") },
 		},
 	}
 	domaintest.Run(t, func() *Invoice { return New(invID) }, tests)
-	domaintest.RoundTrip(t, Decode, discounted(5000), voided, CustomerChanged{Bill: changed, OldCustomer: cust})
+	domaintest.RoundTrip(t, Decode, discounted(5000), voided, CustomerChanged{Bill: changed, OldCustomer: cust, Pet: coco, OldPet: coco})
 }

@@ -117,11 +117,15 @@ type Voided struct {
 	Reason string          `json:"reason"`
 }
 
-// CustomerChanged: the bill follows a correction of the visit's customer;
-// Bill.Customer is the new one.
+// CustomerChanged: the bill follows a correction of the visit's customer
+// or pet; Bill.Customer and Pet are the new ones. Pet is absent in events
+// stored before it was carried (the pet was then unchanged): read it as
+// the invoice's pet.
 type CustomerChanged struct {
 	Bill
 	OldCustomer reservation.Customer `json:"oldCustomer"`
+	Pet         reservation.Pet      `json:"pet,omitzero"`
+	OldPet      reservation.Pet      `json:"oldPet,omitzero"`
 }
 
 func (DiscountGranted) EventType() string { return TypeDiscountGranted }

@@ -79,6 +79,9 @@ func (i *Invoice) Apply(events ...domain.Event) {
 			i.bill = e.Bill
 		case CustomerChanged:
 			i.bill = e.Bill
+			if e.Pet != (reservation.Pet{}) {
+				i.pet = e.Pet
+			}
 		}
 		i.version++
 	}

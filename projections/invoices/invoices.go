@@ -46,6 +46,9 @@ type Invoice struct {
 	Balance         int64      `json:"balance"`
 	IssuedAt        time.Time  `json:"issuedAt"`
 	IssuedBy        string     `json:"issuedBy"`
+	VoidReason      string     `json:"voidReason,omitempty"`
+	VoidedAt        time.Time  `json:"voidedAt,omitzero"`
+	VoidedBy        string     `json:"voidedBy,omitempty"`
 	Position        uint64     `json:"position"`
 	UpdatedAt       time.Time  `json:"updatedAt"`
 }

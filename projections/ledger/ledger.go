@@ -21,27 +21,32 @@ const (
 
 // Ledger entry kinds. A discount lowers what is owed; a void takes back
 // what a void bill still charged (its visit is billed again by a new
-// invoice, a new charge).
+// invoice, a new charge). A move takes what an invoice still owes from the
+// customer account of its old phone to the account of its new one, when
+// the visit's contact is corrected (no money moves).
 const (
 	KindCharge   = "charge"
 	KindPayment  = "payment"
 	KindRefund   = "refund"
 	KindDiscount = "discount"
 	KindVoid     = "void"
+	KindMove     = "move"
 )
 
 // Entry is one movement of money.
 type Entry struct {
-	ID            string    `json:"id"` // the event id
-	Kind          string    `json:"kind"`
-	InvoiceID     string    `json:"invoiceId"`
-	ReservationID string    `json:"reservationId"`
-	Phone         string    `json:"phone"` // normalised
-	Amount        int64     `json:"amount"`
-	Currency      string    `json:"currency"`
-	Method        string    `json:"method,omitempty"`
-	At            time.Time `json:"at"`
-	Day           string    `json:"day"`
+	ID            string `json:"id"` // the event id
+	Kind          string `json:"kind"`
+	InvoiceID     string `json:"invoiceId"`
+	ReservationID string `json:"reservationId"`
+	Phone         string `json:"phone"` // normalised
+	Amount        int64  `json:"amount"`
+	Currency      string `json:"currency"`
+	Method        string `json:"method,omitempty"`
+	// FromPhone is, on a move, the normalised phone the invoice left.
+	FromPhone string    `json:"fromPhone,omitempty"`
+	At        time.Time `json:"at"`
+	Day       string    `json:"day"`
 	// InvoiceBalance is the invoice's balance after this entry.
 	InvoiceBalance int64  `json:"invoiceBalance"`
 	Position       uint64 `json:"position"`
@@ -93,10 +98,14 @@ type CustomerAccount struct {
 	Balance  int64  `json:"balance"`
 	// Discounted and Voided are what discounts and void bills took off
 	// Charged (absent in documents folded before they existed: zero).
-	Discounted int64         `json:"discounted,omitempty"`
-	Voided     int64         `json:"voided,omitempty"`
-	Entries    []BalanceLine `json:"entries"`
-	Position   uint64        `json:"position"`
+	Discounted int64 `json:"discounted,omitempty"`
+	Voided     int64 `json:"voided,omitempty"`
+	// MovedIn and MovedOut are what invoices still owed when their visit's
+	// contact was corrected to this phone, or away from it.
+	MovedIn  int64         `json:"movedIn,omitempty"`
+	MovedOut int64         `json:"movedOut,omitempty"`
+	Entries  []BalanceLine `json:"entries"`
+	Position uint64        `json:"position"`
 }
 
 // IndexKeys implements projections.Document.

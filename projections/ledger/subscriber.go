@@ -38,6 +38,14 @@ func Subscriber(loc *time.Location) projections.Subscriber {
 			}); err != nil {
 				return err
 			}
+			if entry.Kind == KindMove && entry.FromPhone != "" && entry.FromPhone != entry.Phone {
+				if err := projections.Fold(tx, Customers, entry.FromPhone, ev, func(a *CustomerAccount, _ bool) error {
+					FoldMovedOut(a, entry)
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
 			if entry.Phone != "" {
 				if err := projections.Fold(tx, Customers, entry.Phone, ev, func(a *CustomerAccount, _ bool) error {
 					FoldCustomerAccount(a, entry)

@@ -80,14 +80,17 @@ type Prescription struct {
 // Balance what is still owed (Total minus Paid), as in every view
 // (docs/read-side.md).
 type Bill struct {
-	InvoiceID string     `json:"invoiceId"`
-	Total     int64      `json:"total"`
-	Paid      int64      `json:"paid"`
-	Refunded  int64      `json:"refunded"`
-	Balance   int64      `json:"balance"`
-	Currency  string     `json:"currency"`
-	Status    string     `json:"status"`
-	Lines     []BillLine `json:"lines,omitempty"`
+	InvoiceID string `json:"invoiceId"`
+	Total     int64  `json:"total"`
+	// Discounted sums the discounts (Total is after them); absent until one
+	// is granted.
+	Discounted int64      `json:"discounted,omitempty"`
+	Paid       int64      `json:"paid"`
+	Refunded   int64      `json:"refunded"`
+	Balance    int64      `json:"balance"`
+	Currency   string     `json:"currency"`
+	Status     string     `json:"status"`
+	Lines      []BillLine `json:"lines,omitempty"`
 }
 
 // BillLine is one item of the itemised bill.

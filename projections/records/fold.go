@@ -2,6 +2,7 @@ package records
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,9 +55,47 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Record, projections
 		what := fmt.Sprintf("treatments added: %s; total %d %s", strings.Join(parts, ", "), e.Total.Amount, e.Total.Currency)
 		return with(e.MedicalRecordID.String(), e.ReservationID.String(), e.At, e.By, what, func(r *Record, by string) {
 			for _, l := range e.Items {
-				r.Lines = append(r.Lines, lineOf(l, e.At, by))
+				r.LinesAdded++
+				nl := lineOf(l, e.At, by)
+				nl.No = r.LinesAdded
+				r.Lines = append(r.Lines, nl)
 			}
 			r.Total, r.Currency = e.Total.Amount, e.Total.Currency
+		})
+	case medicalrecord.TreatmentLineRemoved:
+		what := fmt.Sprintf("line %d removed (%s x%d, %d %s): %s; total %d %s", e.LineNo, e.Removed.Code, e.Removed.Quantity,
+			e.Removed.LineTotal.Amount, e.Removed.LineTotal.Currency, e.Reason, e.Total.Amount, e.Total.Currency)
+		return with(e.MedicalRecordID.String(), e.ReservationID.String(), e.At, e.By, what, func(r *Record, _ string) {
+			r.Lines = slices.DeleteFunc(r.Lines, func(l Line) bool { return l.No == e.LineNo })
+			r.Total = e.Total.Amount
+		})
+	case medicalrecord.TreatmentLineCorrected:
+		what := fmt.Sprintf("line %d corrected from %s x%d (%d %s) to %s x%d (%d %s); total %d %s", e.LineNo,
+			e.Old.Code, e.Old.Quantity, e.Old.LineTotal.Amount, e.Old.LineTotal.Currency,
+			e.Line.Code, e.Line.Quantity, e.Line.LineTotal.Amount, e.Line.LineTotal.Currency, e.Total.Amount, e.Total.Currency)
+		return with(e.MedicalRecordID.String(), e.ReservationID.String(), e.At, e.By, what, func(r *Record, by string) {
+			for i := range r.Lines {
+				if r.Lines[i].No == e.LineNo {
+					nl := lineOf(e.Line, e.At, by)
+					nl.No = e.LineNo
+					r.Lines[i] = nl
+				}
+			}
+			r.Total = e.Total.Amount
+		})
+	case medicalrecord.Reopened:
+		what := fmt.Sprintf("reopened: invoice %s voided: %s", e.VoidedInvoiceID, e.Reason)
+		return with(e.MedicalRecordID.String(), e.ReservationID.String(), e.At, e.By, what, func(r *Record, _ string) {
+			r.Status, r.InvoiceID, r.FinalizedAt, r.FinalizedBy = string(e.Status), "", time.Time{}, ""
+			r.VoidedInvoices = append(r.VoidedInvoices, e.VoidedInvoiceID.String())
+		})
+	case medicalrecord.PatientDetailsCorrected:
+		what := fmt.Sprintf("patient corrected from %s (%s), owner %s %s to %s (%s), owner %s %s",
+			e.OldPet.Name, e.OldPet.Species, e.OldCustomer.Name, e.OldCustomer.Phone,
+			e.Pet.Name, e.Pet.Species, e.Customer.Name, e.Customer.Phone)
+		return with(e.MedicalRecordID.String(), e.ReservationID.String(), e.At, e.By, what, func(r *Record, _ string) {
+			r.Visit.CustomerName, r.Visit.CustomerPhone = e.Customer.Name, e.Customer.Phone
+			r.Visit.PetName, r.Visit.PetSpecies = e.Pet.Name, e.Pet.Species
 		})
 	case medicalrecord.PrescriptionsAdded:
 		parts := make([]string, 0, len(e.Items))
@@ -98,6 +137,13 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Record, projections
 	return "", nil
 }
 
+// Ignored lists the event types the records read model does not fold,
+// each with why (TestEveryReadModelHandlesEveryEventType keeps the list
+// and Fold in step with the domain): it reads the record streams only.
+func Ignored() map[string]string {
+	return projections.IgnoreAllBut(medicalrecord.Types(), "not a record event: the record's events carry all it shows")
+}
+
 func lineOf(l medicalrecord.Line, at time.Time, by string) Line {
 	return Line{Code: l.Code, Description: l.Description, Quantity: l.Quantity, UnitPrice: l.UnitPrice.Amount,
 		LineTotal: l.LineTotal.Amount, Currency: l.LineTotal.Currency, AddedAt: at.UTC(), AddedBy: by}
@@ -111,7 +157,7 @@ func finalLines(had []Line, final []medicalrecord.Line, at time.Time, by string)
 	for i, l := range final {
 		nl := lineOf(l, at, by)
 		if i < len(had) && had[i].Code == l.Code && had[i].Quantity == l.Quantity {
-			nl.AddedAt, nl.AddedBy = had[i].AddedAt, had[i].AddedBy
+			nl.AddedAt, nl.AddedBy, nl.No = had[i].AddedAt, had[i].AddedBy, had[i].No
 		}
 		out = append(out, nl)
 	}

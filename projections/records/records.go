@@ -27,15 +27,18 @@ const historyMax = 1000
 
 // Record is the records document.
 type Record struct {
-	ID            string         `json:"id"`
-	ReservationID string         `json:"reservationId"`
-	Status        string         `json:"status"` // open, finalized, voided
-	Visit         Visit          `json:"visit"`
-	Findings      string         `json:"findings"`
-	Diagnosis     string         `json:"diagnosis"`
-	DiagnosedAt   time.Time      `json:"diagnosedAt,omitzero"`
-	DiagnosedBy   string         `json:"diagnosedBy,omitempty"`
-	Lines         []Line         `json:"lines"`
+	ID            string    `json:"id"`
+	ReservationID string    `json:"reservationId"`
+	Status        string    `json:"status"` // open, finalized, voided
+	Visit         Visit     `json:"visit"`
+	Findings      string    `json:"findings"`
+	Diagnosis     string    `json:"diagnosis"`
+	DiagnosedAt   time.Time `json:"diagnosedAt,omitzero"`
+	DiagnosedBy   string    `json:"diagnosedBy,omitempty"`
+	Lines         []Line    `json:"lines"`
+	// LinesAdded counts the lines ever added, so a new line gets the next
+	// number (a line keeps its number when another is removed).
+	LinesAdded    int            `json:"linesAdded,omitempty"`
 	Total         int64          `json:"total"`
 	Currency      string         `json:"currency,omitempty"`
 	Prescriptions []Prescription `json:"prescriptions"`
@@ -44,9 +47,11 @@ type Record struct {
 	FinalizedAt   time.Time      `json:"finalizedAt,omitzero"`
 	FinalizedBy   string         `json:"finalizedBy,omitempty"`
 	VoidReason    string         `json:"voidReason,omitempty"`
-	History       []Change       `json:"history"`
-	Position      uint64         `json:"position"`
-	UpdatedAt     time.Time      `json:"updatedAt"`
+	// VoidedInvoices are the invoices voided before this one, oldest first.
+	VoidedInvoices []string  `json:"voidedInvoices,omitempty"`
+	History        []Change  `json:"history"`
+	Position       uint64    `json:"position"`
+	UpdatedAt      time.Time `json:"updatedAt"`
 }
 
 // Visit is the visit the record belongs to.
@@ -62,6 +67,10 @@ type Visit struct {
 
 // Line is one priced treatment, amounts in minor units of Currency.
 type Line struct {
+	// No is the line's number, its 1-based place among all the lines ever
+	// added to the record: what a removal or a correction names (zero in
+	// documents folded before it existed, until a rebuild).
+	No          int       `json:"line,omitempty"`
 	Code        string    `json:"code"`
 	Description string    `json:"description"`
 	Quantity    int       `json:"quantity"`

@@ -40,7 +40,8 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Visit, projections.
 	bill := func(b invoice.Bill) (string, func(*Visit, projections.Event)) {
 		return b.ReservationID.String(), func(d *Visit, _ projections.Event) {
 			d.Bill = &Bill{InvoiceID: b.InvoiceID.String(), Currency: b.Total.Currency, Total: b.Total.Amount,
-				Paid: b.Paid.Amount, Refunded: b.Refunded.Amount, Balance: b.Balance.Amount, Status: string(b.Status)}
+				Discounted: b.Discounted.Amount, Paid: b.Paid.Amount, Refunded: b.Refunded.Amount, Balance: b.Balance.Amount,
+				Status: string(b.Status)}
 		}
 	}
 	switch e := e.(type) {
@@ -60,11 +61,17 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Visit, projections.
 		return visit(e.Visit, "")
 	case reservation.NoShow:
 		return visit(e.Visit, "")
+	case reservation.DetailsCorrected:
+		// The document's phone, name and pet keys follow: the search finds
+		// the visit under the new details only.
+		return visit(e.Visit, e.Reason)
 	case medicalrecord.Opened:
 		return record(e.ReservationID.String(), e.Status)
 	case medicalrecord.Finalized:
 		return record(e.ReservationID.String(), e.Status)
 	case medicalrecord.Voided:
+		return record(e.ReservationID.String(), e.Status)
+	case medicalrecord.Reopened:
 		return record(e.ReservationID.String(), e.Status)
 	case invoice.Issued:
 		return bill(e.Bill)
@@ -72,6 +79,29 @@ func Fold(e domain.Event, loc *time.Location) (string, func(*Visit, projections.
 		return bill(e.Bill)
 	case invoice.PaymentRefunded:
 		return bill(e.Bill)
+	case invoice.DiscountGranted:
+		return bill(e.Bill)
+	case invoice.Voided:
+		return bill(e.Bill)
+	case invoice.CustomerChanged:
+		return bill(e.Bill)
 	}
 	return "", nil
+}
+
+// Ignored lists the event types the visits read model does not fold, each
+// with why (TestEveryReadModelHandlesEveryEventType keeps the list and
+// Fold in step with the domain).
+func Ignored() map[string]string {
+	out := projections.IgnoreAllBut(append(append(reservation.Types(), medicalrecord.Types()...), invoice.Types()...),
+		"a schedule event: the reservation's own events carry its slot")
+	clinical := "the record's clinical content is the records read model's; a visit shows the record's status only"
+	for _, t := range []string{medicalrecord.TypeDiagnosisRecorded, medicalrecord.TypeTreatmentsAdded,
+		medicalrecord.TypePrescriptionsAdded, medicalrecord.TypeAddendumAdded, medicalrecord.TypeLineRemoved,
+		medicalrecord.TypeLineCorrected} {
+		out[t] = clinical
+	}
+	out[medicalrecord.TypeVisitTimeChanged] = "ReservationRescheduled, which the record's follows, carries the new slot"
+	out[medicalrecord.TypePatientCorrected] = "ReservationDetailsCorrected, which the record's follows, carries the new details"
+	return out
 }
