@@ -31,12 +31,35 @@ const (
 // client books its own doctor's days (clients sharing a doctor take turns
 // by day), slot after slot, so bookings never compete for a place: the load
 // measures the booking path, not conflict retries.
+//
+// With BusyDay, every client books the same doctor's day instead (the
+// first doctor's), slot after slot in turn, Capacity places a slot, and
+// the next working day when that one is full: a popular vet's day opening,
+// where bookings share one schedule stream.
 type PlaceLoad struct {
-	Base    string // http://host:port
-	Token   string // a staff token
-	Clients int
-	From    time.Time // the first day to book, in the clinic's zone
-	HTTP    *http.Client
+	Base     string // http://host:port
+	Token    string // a staff token
+	Clients  int
+	From     time.Time // the first day to book, in the clinic's zone
+	HTTP     *http.Client
+	BusyDay  bool
+	Capacity int // places per slot of each day opened; 0 is 1
+	busy     *busyDay
+}
+
+// busyDay deals out the places of the busy doctor's days: ticket t is slot
+// t mod the slots of a day, of the (t / places a day)-th day.
+type busyDay struct {
+	mu     sync.Mutex
+	ticket int
+	days   map[int]*openOnce
+	lane   *Lane // the doctor, its working days and the day before From
+}
+
+type openOnce struct {
+	once sync.Once
+	day  time.Time // set under busyDay.mu before anyone reads it
+	err  error     // the opening's, set in once
 }
 
 // Lane is one client's plan: a doctor and every lanes-th of its working
@@ -73,6 +96,9 @@ func (l *PlaceLoad) Lanes(ctx context.Context) ([]*Lane, error) {
 	}
 	from := time.Date(l.From.Year(), l.From.Month(), l.From.Day(), 0, 0, 0, 0, loc)
 	n := len(cat.Doctors)
+	if l.BusyDay {
+		n = 1 // every lane is the first doctor's; next deals its places
+	}
 	out := make([]*Lane, l.Clients)
 	for i := range out {
 		d := cat.Doctors[i%n]
@@ -85,12 +111,19 @@ func (l *PlaceLoad) Lanes(ctx context.Context) ([]*Lane, error) {
 		out[i] = &Lane{doctor: d.ID, weekdays: wd, lane: i / n, lanes: (l.Clients + n - 1) / n,
 			day: from.AddDate(0, 0, -1), slot: loadSlotsPerDay}
 	}
+	if l.BusyDay {
+		first := *out[0]
+		l.busy = &busyDay{days: map[int]*openOnce{}, lane: &first}
+	}
 	return out, nil
 }
 
 // next returns the lane's next slot, opening its next day when the last is
 // full; opened says it opened one.
 func (l *PlaceLoad) next(ctx context.Context, ln *Lane) (slot time.Time, opened bool, err error) {
+	if l.busy != nil {
+		return l.nextBusy(ctx)
+	}
 	if ln.slot >= loadSlotsPerDay {
 		if len(ln.weekdays) == 0 {
 			return time.Time{}, false, fmt.Errorf("doctor %s works no day of the week", ln.doctor)
@@ -105,17 +138,66 @@ func (l *PlaceLoad) next(ctx context.Context, ln *Lane) (slot time.Time, opened 
 				step--
 			}
 		}
-		body := fmt.Sprintf(`{"opens":%q,"closes":%q,"slotMinutes":%d,"capacity":1}`, loadOpens, loadCloses, loadSlotMinutes)
-		code, resp, err := l.do(ctx, "PUT", "/api/v1/doctors/"+ln.doctor+"/days/"+ln.day.Format(time.DateOnly), body)
-		if err != nil || code != http.StatusOK {
-			return time.Time{}, false, fmt.Errorf("open %s on %s: %d %s %v", ln.doctor, ln.day.Format(time.DateOnly), code, resp, err)
+		if err := l.openDay(ctx, ln.doctor, ln.day); err != nil {
+			return time.Time{}, false, err
 		}
 		ln.slot, opened = 0, true
 	}
-	first, _ := time.Parse("15:04", loadOpens)
-	slot = ln.day.Add(time.Duration(first.Hour())*time.Hour + time.Duration(ln.slot*loadSlotMinutes)*time.Minute)
+	slot = slotAt(ln.day, ln.slot)
 	ln.slot++
 	return slot, opened, nil
+}
+
+// nextBusy takes the next place of the busy day, opening the day once
+// (the first lane to reach it opens it; the others wait for that).
+func (l *PlaceLoad) nextBusy(ctx context.Context) (slot time.Time, opened bool, err error) {
+	b := l.busy
+	perDay := loadSlotsPerDay * l.capacity()
+	if len(b.lane.weekdays) == 0 {
+		return time.Time{}, false, fmt.Errorf("doctor %s works no day of the week", b.lane.doctor)
+	}
+	b.mu.Lock()
+	t := b.ticket
+	b.ticket++
+	d := t / perDay
+	o := b.days[d]
+	if o == nil {
+		o = &openOnce{}
+		b.days[d] = o
+		for step := 1; step > 0; { // day d is the working day after day d-1's
+			b.lane.day = b.lane.day.AddDate(0, 0, 1)
+			if b.lane.weekdays[b.lane.day.Weekday()] {
+				step--
+			}
+		}
+		o.day = b.lane.day
+	}
+	b.mu.Unlock()
+	o.once.Do(func() {
+		o.err, opened = l.openDay(ctx, b.lane.doctor, o.day), true
+	})
+	if o.err != nil {
+		return time.Time{}, opened, o.err
+	}
+	return slotAt(o.day, t%loadSlotsPerDay), opened, nil
+}
+
+func (l *PlaceLoad) capacity() int { return max(1, l.Capacity) }
+
+// openDay opens doctor's day with the load's shape and capacity.
+func (l *PlaceLoad) openDay(ctx context.Context, doctor string, day time.Time) error {
+	body := fmt.Sprintf(`{"opens":%q,"closes":%q,"slotMinutes":%d,"capacity":%d}`, loadOpens, loadCloses, loadSlotMinutes, l.capacity())
+	code, resp, err := l.do(ctx, "PUT", "/api/v1/doctors/"+doctor+"/days/"+day.Format(time.DateOnly), body)
+	if err != nil || code != http.StatusOK {
+		return fmt.Errorf("open %s on %s: %d %s %v", doctor, day.Format(time.DateOnly), code, resp, err)
+	}
+	return nil
+}
+
+// slotAt is the i-th slot of day.
+func slotAt(day time.Time, i int) time.Time {
+	first, _ := time.Parse("15:04", loadOpens)
+	return day.Add(time.Duration(first.Hour())*time.Hour + time.Duration(i*loadSlotMinutes)*time.Minute)
 }
 
 // Run books until n bookings are done (n > 0) or until d has passed.
@@ -196,4 +278,19 @@ func (l *PlaceLoad) do(ctx context.Context, method, path, body string) (int, []b
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, data, err
+}
+
+// BusyDays are the busy doctor and the days the load dealt places of, in
+// order (none without BusyDay).
+func (l *PlaceLoad) BusyDays() (doctor string, days []time.Time) {
+	if l.busy == nil {
+		return "", nil
+	}
+	b := l.busy
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for d := 0; d < len(b.days); d++ {
+		days = append(days, b.days[d].day)
+	}
+	return b.lane.doctor, days
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,112 +12,171 @@ import (
 	"github.com/vetclinic/clinic/bench"
 )
 
+// benchPlace is what `clinic bench place` is told.
+type benchPlace struct {
+	url, token, data string // a running clinic; empty url starts one
+	binary           string // the clinic binary to start; empty is this one
+	childEnv         []string
+	roles            string // --roles of the started clinic; empty is all
+	doctors          int    // 0: the example clinic; n: n doctors working every day
+	busyDay          bool
+	capacity         int
+	clients          int
+	duration         time.Duration
+	requests         int
+	from             time.Time
+}
+
+// benchReport is what one run measured.
+type benchReport struct {
+	bench.Result
+	ServerCPU time.Duration // the started clinic's CPU over the run (/proc)
+	Roles     bench.RoleCPU // its profile's CPU by role label over the run
+}
+
+// PerBooking is d per reservation placed.
+func (r benchReport) PerBooking(d time.Duration) float64 {
+	return bench.MS(d) / float64(max(1, r.Booked()))
+}
+
 // runBench runs a load benchmark: `clinic bench place` books reservations
 // over HTTP from many clients, against a running clinic (--url) or against
-// one it starts in this process on the embedded store.
+// `clinic serve` (every role, as a user starts it) started as a child
+// process on a temporary data folder.
 func runBench(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "place" {
-		return errors.New("bench: usage: clinic bench place [--url URL --token TOKEN | --data DIR] [--clients 64] [--duration 10s | --requests N]")
+		return errors.New("bench: usage: clinic bench place [--url URL --token TOKEN | --data DIR | --roles R --doctors N --busy-day --capacity C] [--clients 64] [--duration 10s | --requests N]")
 	}
+	var o benchPlace
 	fs := newFlagSet("bench place", stderr)
-	url := fs.String("url", "", "base URL of a running clinic; empty starts one in this process on the embedded store")
-	token := fs.String("token", "", "staff token; empty signs one with the key in --data")
-	data := fs.String("data", "", "data folder whose key signs the token (default: the started clinic's)")
-	clients := fs.Int("clients", 64, "concurrent HTTP clients")
-	duration := fs.Duration("duration", 10*time.Second, "how long to book (unless --requests)")
-	requests := fs.Int("requests", 0, "book exactly this many reservations instead of for --duration")
+	fs.StringVar(&o.url, "url", "", "base URL of a running clinic; empty starts `clinic serve` as a child process on a temporary data folder")
+	fs.StringVar(&o.token, "token", "", "staff token; empty signs one with the key in --data")
+	fs.StringVar(&o.data, "data", "", "data folder whose key signs the token (default: the started clinic's)")
+	fs.StringVar(&o.binary, "clinic-binary", "", "the clinic binary to start (default: this one)")
+	fs.StringVar(&o.roles, "roles", "", "--roles of the started clinic (default: all, as `clinic serve` runs; command for the write path alone)")
+	fs.IntVar(&o.doctors, "doctors", 0, "doctors of the started clinic, each working every day (default 0: the example clinic)")
+	fs.BoolVar(&o.busyDay, "busy-day", false, "every client books the same doctor's day, slot after slot in turn")
+	fs.IntVar(&o.capacity, "capacity", 0, "places per slot of each day opened, 1 to 1000 (default: 1; with --busy-day, --clients)")
+	fs.IntVar(&o.clients, "clients", 64, "concurrent HTTP clients")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long to book (unless --requests)")
+	fs.IntVar(&o.requests, "requests", 0, "book exactly this many reservations instead of for --duration")
 	from := fs.String("from", "", "first day to book, YYYY-MM-DD (default: the day after tomorrow); days after it fill up, so use another day or fresh data to run again")
 	if err := parseFlags(fs, args[1:], getenv); err != nil {
 		return err
 	}
-	if *clients < 1 || *requests < 0 || (*requests == 0 && *duration <= 0) {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	}
+	if o.clients < 1 || o.requests < 0 || (o.requests == 0 && o.duration <= 0) {
 		return errors.New("bench: --clients must be positive and --duration or --requests set")
 	}
-	start := time.Now().AddDate(0, 0, 2)
+	if o.doctors < 0 || o.capacity < 0 || o.capacity > 1000 {
+		return errors.New("bench: --doctors must not be negative, --capacity at most 1000 (the domain's bound)")
+	}
+	if o.capacity == 0 {
+		o.capacity = 1
+		if o.busyDay {
+			o.capacity = min(1000, o.clients)
+		}
+	}
+	o.from = time.Now().AddDate(0, 0, 2)
 	if *from != "" {
 		var err error
-		if start, err = time.Parse(time.DateOnly, *from); err != nil {
+		if o.from, err = time.Parse(time.DateOnly, *from); err != nil {
 			return fmt.Errorf("bench: --from: %w", err)
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	inProcess := *url == ""
-	if inProcess {
-		base, dir, stop, err := startBenchClinic(ctx, *clients, stderr)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		*url = base
-		if *data == "" {
-			*data = dir
-		}
-	}
-	if *token == "" {
-		if *data == "" {
-			return errors.New("bench: give --token, or --data of the clinic whose key signs tokens")
-		}
-		key, err := auth.LoadOrCreateKey(auth.KeyPath(*data))
-		if err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		if *token, err = auth.NewIssuer(key, auth.DefaultIssuer, auth.DefaultAudience, time.Now).Issue("bench", auth.RoleStaff, time.Hour); err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-	}
-	l := &bench.PlaceLoad{Base: strings.TrimSuffix(*url, "/"), Token: *token, Clients: *clients, From: start, HTTP: bench.HTTPClient(*clients)}
-	lanes, err := l.Lanes(ctx)
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	fmt.Fprintf(stdout, "booking with %d clients against %s from %s ...\n", *clients, l.Base, start.Format(time.DateOnly))
-	cpu0 := bench.ProcessCPU()
-	res := l.Run(ctx, lanes, *requests, *duration)
-	fmt.Fprintln(stdout, res)
-	if inProcess && len(res.Latencies) > 0 {
-		fmt.Fprintf(stdout, "process CPU (clients, server and store): %.3f ms per reservation\n", bench.MS(bench.ProcessCPU()-cpu0)/float64(len(res.Latencies)))
-	}
-	if res.Errors > 0 {
-		return fmt.Errorf("bench: %d errors", res.Errors)
-	}
-	return nil
+	_, err := placeBench(ctx, o, stdout)
+	return err
 }
 
-// startBenchClinic runs `clinic serve --roles command` in this process on a
-// temporary data folder with a clinic of one doctor per client, working
-// every day. It returns the base URL, the data folder and a stop function.
-func startBenchClinic(ctx context.Context, doctors int, stderr io.Writer) (string, string, func(), error) {
-	dir, err := os.MkdirTemp("", "clinic-bench-")
+// placeBench runs one place-reservation load and prints what it measured.
+// It returns an error when the clinic cannot start or a request failed.
+func placeBench(ctx context.Context, o benchPlace, stdout io.Writer) (benchReport, error) {
+	var rep benchReport
+	var srv *bench.Server
+	if o.url == "" {
+		var cfg []byte
+		if o.doctors > 0 {
+			cfg = bench.ClinicJSON(o.doctors)
+		}
+		var err error
+		if srv, err = bench.StartServer(ctx, bench.ServerOptions{Binary: o.binary, Env: o.childEnv, Roles: o.roles, Clinic: cfg}); err != nil {
+			return rep, err
+		}
+		defer srv.Stop()
+		o.url = srv.Base
+		if o.data == "" {
+			o.data = srv.Data
+		}
+	}
+	if o.token == "" {
+		if o.data == "" {
+			return rep, errors.New("bench: give --token, or --data of the clinic whose key signs tokens")
+		}
+		var err error
+		if o.token, err = benchToken(o.data); err != nil {
+			return rep, err
+		}
+	}
+	l := &bench.PlaceLoad{Base: strings.TrimSuffix(o.url, "/"), Token: o.token, Clients: o.clients, From: o.from,
+		HTTP: bench.HTTPClient(o.clients), BusyDay: o.busyDay, Capacity: o.capacity}
+	lanes, err := l.Lanes(ctx)
 	if err != nil {
-		return "", "", nil, err
+		return rep, fmt.Errorf("bench: %w", err)
 	}
-	cfgPath := filepath.Join(dir, "bench-clinic.json")
-	if err := os.WriteFile(cfgPath, bench.ClinicJSON(doctors), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return "", "", nil, err
+	shape := fmt.Sprintf("own doctor-days, capacity %d", o.capacity)
+	if o.busyDay {
+		shape = fmt.Sprintf("busy day: one doctor's day, capacity %d a slot", o.capacity)
 	}
-	cfg, err := parseServe([]string{"--listen", "127.0.0.1:0", "--data", dir, "--config", cfgPath, "--roles", "command", "--log-level", "warn"}, func(string) string { return "" }, stderr)
+	fmt.Fprintf(stdout, "booking with %d clients (%s) against %s from %s ...\n", o.clients, shape, l.Base, o.from.Format(time.DateOnly))
+	var cpu0 time.Duration
+	if srv != nil {
+		if err := srv.StartCPUProfile(ctx); err != nil {
+			return rep, err
+		}
+		if cpu0, err = srv.CPU(); err != nil {
+			return rep, err
+		}
+	}
+	rep.Result = l.Run(ctx, lanes, o.requests, o.duration)
+	if srv != nil {
+		cpu1, err := srv.CPU()
+		if err != nil {
+			return rep, err
+		}
+		rep.ServerCPU = cpu1 - cpu0
+		if rep.Roles, err = srv.StopCPUProfile(ctx); err != nil {
+			return rep, err
+		}
+	}
+	fmt.Fprintln(stdout, rep.Result)
+	if srv != nil {
+		roles := o.roles
+		if roles == "" {
+			roles = "all"
+		}
+		fmt.Fprintf(stdout, "server (roles %s) CPU: %.3f ms per reservation; profiled %.3f ms:", roles, rep.PerBooking(rep.ServerCPU), rep.PerBooking(rep.Roles.Total()))
+		for _, r := range bench.ReportRoles() {
+			fmt.Fprintf(stdout, " %s %.3f", r, rep.PerBooking(rep.Roles[r]))
+		}
+		fmt.Fprintln(stdout)
+	}
+	if rep.Errors > 0 {
+		return rep, fmt.Errorf("bench: %d errors", rep.Errors)
+	}
+	return rep, nil
+}
+
+// benchToken is a staff token signed with the key in the data folder.
+func benchToken(data string) (string, error) {
+	key, err := auth.LoadOrCreateKey(auth.KeyPath(data))
 	if err != nil {
-		os.RemoveAll(dir)
-		return "", "", nil, err
+		return "", fmt.Errorf("bench: %w", err)
 	}
-	addr := make(chan string, 1)
-	cfg.OnListen = func(a string) { addr <- a }
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, stderr) }()
-	stop := func() {
-		cancel()
-		<-done
-		os.RemoveAll(dir)
+	tok, err := auth.NewIssuer(key, auth.DefaultIssuer, auth.DefaultAudience, time.Now).Issue("bench", auth.RoleStaff, time.Hour)
+	if err != nil {
+		return "", fmt.Errorf("bench: %w", err)
 	}
-	select {
-	case a := <-addr:
-		return "http://" + a, dir, stop, nil
-	case err := <-done:
-		cancel()
-		os.RemoveAll(dir)
-		return "", "", nil, fmt.Errorf("bench: start clinic: %w", err)
-	}
+	return tok, nil
 }
