@@ -30,6 +30,7 @@ import (
 	"github.com/vetclinic/clinic/httpapi"
 	"github.com/vetclinic/clinic/metrics"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/telemetry"
 )
 
 // Config is everything a clinic process is told. cmd/clinic parses it
@@ -97,6 +98,10 @@ type Config struct {
 	// and a CPU window a load generator starts and stops (profile.go);
 	// the API's requests are then labelled by role as well.
 	PprofListen string
+
+	// Tracing is where spans go (telemetry.Start); the zero value traces
+	// nothing and runs no tracing code.
+	Tracing telemetry.Tracing
 }
 
 // The defaults of the clinic's rules in Config, for cmd/clinic's flags;
@@ -230,6 +235,9 @@ func (e *serveEnv) open(ctx context.Context) error {
 		Clinic:      e.clinic,
 		LookupLimit: httpapi.RateLimit{Rate: e.cfg.LookupRate, Burst: e.cfg.LookupBurst},
 		CORSOrigins: e.cfg.CORSOrigins,
+	}
+	if e.cfg.Tracing.Enabled {
+		e.api.TracerProvider = e.cfg.Tracing.Provider
 	}
 	return nil
 }

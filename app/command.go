@@ -20,7 +20,7 @@ func startCommand(ctx context.Context, e *serveEnv) error {
 	e.metrics.Breaker(store.BreakerState)
 	h := cmds.New(store, e.clinic, cmds.Options{Clock: time.Now, Logger: log,
 		CheckInWindow: e.cfg.CheckInWindow, DaysBack: e.cfg.DaysBack, DaysAhead: e.cfg.DaysAhead,
-		InvoiceCeiling: e.cfg.InvoiceCeiling})
+		InvoiceCeiling: e.cfg.InvoiceCeiling, Tracer: e.commandTracer()})
 	e.api.Commands = h
 	e.api.RetryAfter = store.RetryAfter()
 	// The role's ping goes through the store's breaker and bounds.

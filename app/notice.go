@@ -95,7 +95,7 @@ func startNotice(ctx context.Context, e *serveEnv) error {
 		return err
 	}
 	e.metrics.Leases(docstore.SubscriberName)
-	n.keeper = e.leaseKeeper(rs)
+	n.keeper, n.tracer = e.leaseKeeper(rs), e.subscriberTracer()
 	e.api.Notifications = n.Records()
 	e.workers = append(e.workers, worker{name: "notice", role: "notice", run: n.Run})
 	return nil

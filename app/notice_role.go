@@ -24,6 +24,7 @@ type noticeRole struct {
 	// queues in this process) and the reminders go together, so one replica
 	// records and sends each message.
 	keeper *projections.Keeper
+	tracer projections.Tracer // the subscriber's; nil for none
 	log    *slog.Logger
 }
 
@@ -59,7 +60,9 @@ func (n *noticeRole) Records() notice.Records {
 // commits carry it.
 func (n *noticeRole) Run(ctx context.Context) error {
 	if n.keeper == nil {
-		return docstore.Run(ctx, n.dispatcher, n.runner(), n.service, n.every)
+		r := n.runner()
+		r.Tracer = n.tracer
+		return docstore.Run(ctx, n.dispatcher, r, n.service, n.every)
 	}
 	return n.keeper.Hold(ctx, docstore.SubscriberName, func(ctx context.Context, l projections.Lease) error {
 		if err := n.keeper.Leases.Fence(ctx, docstore.Namespace, l.Token); err != nil {
@@ -73,7 +76,7 @@ func (n *noticeRole) Run(ctx context.Context) error {
 			return nil
 		}
 		r := n.runner()
-		r.Fence = l.Token
+		r.Fence, r.Tracer = l.Token, n.tracer
 		return docstore.Run(ctx, n.dispatcher, r, n.service, n.every)
 	})
 }

@@ -45,7 +45,8 @@ func startProjector(ctx context.Context, e *serveEnv) error {
 		names[i] = p.Subscriber.Name
 	}
 	e.metrics.Leases(names...)
-	rs.manager = &projections.Manager{Source: rs.source, Store: rs.store, Logger: log, Projections: all, Keeper: e.leaseKeeper(rs)}
+	rs.manager = &projections.Manager{Source: rs.source, Store: rs.store, Logger: log, Projections: all, Keeper: e.leaseKeeper(rs),
+		Tracer: e.subscriberTracer()}
 	e.workers = append(e.workers, worker{name: "projector", role: "projector", run: rs.manager.Run})
 	a := admin.New(admin.Config{Source: rs.source, Store: rs.store, Manager: rs.manager, Projections: readmodels.All(rs.loc),
 		Others: otherFilters(), Logger: log.With("part", "admin")})

@@ -43,6 +43,7 @@ type member interface {
 // waiter is what every member shares: how it is woken and answered.
 type waiter struct {
 	ctx    context.Context
+	cmd    *command // whose step it is, for its trace context
 	stream string
 	decode decoder
 	fresh  bool
@@ -222,7 +223,7 @@ func (h *Handler) commit(stream string, group []member) {
 			fail(err)
 			return
 		}
-		proposed, events, negative := decideGroup(group, hist)
+		proposed, events, negative := h.decideGroup(stream, group, hist)
 		if !verified && negative {
 			var err error
 			if hist, err = h.catchUp(ctx, stream, lead.decode, hist, false); err != nil {
@@ -238,7 +239,11 @@ func (h *Handler) commit(stream string, group []member) {
 			}
 			return
 		}
+		ends := h.appendSpans(stream, group, proposed)
 		w, err := h.store.Append(ctx, stream, hist.revision, proposed)
+		for _, end := range ends {
+			end(err)
+		}
 		if errors.Is(err, ErrConcurrency) {
 			if len(group) == 1 && group[0].base().ifMatch {
 				fail(fmt.Errorf("%s: %w", stream, ErrStale))
@@ -280,12 +285,14 @@ func (h *Handler) commit(stream string, group []member) {
 // decideGroup decides each step of group in order on hist extended by the
 // earlier steps' events, and returns all the events to append and whether
 // any step's answer was a refusal or a no-op.
-func decideGroup(group []member, hist *history) (proposed []Proposed, events []domain.Event, negative bool) {
+func (h *Handler) decideGroup(stream string, group []member, hist *history) (proposed []Proposed, events []domain.Event, negative bool) {
 	work := hist
 	for _, m := range group {
 		w := m.base()
 		w.grouped = len(proposed) > 0
+		_, end := h.span(w.ctx, "commands.decide", stream)
 		p, e, neg := m.decideOn(work)
+		end(nil) // a refusal is an answer, not a failed step
 		negative = negative || neg
 		w.proposed = len(p)
 		if len(p) > 0 {

@@ -47,6 +47,10 @@ type Options struct {
 	// InvoiceCeiling bounds one invoice's total (minor units of the clinic's
 	// currency); default medicalrecord.DefaultCeiling, negative for none.
 	InvoiceCeiling int64
+	// Tracer, if set, records each command's load, decide and append steps
+	// as spans and writes the append span's trace context into the events'
+	// metadata.
+	Tracer Tracer
 }
 
 // withDefaults fills the zero values of o with the defaults.
@@ -91,6 +95,7 @@ type Handler struct {
 	maxRetries int
 	cache      *cache
 	rules      Options // the clinic's rules: check-in window, horizon, ceiling
+	tracer     Tracer  // nil: no spans
 
 	// groups queue the updates of one stream within this process and
 	// commit them in groups (group.go), so that concurrent commands on a
@@ -104,7 +109,7 @@ type Handler struct {
 func New(store Store, c *clinic.Clinic, opts Options) *Handler {
 	opts = opts.withDefaults()
 	return &Handler{store: store, clinic: c, now: opts.Clock, log: opts.Logger, maxRetries: opts.MaxRetries,
-		cache: newCache(opts.CacheSize), rules: opts}
+		cache: newCache(opts.CacheSize), rules: opts, tracer: opts.Tracer}
 }
 
 // Meta is what every command carries besides its own input.
@@ -172,6 +177,9 @@ type eventMeta struct {
 	By        string    `json:"by"`
 	// Request is the fingerprint of a keyed command's input.
 	Request string `json:"request,omitempty"`
+	// TraceParent is the W3C trace context of the span that appended the
+	// event, when the command was traced.
+	TraceParent string `json:"traceparent,omitempty"`
 }
 
 // fingerprint is a short hash of a command's input without its Meta (the

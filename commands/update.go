@@ -66,7 +66,7 @@ var errMaybeAppended = errors.New("the append may have been stored")
 // Steps on the same stream wait in its queue and are committed in groups
 // (group.go): decided in order on one load, appended in one append.
 func update[A aggregate](ctx context.Context, h *Handler, c *command, s step[A]) (outcome[A], error) {
-	m := &stepMember[A]{waiter: waiter{ctx: ctx, stream: s.stream, decode: s.decode, fresh: s.fresh, ifMatch: s.ifMatch != nil}, c: c, s: s}
+	m := &stepMember[A]{waiter: waiter{ctx: ctx, cmd: c, stream: s.stream, decode: s.decode, fresh: s.fresh, ifMatch: s.ifMatch != nil}, c: c, s: s}
 	if err := h.submit(m); err != nil {
 		return outcome[A]{revision: NoStream, agg: s.new()}, err
 	}
@@ -150,7 +150,9 @@ func decideOn[A aggregate](c *command, s step[A], hist *history) (outcome[A], []
 // catchUp reads what the store holds after hist and returns the longer
 // history. After a conflict, a store that holds nothing newer than hist
 // (the cache was ahead of it) is read again from the start.
-func (h *Handler) catchUp(ctx context.Context, stream string, decode decoder, hist *history, afterConflict bool) (*history, error) {
+func (h *Handler) catchUp(ctx context.Context, stream string, decode decoder, hist *history, afterConflict bool) (_ *history, err error) {
+	ctx, end := h.span(ctx, "commands.load", stream)
+	defer func() { end(err) }()
 	from := uint64(hist.revision + 1)
 	recs, err := h.store.Read(ctx, stream, from)
 	if err != nil {

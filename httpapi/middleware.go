@@ -9,22 +9,57 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vetclinic/clinic/auth"
 )
 
-// logRequests logs one line per request: route, status, duration. Server
-// errors are logged at error level by writeError, with their cause.
+// logRequests logs one line per request: request ID, route, status,
+// duration (and, through the logger's handler, the trace and span IDs).
+// Server errors are logged at error level by writeError, with their cause.
+// The request ID is the caller's X-Request-Id when it is a plain token,
+// else a new one; it is echoed in the response so that a caller can quote
+// it.
 func (s *Server) logRequests(c *gin.Context) {
 	start := s.now()
+	id := c.GetHeader(requestIDHeader)
+	if !validRequestID(id) {
+		id = uuid.NewString()
+	}
+	c.Header(requestIDHeader, id)
 	c.Next()
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
 	}
-	s.log.InfoContext(c.Request.Context(), "http request",
+	ctx := c.Request.Context()
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetName(c.Request.Method + " " + route)
+		span.SetAttributes(attribute.String("http.route", route), attribute.String("clinic.request_id", id))
+	}
+	s.log.InfoContext(ctx, "http request", "request_id", id,
 		"method", c.Request.Method, "route", route, "path", c.Request.URL.Path,
 		"status", c.Writer.Status(), "duration", s.now().Sub(start).Round(time.Microsecond))
+}
+
+// requestIDHeader carries a request's ID, both ways.
+const requestIDHeader = "X-Request-Id"
+
+// validRequestID accepts a caller's request ID of 1 to 128 letters, digits
+// and -_.:, so that what is logged and echoed cannot forge log lines or
+// headers.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // recoverPanics turns a panic in a handler into a logged 500 problem, so one

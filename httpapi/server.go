@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/vetclinic/clinic/auth"
 	"github.com/vetclinic/clinic/domain/clinic"
@@ -55,6 +58,11 @@ type Config struct {
 	// Metrics counts the requests and serves /metrics; nil makes a registry
 	// of this server's own.
 	Metrics *metrics.Registry
+	// TracerProvider, if set, traces every request: a server span per
+	// request (continuing a caller's W3C traceparent), named after its
+	// route, whose context the handlers' work (a command's steps) is traced
+	// in. Nil traces nothing and adds no middleware.
+	TracerProvider trace.TracerProvider
 }
 
 // Server is the HTTP API. Build it with New; it is an http.Handler.
@@ -63,6 +71,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	engine  *gin.Engine
+	handler http.Handler // engine, wrapped in the tracing middleware when tracing is on
 	metrics *metrics.Registry
 }
 
@@ -89,13 +98,17 @@ func New(cfg Config) *Server {
 	e.RedirectTrailingSlash = false
 	e.RedirectFixedPath = false
 	e.ContextWithFallback = true
-	s.engine = e
+	s.engine, s.handler = e, e
 	s.routes()
+	if tp := cfg.TracerProvider; tp != nil {
+		s.handler = otelhttp.NewHandler(e, "http request", otelhttp.WithTracerProvider(tp),
+			otelhttp.WithPropagators(propagation.TraceContext{}))
+	}
 	return s
 }
 
 // ServeHTTP serves one request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // writeJSON encodes v without HTML escaping (the API serves no HTML).
 func writeJSON(w io.Writer, v any) error {

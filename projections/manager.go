@@ -36,6 +36,8 @@ type Manager struct {
 	// work, each projection applied by one of them at a time. Nil runs
 	// every projection here, as a lone projector does.
 	Keeper *Keeper
+	// Tracer, if set, is every runner's (see Runner.Tracer).
+	Tracer Tracer
 
 	once    sync.Once
 	mu      sync.Mutex
@@ -112,7 +114,7 @@ func (m *Manager) follow(ctx context.Context, p Projection, token uint64) error 
 			}
 		}
 		r := &Runner{Source: m.Source, Store: m.Store, Subscriber: p.Subscriber, Namespace: ns, Logger: m.Logger,
-			Now: m.Now, BatchSize: m.BatchSize, OnCommit: func(Checkpoint) { m.notify(name) }, Fence: token}
+			Now: m.Now, BatchSize: m.BatchSize, OnCommit: func(Checkpoint) { m.notify(name) }, Fence: token, Tracer: m.Tracer}
 		m.mu.Lock()
 		m.runners[name] = r
 		m.mu.Unlock()

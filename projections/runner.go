@@ -61,6 +61,9 @@ type Runner struct {
 	// Fence is the lease token every checkpoint it commits carries (see
 	// Leases.Fence); zero when it runs under no lease.
 	Fence uint64
+	// Tracer, if set, records the handling of each event as a span linked
+	// to the request that appended it.
+	Tracer Tracer
 
 	mu     sync.Mutex
 	status Status
@@ -332,11 +335,13 @@ func (r *Runner) process(ctx context.Context, cp Checkpoint, batch []Event, mark
 		tx := newTx(ctx, r.Store, r.Namespace)
 		failed := -1
 		var ferr error
+		var fctx context.Context // the failed event's span, for its logs
 		for i, ev := range batch {
 			if skip[i] {
 				continue
 			}
-			if err := r.Subscriber.Handle(ctx, tx, ev); err != nil {
+			if hctx, err := r.handle(ctx, tx, ev); err != nil {
+				fctx = hctx
 				if ctx.Err() != nil {
 					return cp, ctx.Err()
 				}
@@ -354,12 +359,12 @@ func (r *Runner) process(ctx context.Context, cp Checkpoint, batch []Event, mark
 			ev := batch[failed]
 			r.setError(fmt.Errorf("event %s (%s) at %v: %w", ev.ID, ev.Type, ev.Position, ferr))
 			if failures[failed] >= r.Attempts {
-				if err := r.park(ctx, ev, ferr, failures[failed]); err != nil {
+				if err := r.park(fctx, ev, ferr, failures[failed]); err != nil {
 					return cp, err
 				}
 				skip[failed] = true
 			} else {
-				r.Logger.Warn("event failed; retrying", "event", ev.ID, "type", ev.Type, "attempt", failures[failed], "err", ferr)
+				r.Logger.WarnContext(fctx, "event failed; retrying", "event", ev.ID, "type", ev.Type, "attempt", failures[failed], "err", ferr)
 				select {
 				case <-ctx.Done():
 					return cp, ctx.Err()
@@ -400,7 +405,7 @@ func (r *Runner) park(ctx context.Context, ev Event, cause error, attempts int) 
 	r.mu.Lock()
 	r.status.Parked++
 	r.mu.Unlock()
-	r.Logger.Error("event parked after failing every attempt", "event", ev.ID, "type", ev.Type,
+	r.Logger.ErrorContext(ctx, "event parked after failing every attempt", "event", ev.ID, "type", ev.Type,
 		"stream", ev.Stream, "position", ev.Position.Key(), "attempts", attempts, "err", cause)
 	return nil
 }

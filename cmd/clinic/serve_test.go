@@ -25,7 +25,8 @@ type logWatch struct {
 
 const maxLogKept = 1 << 20
 
-var servingRE = regexp.MustCompile(`msg="clinic serving" addr=(\S+)`)
+// servingRE finds the address in the text or the JSON log line.
+var servingRE = regexp.MustCompile(`msg="clinic serving" addr=(\S+)|"msg":"clinic serving".*?"addr":"([^"]+)"`)
 
 func newLogWatch() *logWatch { return &logWatch{addr: make(chan string, 1)} }
 
@@ -36,7 +37,7 @@ func (l *logWatch) Write(p []byte) (int, error) {
 	if !l.found { // slog writes whole lines, so p alone holds the line
 		if m := servingRE.FindSubmatch(p); m != nil {
 			l.found = true
-			l.addr <- string(m[1])
+			l.addr <- string(m[1]) + string(m[2])
 		}
 	}
 	if l.buf.Len() > maxLogKept { // a long run keeps only its recent log
