@@ -99,9 +99,9 @@ type Config struct {
 	// the API's requests are then labelled by role as well.
 	PprofListen string
 
-	// Tracing is where spans go (telemetry.Start); the zero value traces
+	// OTelEndpoint is the OTLP/HTTP collector spans go to; empty traces
 	// nothing and runs no tracing code.
-	Tracing telemetry.Tracing
+	OTelEndpoint string
 }
 
 // The defaults of the clinic's rules in Config, for cmd/clinic's flags;
@@ -121,6 +121,7 @@ func Roles() []string { return []string{"command", "query", "projector", "notice
 // its HTTP dependencies to api and its long-running work to workers.
 type serveEnv struct {
 	cfg     Config
+	tracing telemetry.Tracing
 	log     *slog.Logger
 	clinic  *clinic.Clinic
 	esdbURL string             // the event store's connection string, embedded or real
@@ -168,7 +169,20 @@ func Serve(ctx context.Context, cfg Config) error {
 	if cfg.Clinic == nil {
 		return errors.New("serve: no clinic configuration")
 	}
-	e := &serveEnv{cfg: cfg, log: log, clinic: cfg.Clinic}
+	tracing, err := telemetry.Start(ctx, cfg.OTelEndpoint, cfg.Roles)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer func() {
+		// The spans still buffered go out after everything stopped, within
+		// a bound of their own.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tracing.Shutdown(sctx); err != nil {
+			log.Warn("could not send the last traces", "err", err)
+		}
+	}()
+	e := &serveEnv{cfg: cfg, log: log, clinic: cfg.Clinic, tracing: tracing}
 	defer e.close()
 	if cfg.PprofListen != "" {
 		stop, err := startPprof(cfg.PprofListen, log)
@@ -236,8 +250,8 @@ func (e *serveEnv) open(ctx context.Context) error {
 		LookupLimit: httpapi.RateLimit{Rate: e.cfg.LookupRate, Burst: e.cfg.LookupBurst},
 		CORSOrigins: e.cfg.CORSOrigins,
 	}
-	if e.cfg.Tracing.Enabled {
-		e.api.TracerProvider = e.cfg.Tracing.Provider
+	if e.tracing.Enabled {
+		e.api.TracerProvider = e.tracing.Provider
 	}
 	return nil
 }

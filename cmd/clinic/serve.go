@@ -13,7 +13,6 @@ import (
 
 	"github.com/vetclinic/clinic/app"
 	"github.com/vetclinic/clinic/auth"
-	"github.com/vetclinic/clinic/telemetry"
 )
 
 // serveConfig is everything `clinic serve` is told, parsed once: the
@@ -21,10 +20,9 @@ import (
 // clinic file, the log level).
 type serveConfig struct {
 	app.Config
-	configPath   string
-	logLevel     slog.Level
-	logJSON      bool   // --log-format json
-	otelEndpoint string // OTLP/HTTP collector; "" traces nothing
+	configPath string
+	logLevel   slog.Level
+	logJSON    bool // --log-format json
 }
 
 func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error) {
@@ -42,7 +40,7 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	roles := fs.String("roles", strings.Join(allRoles, ","), "comma-separated roles to run: "+strings.Join(allRoles, ","))
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	format := fs.String("log-format", "text", "log format: text or json (one JSON object a line, with request_id, trace_id and span_id where known)")
-	fs.StringVar(&c.otelEndpoint, "otel-endpoint", "",
+	fs.StringVar(&c.OTelEndpoint, "otel-endpoint", "",
 		"OpenTelemetry collector to send traces to over OTLP/HTTP (http://collector:4318); empty sends none. The standard OTEL_* variables the SDK reads still apply")
 	fs.StringVar(&c.MongoURL, "mongo", "", "MongoDB connection string for the read models; empty uses the embedded store")
 	fs.StringVar(&c.MongoDB, "mongo-db", "clinic", "MongoDB database of the read models")
@@ -109,7 +107,7 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	default:
 		return c, fmt.Errorf("serve: --log-format: %q is neither text nor json", *format)
 	}
-	if err := telemetry.ValidEndpoint(c.otelEndpoint); err != nil {
+	if err := app.ValidOTelEndpoint(c.OTelEndpoint); err != nil {
 		return c, fmt.Errorf("serve: --otel-endpoint: %w", err)
 	}
 	// The JWT library skips the iss or aud check when the expected value is
@@ -150,26 +148,8 @@ func runServe(ctx context.Context, args []string, getenv env, stdout, stderr io.
 
 // serve loads the clinic configuration and runs the application configured
 // by cfg, logging to stderr.
-func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) (err error) {
-	opts := &slog.HandlerOptions{Level: cfg.logLevel}
-	var h slog.Handler = slog.NewTextHandler(stderr, opts)
-	if cfg.logJSON {
-		h = slog.NewJSONHandler(stderr, opts)
-	}
-	log := slog.New(telemetry.LogHandler(h))
-	tracing, err := telemetry.Start(ctx, cfg.otelEndpoint, cfg.Roles)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		// The spans still buffered are sent after the process stopped
-		// serving, within a bound of their own.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if serr := tracing.Shutdown(sctx); serr != nil {
-			log.Warn("could not send the last traces", "err", serr)
-		}
-	}()
+func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) error {
+	log := app.NewLogger(stderr, cfg.logLevel, cfg.logJSON)
 	c, err := loadClinic(cfg.configPath)
 	if err != nil {
 		return err
@@ -180,6 +160,6 @@ func serve(ctx context.Context, cfg serveConfig, stderr io.Writer) (err error) {
 		log.Info("clinic configuration loaded", "file", cfg.configPath, "clinic", c.Name)
 	}
 	a := cfg.Config
-	a.Clinic, a.Logger, a.Tracing = c, log, tracing
+	a.Clinic, a.Logger = c, log
 	return app.Serve(ctx, a)
 }
