@@ -40,10 +40,24 @@ func (r leaseRecord) lease() projections.Lease {
 }
 
 // Acquire implements projections.Leases. With ErrLeaseHeld the lease
-// returned is the holder's.
+// returned is the holder's. It reads the lease before it tries to take
+// it: the conditional update stays the one that decides (two standbys
+// that both read an expired lease cannot both match it), the read only
+// spares the primary a write while the lease is held.
 func (s *Store) Acquire(ctx context.Context, name, holder string, ttl time.Duration) (projections.Lease, error) {
 	now := s.now().UTC()
 	c := s.db.Collection(collLeases)
+	// A standby asks every TTL/20: read first, so that while another
+	// holder's lease runs it costs one read (served by any member a read
+	// preference allows), not a write to the primary.
+	var cur leaseRecord
+	err := c.FindOne(ctx, bson.D{{Key: "_id", Value: name}}).Decode(&cur)
+	switch {
+	case err == nil && cur.Holder != "" && cur.Holder != holder && cur.Expires.After(now):
+		return cur.lease(), fmt.Errorf("acquire lease %s: %w", name, projections.ErrLeaseHeld)
+	case err != nil && !errors.Is(err, mongo.ErrNoDocuments):
+		return projections.Lease{}, fmt.Errorf("acquire lease %s: %w", name, err)
+	}
 	filter := bson.D{{Key: "_id", Value: name}, {Key: "$or", Value: bson.A{
 		bson.D{{Key: "holder", Value: ""}},
 		bson.D{{Key: "holder", Value: holder}},
@@ -54,7 +68,7 @@ func (s *Store) Acquire(ctx context.Context, name, holder string, ttl time.Durat
 		{Key: "$inc", Value: bson.D{{Key: "token", Value: int64(1)}}},
 	}
 	var r leaseRecord
-	err := c.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&r)
+	err = c.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&r)
 	if err == nil {
 		return r.lease(), nil
 	}
@@ -71,7 +85,6 @@ func (s *Store) Acquire(ctx context.Context, name, holder string, ttl time.Durat
 	if !mongo.IsDuplicateKeyError(err) {
 		return projections.Lease{}, fmt.Errorf("acquire lease %s: %w", name, err)
 	}
-	var cur leaseRecord
 	if err := c.FindOne(ctx, bson.D{{Key: "_id", Value: name}}).Decode(&cur); err != nil {
 		return projections.Lease{}, fmt.Errorf("acquire lease %s: %w", name, err)
 	}
