@@ -1,5 +1,7 @@
 package commands
 
+import "errors"
+
 // Waiting is how many steps wait in stream's queue of h, for tests that
 // hold a group's append until the next group has formed.
 func Waiting(h *Handler, stream string) int {
@@ -10,3 +12,6 @@ func Waiting(h *Handler, stream string) int {
 	}
 	return 0
 }
+
+// MaybeAppended reports whether err says its append may have been stored.
+func MaybeAppended(err error) bool { return errors.Is(err, errMaybeAppended) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/vetclinic/clinic/domain"
 )
@@ -179,12 +180,16 @@ func (h *Handler) lead(q *streamQueue, stream string) {
 	}
 	q.waiting = append(q.waiting[:0:0], q.waiting[n:]...)
 	g.mu.Unlock()
+	// Deferred, so a panic in a decision (recovered by the HTTP layer)
+	// does not leave the stream led by nobody, its queue waiting forever.
+	defer func() {
+		g.mu.Lock()
+		g.handOff(q, stream)
+		g.mu.Unlock()
+	}()
 	if len(group) > 0 {
 		h.commit(stream, group)
 	}
-	g.mu.Lock()
-	g.handOff(q, stream)
-	g.mu.Unlock()
 }
 
 // commit is the one load-decide-append path for a group of steps on one
@@ -195,13 +200,34 @@ func (h *Handler) commit(stream string, group []member) {
 	lead := group[0].base()
 	ctx := lead.ctx
 	if len(group) > 1 {
+		// Not cancelled by one caller leaving, but bounded by the latest
+		// deadline among the callers, so a stuck append cannot hold the
+		// stream's queue for longer than any of them would have waited.
 		ctx = context.WithoutCancel(ctx)
+		if d, ok := latestDeadline(group); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, d)
+			defer cancel()
+		}
 	}
 	fail := func(err error) {
 		for _, m := range group {
 			m.fail(err)
 		}
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			h.cache.drop(stream)
+			for _, m := range group {
+				select {
+				case <-m.base().done:
+				default: // unanswered: the append may have landed before the panic
+					m.fail(fmt.Errorf("%s: a step of its group panicked: %v (%w)", stream, r, errMaybeAppended))
+				}
+			}
+			panic(r)
+		}
+	}()
 	fresh := true
 	for _, m := range group {
 		fresh = fresh && m.base().fresh
@@ -266,8 +292,8 @@ func (h *Handler) commit(stream string, group []member) {
 				switch mw := m.base(); {
 				case mw.proposed > 0:
 					m.fail(fmt.Errorf("append to %s: %w (%w)", stream, err, errMaybeAppended))
-				case mw.grouped: // decided on steps that may not have landed
-					m.fail(fmt.Errorf("append to %s: %w", stream, err))
+				case mw.grouped: // decided on steps that may have landed (its own, for a repeated key)
+					m.fail(fmt.Errorf("append to %s: %w (%w)", stream, err, errMaybeAppended))
 				default: // decided on stored history alone
 					m.landed(Written{}, false)
 				}
@@ -302,4 +328,20 @@ func (h *Handler) decideGroup(stream string, group []member, hist *history) (pro
 		}
 	}
 	return proposed, events, negative
+}
+
+// latestDeadline is the latest deadline among group's callers; false when
+// one of them has none (then neither has the group).
+func latestDeadline(group []member) (time.Time, bool) {
+	var latest time.Time
+	for _, m := range group {
+		d, ok := m.base().ctx.Deadline()
+		if !ok {
+			return time.Time{}, false
+		}
+		if d.After(latest) {
+			latest = d
+		}
+	}
+	return latest, true
 }

@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -166,6 +167,11 @@ func TestGroupRefusalsWaitForTheAppend(t *testing.T) {
 				case errors.Is(err, schedule.ErrSlotTaken):
 					taken++
 				case fails && errors.Is(err, errCrash):
+					// Decided on an earlier step whose append may have been
+					// stored: never an answer that lets a caller undo.
+					if !commands.MaybeAppended(err) {
+						t.Errorf("a step of a failed group append is not marked maybe-appended: %v", err)
+					}
 				default:
 					t.Errorf("unexpected error: %v", err)
 				}
@@ -260,12 +266,15 @@ func TestOneCallerLeavingDoesNotFailItsGroup(t *testing.T) {
 	<-leading
 	var stay, leave error
 	var wg sync.WaitGroup
-	wg.Go(func() { _, leave = f.h.PlaceReservation(leaving, placeCmd(f.kim, at(10, 0))) })
+	// The stayer queues first and so leads the second group; the leaver
+	// waits in it as a member, which is the caller that can leave (the
+	// leader runs the append on its own goroutine and answers with it).
+	wg.Go(func() { _, stay = f.h.PlaceReservation(context.Background(), placeCmd(f.kim, at(10, 0))) })
 	wg.Go(func() {
-		for commands.Waiting(f.h, g.stream) < 1 { // queue behind the leaver
+		for commands.Waiting(f.h, g.stream) < 1 { // queue behind the stayer
 			time.Sleep(time.Millisecond)
 		}
-		_, stay = f.h.PlaceReservation(context.Background(), placeCmd(f.kim, at(10, 0)))
+		_, leave = f.h.PlaceReservation(leaving, placeCmd(f.kim, at(10, 0)))
 	})
 	wg.Wait()
 	if err := <-lead; err != nil {
@@ -276,7 +285,105 @@ func TestOneCallerLeavingDoesNotFailItsGroup(t *testing.T) {
 	}
 	if leave == nil {
 		t.Logf("the leaver's booking completed before it noticed") // it may, the booking landed
-	} else if !errors.Is(leave, context.Canceled) {
-		t.Fatalf("the leaver: %v, want context.Canceled", leave)
+	} else if !errors.Is(leave, context.Canceled) || !commands.MaybeAppended(leave) {
+		t.Fatalf("the leaver: %v, want context.Canceled, marked maybe appended", leave)
+	}
+}
+
+// TestAPanicInAGroupDoesNotStallItsStream: when a group's commit panics
+// (here in the append; in production a bug in a decision), every step of
+// the group is answered, as maybe appended, and the stream's queue goes on:
+// the next booking of that day is decided and lands.
+func TestAPanicInAGroupDoesNotStallItsStream(t *testing.T) {
+	t.Parallel()
+	f, g := gatedFixture(t, 5)
+	leading := make(chan struct{})
+	g.hold = func(_ context.Context, i int64) error {
+		switch i {
+		case 1:
+			close(leading)
+			return waitQueued(t, f.h, g.stream, 3)
+		case 2:
+			panic("test: a bug in the group's commit")
+		}
+		return nil
+	}
+	first := make(chan error, 1)
+	go func() {
+		_, err := f.h.PlaceReservation(context.Background(), placeCmd(f.kim, at(9, 0)))
+		first <- err
+	}()
+	<-leading
+	answers := make(chan error, 3)
+	for i := range 3 {
+		go func() {
+			defer func() {
+				if r := recover(); r != nil { // the leader of the group re-panics, as its HTTP handler would see
+					answers <- fmt.Errorf("panicked: %v", r)
+				}
+			}()
+			_, err := f.h.PlaceReservation(context.Background(), placeCmd(f.kim, at(10, 30*i)))
+			answers <- err
+		}()
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		select {
+		case err := <-answers:
+			if err == nil {
+				t.Error("a step of the panicked group succeeded")
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("a step of the panicked group was never answered")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := f.h.PlaceReservation(ctx, placeCmd(f.kim, at(14, 0))); err != nil {
+		t.Fatalf("the next booking of the day after the panic: %v", err)
+	}
+}
+
+// TestAGroupAppendsWithinItsCallersDeadlines: a group of several callers
+// is not cancelled by one of them, but its append still has a deadline,
+// the latest of theirs, so a stuck store cannot hold the day's queue for
+// longer than any caller would wait.
+func TestAGroupAppendsWithinItsCallersDeadlines(t *testing.T) {
+	t.Parallel()
+	f, g := gatedFixture(t, 5)
+	leading := make(chan struct{})
+	deadline := make(chan time.Time, 1)
+	g.hold = func(ctx context.Context, i int64) error {
+		switch i {
+		case 1:
+			close(leading)
+			return waitQueued(t, f.h, g.stream, 2)
+		case 2:
+			d, ok := ctx.Deadline()
+			if !ok {
+				d = time.Time{}
+			}
+			deadline <- d
+		}
+		return nil
+	}
+	go f.h.PlaceReservation(context.Background(), placeCmd(f.kim, at(9, 0)))
+	<-leading
+	short, late := time.Now().Add(30*time.Second), time.Now().Add(40*time.Second)
+	var wg sync.WaitGroup
+	for _, d := range []time.Time{short, late} {
+		wg.Go(func() {
+			ctx, cancel := context.WithDeadline(context.Background(), d)
+			defer cancel()
+			if _, err := f.h.PlaceReservation(ctx, placeCmd(f.kim, at(10, 0))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if d := <-deadline; !d.Equal(late) {
+		t.Fatalf("the group's append had the deadline %v, want the latest caller's, %v", d, late)
 	}
 }
