@@ -235,7 +235,7 @@ func (e *serveEnv) open(ctx context.Context) error {
 		return err
 	}
 	e.closers = append(e.closers, e.esdb.Close)
-	verifier, err := e.verifier()
+	verifier, err := e.verifier(ctx)
 	if err != nil {
 		return err
 	}
@@ -289,12 +289,12 @@ func pingESDB(ctx context.Context, c *esdbclient.Client) error {
 	return nil
 }
 
-func (e *serveEnv) verifier() (*auth.Verifier, error) {
+func (e *serveEnv) verifier(ctx context.Context) (*auth.Verifier, error) {
 	if e.cfg.OIDCIssuer != "" {
 		e.log.Info("verifying tokens of the OpenID Provider", "issuer", e.cfg.OIDCIssuer, "audience", e.cfg.Audience)
 		keys := auth.NewDiscovery(e.cfg.OIDCIssuer, auth.JWKSOptions{})
 		go func() { // find the provider now, so the log says early whether it answers
-			if jwks, err := keys.Discover(context.Background()); err != nil {
+			if jwks, err := keys.Discover(ctx); err != nil {
 				e.log.Warn("the OpenID Provider does not answer yet; tokens get 503 until it does", "err", err)
 			} else {
 				e.log.Info("found the OpenID Provider's keys", "jwks", jwks)

@@ -30,10 +30,11 @@ type Discovery struct {
 	retry  time.Duration
 	now    func() time.Time
 
-	mu    sync.Mutex
-	keys  *JWKS
-	tried time.Time
-	err   error
+	mu      sync.Mutex
+	keys    *JWKS
+	tried   time.Time
+	err     error
+	running chan struct{} // closed when the discovery in flight ends
 }
 
 // NewDiscovery returns the key set of the provider at issuer. It fetches
@@ -68,28 +69,56 @@ func (d *Discovery) Key(ctx context.Context, kid string) (crypto.PublicKey, erro
 	return keys.Key(ctx, kid)
 }
 
+// discovered returns the provider's JWKS, running discovery when it is due.
+// Discovery runs in a goroutine of its own, one at a time, on a context
+// without the caller's cancellation (the client's timeout bounds it): a
+// request that gives up gets 503 at once, and the discovery it started goes
+// on for the next one; token checks never hold the lock across the network.
 func (d *Discovery) discovered(ctx context.Context) (*JWKS, error) {
 	d.mu.Lock()
+	for {
+		if d.keys != nil {
+			defer d.mu.Unlock()
+			return d.keys, nil
+		}
+		if d.err != nil && d.now().Sub(d.tried) < d.retry {
+			defer d.mu.Unlock()
+			return nil, d.err
+		}
+		if d.running == nil {
+			d.running = make(chan struct{})
+			go d.run(context.WithoutCancel(ctx), d.running)
+		}
+		running := d.running
+		d.mu.Unlock()
+		select {
+		case <-running:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: discovery at %s: %w", ErrProviderUnavailable, d.issuer, ctx.Err())
+		}
+		d.mu.Lock()
+	}
+}
+
+func (d *Discovery) run(ctx context.Context, done chan struct{}) {
+	keys, err := d.discover(ctx)
+	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.keys != nil {
-		return d.keys, nil
-	}
-	if d.err != nil && d.now().Sub(d.tried) < d.retry {
-		return nil, d.err
-	}
-	d.tried = d.now()
+	d.tried, d.keys, d.err = d.now(), keys, err
+	d.running = nil
+	close(done)
+}
+
+func (d *Discovery) discover(ctx context.Context) (*JWKS, error) {
 	p, err := oidc.NewProvider(oidc.ClientContext(ctx, d.client), d.issuer)
 	if err != nil {
-		d.err = fmt.Errorf("%w: discovery at %s: %w", ErrProviderUnavailable, d.issuer, err)
-		return nil, d.err
+		return nil, fmt.Errorf("%w: discovery at %s: %w", ErrProviderUnavailable, d.issuer, err)
 	}
 	var meta struct {
 		JWKSURI string `json:"jwks_uri"`
 	}
 	if err := p.Claims(&meta); err != nil || meta.JWKSURI == "" {
-		d.err = fmt.Errorf("%w: the discovery document at %s names no jwks_uri", ErrProviderUnavailable, d.issuer)
-		return nil, d.err
+		return nil, fmt.Errorf("%w: the discovery document at %s names no jwks_uri", ErrProviderUnavailable, d.issuer)
 	}
-	d.keys, d.err = NewJWKS(meta.JWKSURI, d.opts), nil
-	return d.keys, nil
+	return NewJWKS(meta.JWKSURI, d.opts), nil
 }

@@ -123,6 +123,9 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return c, fmt.Errorf("serve: --oidc-issuer %q is not an http(s) URL", c.OIDCIssuer)
 		}
+		if c.Issuer != auth.DefaultIssuer && c.Issuer != c.OIDCIssuer {
+			return c, fmt.Errorf("serve: --issuer %q and --oidc-issuer %q differ; with --oidc-issuer, tokens must name the provider's issuer, so leave --issuer out", c.Issuer, c.OIDCIssuer)
+		}
 		c.Issuer = c.OIDCIssuer // tokens name their provider's issuer URL
 	}
 	for _, r := range strings.Split(*roles, ",") {

@@ -203,7 +203,8 @@ func TestServeFlagErrors(t *testing.T) {
 	}
 	for _, args := range [][]string{{"--issuer", ""}, {"--audience", " "}, {"--check-in-window", "0s"}, {"--invoice-ceiling", "-1"},
 		{"--pprof-listen", "0.0.0.0:6060"}, {"--pprof-listen", ":6060"},
-		{"--oidc-issuer", "sso.example/realms/clinic"}, {"--oidc-issuer", "https://sso.example/realms/clinic", "--jwks-url", "https://sso.example/certs"}} {
+		{"--oidc-issuer", "sso.example/realms/clinic"}, {"--oidc-issuer", "https://sso.example/realms/clinic", "--jwks-url", "https://sso.example/certs"},
+		{"--oidc-issuer", "https://sso.example/realms/clinic", "--issuer", "https://other.example/realms/clinic"}} {
 		if _, err := parseServe(args, noEnv, io.Discard); err == nil {
 			t.Errorf("%v parsed: an empty issuer or audience would turn its check off, profiles are for loopback only, an issuer must be a URL and not beside a JWKS", args)
 		}

@@ -115,7 +115,9 @@ func FoldDayTotals(t *DayTotals, e Entry) {
 	case KindVoid:
 		k.Voids += e.Amount
 	}
-	k.Count++
+	if e.Kind != KindMove { // a bill moving to a corrected customer is no money entry of the day
+		k.Count++
+	}
 	t.Position = e.Position
 }
 

@@ -125,3 +125,16 @@ func TestLedgerCorrections(t *testing.T) {
 		t.Errorf("invoice account %+v", inv)
 	}
 }
+
+// TestAMoveIsNoEntryOfTheDay: a bill moving to a corrected customer moves
+// no money, so the day's totals neither count it nor change.
+func TestAMoveIsNoEntryOfTheDay(t *testing.T) {
+	t.Parallel()
+	var d ledger.DayTotals
+	ledger.FoldDayTotals(&d, ledger.Entry{Kind: ledger.KindCharge, Amount: 30000, Currency: "KRW", Day: "2026-12-01", Position: 1})
+	ledger.FoldDayTotals(&d, ledger.Entry{Kind: ledger.KindMove, Amount: 30000, Currency: "KRW", Day: "2026-12-01", Position: 2})
+	k := d.Totals["KRW"]
+	if k.Count != 1 || k.Charges != 30000 || k.Net != 0 {
+		t.Fatalf("totals %+v, want the charge alone", *k)
+	}
+}
