@@ -201,7 +201,7 @@ func TestWholeClinicDayMatchesTheContract(t *testing.T) {
 	var visit httpapi.Read[httpapi.VisitResponse]
 	api.must(t, 200, "GET", res+"?"+at, staff, nil, &visit)
 	if v := visit.Data; v.Customer.Phone != "010-2222-3333" || v.Status != "completed" || v.Invoice == nil || v.Invoice.Total != 50000 ||
-		v.Invoice.Paid != 40000 || v.Invoice.Balance != 10000 {
+		v.Invoice.Paid != 40000 || v.Invoice.Balance != 10000 || v.Invoice.Discounted != 5000 {
 		t.Errorf("reservation: %+v", v)
 	}
 	var record httpapi.Read[httpapi.RecordResponse]
@@ -210,13 +210,17 @@ func TestWholeClinicDayMatchesTheContract(t *testing.T) {
 		r.Total != 55000 || r.Diagnosis != "otitis externa" || r.Findings != "ear canal red" || len(r.Prescriptions) != 1 {
 		t.Errorf("record: %+v", r)
 	}
+	if l := record.Data.Lines; len(l) == 2 && (l[0].No == 0 || l[1].No <= l[0].No) {
+		t.Errorf("record lines keep their numbers: %+v", l)
+	}
 	var history httpapi.Read[httpapi.RecordHistoryResponse]
 	api.must(t, 200, "GET", rec+"/history?limit=200&"+at, staff, nil, &history)
 	var events []string
 	for _, e := range history.Data.Entries {
 		events = append(events, e.Event)
 	}
-	for _, want := range []string{"MedicalRecordOpened", "DiagnosisRecorded", "TreatmentsAdded", "PrescriptionsAdded", "MedicalRecordFinalized"} {
+	for _, want := range []string{"MedicalRecordOpened", "DiagnosisRecorded", "TreatmentsAdded", "TreatmentLineCorrected",
+		"TreatmentLineRemoved", "PrescriptionsAdded", "MedicalRecordFinalized"} {
 		if !slices.Contains(events, want) {
 			t.Errorf("history %v lacks %s", events, want)
 		}
@@ -233,7 +237,8 @@ func TestWholeClinicDayMatchesTheContract(t *testing.T) {
 	var invoice httpapi.Read[httpapi.InvoiceResponse]
 	api.must(t, 200, "GET", inv+"?"+at, staff, nil, &invoice)
 	if i := invoice.Data; i.Total != 50000 || i.Paid != 40000 || i.Refunded != 10000 || i.Balance != 10000 ||
-		len(i.Lines) != 2 || len(i.Payments) != 1 || len(i.Refunds) != 1 || i.Customer.Phone != "010-2222-3333" {
+		len(i.Lines) != 2 || len(i.Payments) != 1 || len(i.Refunds) != 1 || i.Customer.Phone != "010-2222-3333" ||
+		i.Discounted != 5000 || len(i.Discounts) != 1 || i.Discounts[0].Amount != 5000 {
 		t.Errorf("invoice: %+v", i)
 	}
 	var found httpapi.Read[httpapi.SearchResponse]
