@@ -262,3 +262,41 @@ func crashRounds() (kills int, load time.Duration) {
 	}
 	return 4, 1500 * time.Millisecond
 }
+
+// sentNotice is a notice as GET /api/v1/notifications lists it, as far as
+// the process tests check it.
+type sentNotice struct {
+	ID, Status string
+	Attempts   []struct{ Error string }
+}
+
+// allNotices waits until no notice is pending and returns every one, all
+// pages of the list.
+func allNotices(t *testing.T, a *api) []sentNotice {
+	t.Helper()
+	var sent []sentNotice
+	waitFor(t, 90*time.Second, "every notice to go out", func() bool {
+		sent = sent[:0]
+		cursor := ""
+		for {
+			var page struct {
+				Notifications []sentNotice
+				Next          string
+			}
+			if a.do("GET", "/api/v1/notifications?limit=200&cursor="+cursor, nil, &page) != http.StatusOK {
+				return false
+			}
+			for _, m := range page.Notifications {
+				if m.Status == "pending" {
+					return false
+				}
+				sent = append(sent, m)
+			}
+			if page.Next == "" {
+				return true
+			}
+			cursor = page.Next
+		}
+	})
+	return sent
+}

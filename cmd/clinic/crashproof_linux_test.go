@@ -373,31 +373,7 @@ func checkReadModelsRebuild(t *testing.T, a *api, doctors, days []string, l *cra
 // reached the receiver, once after de-duplication.
 func checkNotices(t *testing.T, a *api, recv *webhookReceiver) {
 	t.Helper()
-	type msg struct{ ID, Status string }
-	var sent []msg
-	waitFor(t, 90*time.Second, "every notice to go out", func() bool {
-		sent = sent[:0]
-		cursor := ""
-		for {
-			var page struct {
-				Notifications []msg
-				Next          string
-			}
-			if a.do("GET", "/api/v1/notifications?limit=200&cursor="+cursor, nil, &page) != http.StatusOK {
-				return false
-			}
-			for _, m := range page.Notifications {
-				if m.Status == "pending" {
-					return false
-				}
-				sent = append(sent, m)
-			}
-			if page.Next == "" {
-				return true
-			}
-			cursor = page.Next
-		}
-	})
+	sent := allNotices(t, a)
 	recv.mu.Lock()
 	defer recv.mu.Unlock()
 	delivered := 0

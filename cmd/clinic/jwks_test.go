@@ -20,20 +20,9 @@ import (
 // realm_access.roles, and the data folder's own tokens are not.
 func TestServeWithJWKS(t *testing.T) {
 	t.Parallel()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := key.PublicKey.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := base64.RawURLEncoding.EncodeToString
+	key, jwk := providerKey(t)
 	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
-			"kid": "kc-1", "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256",
-			"x": enc(pub[1:33]), "y": enc(pub[33:]),
-		}}})
+		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{jwk}})
 	}))
 	t.Cleanup(jwks.Close)
 	const issuer = "https://sso.example/realms/clinic"
@@ -72,15 +61,7 @@ func TestServeWithJWKS(t *testing.T) {
 // provider starting late is picked up without a restart.
 func TestServeWithOIDCDiscovery(t *testing.T) {
 	t.Parallel()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pub, err := key.PublicKey.Bytes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := base64.RawURLEncoding.EncodeToString
+	key, jwk := providerKey(t)
 	var up atomic.Bool
 	var provider *httptest.Server
 	provider = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -96,10 +77,7 @@ func TestServeWithOIDCDiscovery(t *testing.T) {
 				"id_token_signing_alg_values_supported": []string{"ES256"},
 			})
 		case "/realms/clinic/certs":
-			json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
-				"kid": "kc-1", "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256",
-				"x": enc(pub[1:33]), "y": enc(pub[33:]),
-			}}})
+			json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{jwk}})
 		default:
 			http.NotFound(w, r)
 		}
@@ -150,4 +128,21 @@ func TestServeWithOIDCDiscovery(t *testing.T) {
 	if code, _ := p.do(t, "GET", "/api/v1/doctors", p.token(t, "staff", "nurse-kim"), nil, nil); code != http.StatusUnauthorized {
 		t.Errorf("data-folder token while on OIDC = %d, want 401", code)
 	}
+}
+
+// providerKey is an OIDC provider's signing key, ES256 with key id kc-1,
+// and its public half as a JWK.
+func providerKey(t *testing.T) (*ecdsa.PrivateKey, map[string]string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := key.PublicKey.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := base64.RawURLEncoding.EncodeToString
+	return key, map[string]string{"kid": "kc-1", "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256",
+		"x": enc(pub[1:33]), "y": enc(pub[33:])}
 }

@@ -354,34 +354,7 @@ const maxUnrecordedSends = 2 * 16
 // checks what each replica sent.
 func checkReplicaNotices(t *testing.T, c *api, recv *replicaReceiver, bookings int) {
 	t.Helper()
-	type msg struct {
-		ID, Status string
-		Attempts   []struct{ Error string }
-	}
-	var sent []msg
-	waitFor(t, 90*time.Second, "every notice to go out", func() bool {
-		sent = sent[:0]
-		cursor := ""
-		for {
-			var page struct {
-				Notifications []msg
-				Next          string
-			}
-			if c.do("GET", "/api/v1/notifications?limit=200&cursor="+cursor, nil, &page) != http.StatusOK {
-				return false
-			}
-			for _, m := range page.Notifications {
-				if m.Status == "pending" {
-					return false
-				}
-				sent = append(sent, m)
-			}
-			if page.Next == "" {
-				return true
-			}
-			cursor = page.Next
-		}
-	})
+	sent := allNotices(t, c)
 	recv.mu.Lock()
 	defer recv.mu.Unlock()
 	delivered, both, byA, byB := 0, 0, 0, 0
