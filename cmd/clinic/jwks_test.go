@@ -20,7 +20,7 @@ import (
 // realm_access.roles, and the data folder's own tokens are not.
 func TestServeWithJWKS(t *testing.T) {
 	t.Parallel()
-	key, jwk := providerKey(t)
+	sign, jwk := providerKey(t)
 	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{jwk}})
 	}))
@@ -28,24 +28,12 @@ func TestServeWithJWKS(t *testing.T) {
 	const issuer = "https://sso.example/realms/clinic"
 	p := startClinic(t, "--jwks-url", jwks.URL, "--issuer", issuer, "--audience", "clinic-api")
 
-	sign := func(roles ...string) string {
-		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
-			"iss": issuer, "aud": "clinic-api", "sub": "nurse-kim", "exp": time.Now().Add(time.Hour).Unix(),
-			"realm_access": map[string]any{"roles": roles},
-		})
-		tok.Header["kid"] = "kc-1"
-		s, err := tok.SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	if code, _ := p.do(t, "GET", "/api/v1/doctors", sign("staff"), nil, nil); code != http.StatusOK {
+	if code, _ := p.do(t, "GET", "/api/v1/doctors", sign(issuer, "nurse-kim", "staff"), nil, nil); code != http.StatusOK {
 		t.Errorf("provider's staff token = %d, want 200", code)
 	}
 	day := workingDays(t, 1)[0]
 	open := map[string]any{"opens": "09:00", "closes": "12:00", "slotMinutes": 30, "capacity": 1}
-	if code, _ := p.do(t, "PUT", "/api/v1/doctors/dr-kim/days/"+day, sign("offline_access"), open, nil); code != http.StatusForbidden {
+	if code, _ := p.do(t, "PUT", "/api/v1/doctors/dr-kim/days/"+day, sign(issuer, "nurse-kim", "offline_access"), open, nil); code != http.StatusForbidden {
 		t.Errorf("provider's token without the staff role on a staff route = %d, want 403", code)
 	}
 	if code, _ := p.do(t, "GET", "/api/v1/doctors", p.token(t, "staff", "nurse-kim"), nil, nil); code != http.StatusUnauthorized {
@@ -61,7 +49,7 @@ func TestServeWithJWKS(t *testing.T) {
 // provider starting late is picked up without a restart.
 func TestServeWithOIDCDiscovery(t *testing.T) {
 	t.Parallel()
-	key, jwk := providerKey(t)
+	sign, jwk := providerKey(t)
 	var up atomic.Bool
 	var provider *httptest.Server
 	provider = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -86,19 +74,7 @@ func TestServeWithOIDCDiscovery(t *testing.T) {
 	issuer := provider.URL + "/realms/clinic"
 	p := startClinic(t, "--oidc-issuer", issuer, "--audience", "clinic-api")
 
-	sign := func(iss string, roles ...string) string {
-		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
-			"iss": iss, "aud": "clinic-api", "sub": "dr-kim", "exp": time.Now().Add(time.Hour).Unix(),
-			"realm_access": map[string]any{"roles": roles},
-		})
-		tok.Header["kid"] = "kc-1"
-		s, err := tok.SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	vet := sign(issuer, "vet", "offline_access")
+	vet := sign(issuer, "dr-kim", "vet", "offline_access")
 	if code, body := p.do(t, "GET", "/api/v1/doctors", vet, nil, nil); code != http.StatusServiceUnavailable {
 		t.Errorf("with the provider down: %d %s, want 503", code, body)
 	}
@@ -119,10 +95,10 @@ func TestServeWithOIDCDiscovery(t *testing.T) {
 	if code, body := p.do(t, "PUT", "/api/v1/doctors/dr-kim/days/"+day, vet, open, nil); code != http.StatusForbidden {
 		t.Errorf("a vet opening a day = %d %s, want 403", code, body)
 	}
-	if code, body := p.do(t, "PUT", "/api/v1/doctors/dr-kim/days/"+day, sign(issuer, "reception"), open, nil); code != http.StatusOK && code != http.StatusCreated {
+	if code, body := p.do(t, "PUT", "/api/v1/doctors/dr-kim/days/"+day, sign(issuer, "dr-kim", "reception"), open, nil); code != http.StatusOK && code != http.StatusCreated {
 		t.Errorf("reception opening a day = %d %s, want 2xx", code, body)
 	}
-	if code, _ := p.do(t, "GET", "/api/v1/doctors", sign("https://elsewhere.example/realms/clinic", "staff"), nil, nil); code != http.StatusUnauthorized {
+	if code, _ := p.do(t, "GET", "/api/v1/doctors", sign("https://elsewhere.example/realms/clinic", "dr-kim", "staff"), nil, nil); code != http.StatusUnauthorized {
 		t.Errorf("a token of another issuer = %d, want 401", code)
 	}
 	if code, _ := p.do(t, "GET", "/api/v1/doctors", p.token(t, "staff", "nurse-kim"), nil, nil); code != http.StatusUnauthorized {
@@ -130,9 +106,11 @@ func TestServeWithOIDCDiscovery(t *testing.T) {
 	}
 }
 
-// providerKey is an OIDC provider's signing key, ES256 with key id kc-1,
-// and its public half as a JWK.
-func providerKey(t *testing.T) (*ecdsa.PrivateKey, map[string]string) {
+// providerKey makes an OIDC provider's signing key, ES256 with key id kc-1,
+// and returns a signer of its tokens for the audience clinic-api (the roles
+// in realm_access.roles, as Keycloak puts them) and the key's public half as
+// a JWK.
+func providerKey(t *testing.T) (sign func(iss, sub string, roles ...string) string, jwk map[string]string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -142,7 +120,20 @@ func providerKey(t *testing.T) (*ecdsa.PrivateKey, map[string]string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sign = func(iss, sub string, roles ...string) string {
+		t.Helper()
+		tok := jwt.NewWithClaims(jwt.SigningMethodES256, jwt.MapClaims{
+			"iss": iss, "aud": "clinic-api", "sub": sub, "exp": time.Now().Add(time.Hour).Unix(),
+			"realm_access": map[string]any{"roles": roles},
+		})
+		tok.Header["kid"] = "kc-1"
+		s, err := tok.SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
 	enc := base64.RawURLEncoding.EncodeToString
-	return key, map[string]string{"kid": "kc-1", "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256",
+	return sign, map[string]string{"kid": "kc-1", "kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256",
 		"x": enc(pub[1:33]), "y": enc(pub[33:])}
 }

@@ -1,8 +1,6 @@
 package readmodels_test
 
 import (
-	"context"
-	"encoding/json"
 	"testing"
 
 	"github.com/vetclinic/clinic/domain"
@@ -15,7 +13,6 @@ import (
 	"github.com/vetclinic/clinic/projections/ledger"
 	"github.com/vetclinic/clinic/projections/lookup"
 	"github.com/vetclinic/clinic/projections/projectionstest"
-	"github.com/vetclinic/clinic/projections/readmodels"
 	"github.com/vetclinic/clinic/projections/records"
 	"github.com/vetclinic/clinic/projections/visits"
 )
@@ -27,13 +24,7 @@ import (
 func TestCorrectionsFoldIntoEveryReadModel(t *testing.T) {
 	t.Parallel()
 	src, store := projectionstest.NewMemorySource(), openStore(t)
-	add := func(stream string, e domain.Event) projections.Event {
-		b, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return src.Append(stream, e.EventType(), b)
-	}
+	add := appender(t, src)
 	newPhone := reservation.Customer{Name: "Jackson", Phone: "010-9999-0000"}
 	bean := reservation.Pet{Name: "Bean", Species: "cat"}
 	line := func(code string, qty int, unit int64) medicalrecord.Line {
@@ -64,22 +55,7 @@ func TestCorrectionsFoldIntoEveryReadModel(t *testing.T) {
 	inv(invoice.Voided{Bill: b(25000, 5000, newPhone, invoice.StatusVoided), Pet: bean, Reason: "wrong visit"})
 	last := add(medicalrecord.Stream(recID), medicalrecord.Reopened{MedicalRecordID: recID, ReservationID: resID, VoidedInvoiceID: invID, Reason: "wrong visit", Status: medicalrecord.StatusOpen, At: t0})
 
-	for _, p := range readmodels.All(seoul) {
-		r := projectionstest.Start(t, src, store, p.Subscriber, 2)
-		r.WaitFor(t, last.Position)
-		r.Stop()
-	}
-	ctx := context.Background()
-	read := func(ns, coll, id string, v any) {
-		t.Helper()
-		d, ok, err := store.Get(ctx, ns, coll, id)
-		if err != nil || !ok {
-			t.Fatalf("%s/%s/%s: ok %v err %v", ns, coll, id, ok, err)
-		}
-		if err := json.Unmarshal(d.Body, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	read := runAll(t, src, store, last, 2)
 
 	var i invoices.Invoice
 	read("invoices~1", invoices.Coll, invID.String(), &i)

@@ -51,13 +51,7 @@ func bill(total, paid, refunded int64, status invoice.Status, at time.Time) invo
 func TestProjectionsThroughTheRunner(t *testing.T) {
 	t.Parallel()
 	src, store := projectionstest.NewMemorySource(), openStore(t)
-	add := func(stream string, e domain.Event) projections.Event {
-		b, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return src.Append(stream, e.EventType(), b)
-	}
+	add := appender(t, src)
 	first := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	add("schedule-dr-kim-2026-12-01", schedule.DayOpened{DoctorID: "dr-kim", Date: "2026-12-01", SlotMinutes: 30, Capacity: 1, FirstSlot: first, Slots: 4})
 	add("schedule-dr-kim-2026-12-01", schedule.SlotBooked{DoctorID: "dr-kim", Date: "2026-12-01", Slot: slot1, ReservationID: resID, Booked: 1, Capacity: 1})
@@ -68,22 +62,7 @@ func TestProjectionsThroughTheRunner(t *testing.T) {
 	src.Append(reservation.Stream(resID), "SomethingNewer", []byte(`{}`)) // unknown types are skipped
 	last := add(invoice.Stream(invID), invoice.PaymentRecorded{Bill: bill(30000, 30000, 0, invoice.StatusPaid, slot1), Amount: money.KRW(30000), Method: "cash"})
 
-	for _, p := range readmodels.All(seoul) {
-		r := projectionstest.Start(t, src, store, p.Subscriber, 3)
-		r.WaitFor(t, last.Position)
-		r.Stop()
-	}
-	ctx := context.Background()
-	read := func(ns, coll, id string, v any) {
-		t.Helper()
-		d, ok, err := store.Get(ctx, ns, coll, id)
-		if err != nil || !ok {
-			t.Fatalf("%s/%s/%s: ok %v err %v", ns, coll, id, ok, err)
-		}
-		if err := json.Unmarshal(d.Body, v); err != nil {
-			t.Fatal(err)
-		}
-	}
+	read := runAll(t, src, store, last, 3)
 	var r lookup.Reservation
 	read("lookup~1", lookup.Coll, resID.String(), &r)
 	if r.Status != "booked" || r.MedicalRecord.Status != "finalized" || r.Bill == nil || r.Bill.Balance != 0 || r.Position != last.Position.Commit {
@@ -99,8 +78,43 @@ func TestProjectionsThroughTheRunner(t *testing.T) {
 	if len(day.Slots) != 4 || day.Slots[2].Free != 0 || day.Slots[0].Free != 1 {
 		t.Errorf("availability %+v", day)
 	}
-	if p, _ := store.ParkedEvents(ctx, ""); len(p) != 0 {
+	if p, _ := store.ParkedEvents(context.Background(), ""); len(p) != 0 {
 		t.Errorf("parked: %+v", p)
+	}
+}
+
+// appender returns a function that appends e to stream of src, encoded as
+// the event store keeps it, and returns the stored event.
+func appender(t *testing.T, src *projectionstest.MemorySource) func(stream string, e domain.Event) projections.Event {
+	return func(stream string, e domain.Event) projections.Event {
+		t.Helper()
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src.Append(stream, e.EventType(), b)
+	}
+}
+
+// runAll runs every read model of the list over src into store, batch
+// events at a time, until each has applied last, and returns a reader of
+// the documents they wrote.
+func runAll(t *testing.T, src *projectionstest.MemorySource, store *bolt.Store, last projections.Event, batch int) func(ns, coll, id string, v any) {
+	t.Helper()
+	for _, p := range readmodels.All(seoul) {
+		r := projectionstest.Start(t, src, store, p.Subscriber, batch)
+		r.WaitFor(t, last.Position)
+		r.Stop()
+	}
+	return func(ns, coll, id string, v any) {
+		t.Helper()
+		d, ok, err := store.Get(context.Background(), ns, coll, id)
+		if err != nil || !ok {
+			t.Fatalf("%s/%s/%s: ok %v err %v", ns, coll, id, ok, err)
+		}
+		if err := json.Unmarshal(d.Body, v); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
