@@ -324,11 +324,14 @@ func (e *serveEnv) serve(ctx context.Context) error {
 		return fmt.Errorf("serve: listen: %w", err)
 	}
 	e.api.Ready = append([]readyCheck{e.shutdownCheck(), e.ping}, e.ready...)
-	var h http.Handler = httpapi.New(*e.api)
+	api := httpapi.New(*e.api)
+	var h http.Handler = api
 	if e.cfg.PprofListen != "" {
 		h = labelRequests(h)
 	}
 	srv, ln := httpServer(h, ln, e.cfg.MaxConnections, e.log)
+	// Shutdown waits for requests to finish; the event streams never would.
+	srv.RegisterOnShutdown(api.CloseStreams)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	// The workers outlive ctx: they stop after the HTTP server has

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/vetclinic/clinic/console"
 	"github.com/vetclinic/clinic/notice"
 	"github.com/vetclinic/clinic/notice/docstore"
 	"github.com/vetclinic/clinic/projections"
@@ -87,6 +88,9 @@ func startQuery(ctx context.Context, e *serveEnv) error {
 		}
 		return rs.source.AnyUpTo(ctx, from, upTo, f)
 	}
+	// The console lives with the reads it shows (and with the embedded
+	// OpenID Provider it signs in with).
+	e.api.Console = console.Handler(console.Config{Issuer: e.cfg.OIDCIssuer, Clinic: e.clinic.Name})
 	e.api.Lookup = queries.New(rs.store, queries.Options{Changed: changed, Pending: pending})
 	if max := e.cfg.ReadyMaxLag; max > 0 {
 		for _, p := range readmodels.All(rs.loc) {

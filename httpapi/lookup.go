@@ -32,6 +32,7 @@ type LookupService interface {
 	DoctorDay(ctx context.Context, doctorID, day string, minPosition uint64) (availability.Day, uint64, error)
 	Availability(ctx context.Context, day string, minPosition uint64) ([]availability.Day, uint64, error)
 	StaffReads
+	ChangeFeed
 }
 
 // customerPhoneHeader carries the phone number a reservation was booked

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -25,6 +26,11 @@ func (emptyLookup) ReservationJSON(context.Context, queries.Viewer, string, uint
 
 func (emptyLookup) Reservations(context.Context, queries.Viewer, string, uint64) ([]lookup.Reservation, uint64, error) {
 	return nil, 0, nil
+}
+
+// NextCommit: the empty read side cannot be read, so a stream answers 503.
+func (emptyLookup) NextCommit(context.Context, map[string]uint64) (map[string]uint64, error) {
+	return nil, errors.New("no read store")
 }
 
 // fakeClock is a settable clock.

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 
 	"github.com/vetclinic/clinic/auth"
@@ -28,6 +30,14 @@ func (s *Server) routes() {
 	e.GET("/problems/:slug", s.problemDocs)
 	e.GET("/api/v1/openapi.json", s.serveOpenAPI)
 
+	if h := s.cfg.Console; h != nil {
+		// The page needs no token; what it shows comes from the API, with
+		// the signed-in user's.
+		e.GET("/console", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/console/") })
+		e.GET("/console/*path", gin.WrapH(h))
+		e.HEAD("/console/*path", gin.WrapH(h))
+	}
+
 	api := e.Group("/api/v1", s.authenticate)
 	g := s.roleGroups(api)
 	if s.cfg.Clinic != nil {
@@ -39,6 +49,7 @@ func (s *Server) routes() {
 	if s.cfg.Lookup != nil {
 		s.lookupRoutes(api, g.staff, s.cfg.Lookup)
 		s.staffReadRoutes(g.staff, s.cfg.Lookup)
+		g.staff.GET("/events/stream", s.eventStream(s.cfg.Lookup))
 	}
 	if s.cfg.Notifications != nil {
 		s.notificationsRoutes(g, s.cfg.Notifications)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -63,6 +64,12 @@ type Config struct {
 	// route, whose context the handlers' work (a command's steps) is traced
 	// in. Nil traces nothing and adds no middleware.
 	TracerProvider trace.TracerProvider
+	// Console, if set, is the staff's web console, served under /console/
+	// (GET and HEAD; it is a page, not an operation of the API).
+	Console http.Handler
+	// StreamHeartbeat is how often an idle event stream sends a comment
+	// (default DefaultStreamHeartbeat).
+	StreamHeartbeat time.Duration
 }
 
 // Server is the HTTP API. Build it with New; it is an http.Handler.
@@ -73,6 +80,9 @@ type Server struct {
 	engine  *gin.Engine
 	handler http.Handler // engine, wrapped in the tracing middleware when tracing is on
 	metrics *metrics.Registry
+	// shutdown is closed by CloseStreams, which ends the event streams.
+	shutdown chan struct{}
+	closing  sync.Once
 }
 
 // New returns the API with every route registered.
@@ -80,7 +90,7 @@ func New(cfg Config) *Server {
 	// Release mode only silences gin's debug route printing; it is a package
 	// setting in gin, so set it before building the engine.
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: cfg.Metrics}
+	s := &Server{cfg: cfg, log: cfg.Logger, now: cfg.Now, metrics: cfg.Metrics, shutdown: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
