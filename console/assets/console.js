@@ -357,7 +357,7 @@
         h("td", {}, v.customer.name), h("td", {}, status(v.status)),
         h("td", { class: "num" }, v.invoice ? money(v.balance, v.invoice.currency) : "—"),
         h("td", { class: "actions" }, visitActions(v, c))));
-      body.replaceChildren(table(visits.length + " visits on " + date, ["Time", "Doctor", "Pet", "Customer", "Status", "Balance", "Actions"], rows));
+      body.replaceChildren(table((visits.length === 1 ? "1 visit" : visits.length + " visits") + " on " + date, ["Time", "Doctor", "Pet", "Customer", "Status", "Balance", "Actions"], rows));
     };
     draw();
     onCommit = async (rm, p) => {
@@ -601,7 +601,7 @@
     const lines = table("Lines", ["Code", "Treatment", "Qty", "Unit price", "Line total"], i.lines.map((l) =>
       h("tr", {}, h("td", {}, l.code), h("td", {}, l.description), h("td", { class: "num" }, l.quantity), h("td", { class: "num" }, money(l.unitPrice, cur)), h("td", { class: "num" }, money(l.lineTotal, cur)))));
     const sum = (label, amount, id) => h("tr", {}, h("th", { scope: "row", colspan: 4 }, label), h("td", { class: "num", id }, money(amount, cur)));
-    lines.append(h("tfoot", {}, sum("Discounts", -i.discounted, "discounted"), sum("Total", i.total, "inv-total"), sum("Paid", i.paid, "inv-paid"),
+    lines.append(h("tfoot", {}, sum("Discounts", i.discounted ? -i.discounted : 0, "discounted"), sum("Total", i.total, "inv-total"), sum("Paid", i.paid, "inv-paid"),
       sum("Refunded", i.refunded, "inv-refunded"), sum("Balance", i.balance, "inv-balance")));
     parts.push(lines);
     const moves = (caption, list) => table(caption, ["When", "Amount", "Method", "Reason", "By"], list.map((m) =>
