@@ -30,6 +30,7 @@ import (
 	"github.com/vetclinic/clinic/httpapi"
 	"github.com/vetclinic/clinic/metrics"
 	"github.com/vetclinic/clinic/projections"
+	"github.com/vetclinic/clinic/statuslink"
 	"github.com/vetclinic/clinic/telemetry"
 )
 
@@ -102,6 +103,16 @@ type Config struct {
 	// OTelEndpoint is the OTLP/HTTP collector spans go to; empty traces
 	// nothing and runs no tracing code.
 	OTelEndpoint string
+
+	// PublicURL is the base URL people reach the clinic at (links in
+	// messages); empty means http://<Listen>.
+	PublicURL string
+	// StatusLinkKey is the base64 key of the customers' status links, the
+	// same for every process; empty keeps one in the data folder.
+	// StatusLinkExpiry is how long a link works once its visit is done
+	// (zero: httpapi.DefaultStatusLinkExpiry).
+	StatusLinkKey    string
+	StatusLinkExpiry time.Duration
 }
 
 // The defaults of the clinic's rules in Config, for cmd/clinic's flags;
@@ -136,8 +147,9 @@ type serveEnv struct {
 	// ready are the roles' checks that /readyz runs (health.go, ready.go),
 	// besides the event store's ping and the shutdown check.
 	ready    []readyCheck
-	ping     readyCheck  // the event store answers; the command role's goes through its breaker
-	draining atomic.Bool // set when told to stop: /readyz says not ready at once
+	ping     readyCheck         // the event store answers; the command role's goes through its breaker
+	draining atomic.Bool        // set when told to stop: /readyz says not ready at once
+	links    *statuslink.Signer // the status links' signer, once a role asked for it (statuslinks.go)
 }
 
 // worker is a long-running part of a role (a projector, the notice sender).
@@ -322,6 +334,13 @@ func (e *serveEnv) serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", e.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("serve: listen: %w", err)
+	}
+	if e.links != nil && e.cfg.PublicURL == "" {
+		// Links name the address really listened on (a port 0 is chosen now).
+		if err := e.links.SetPublicURL(PublicURL("", ln.Addr().String())); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	e.api.Ready = append([]readyCheck{e.shutdownCheck(), e.ping}, e.ready...)
 	api := httpapi.New(*e.api)

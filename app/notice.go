@@ -22,6 +22,7 @@ type noticeOptions struct {
 	webhookSecret string
 	locale        notice.Locale
 	reminderHour  int
+	links         notice.Links // the status links messages carry; nil for none
 	delivery      notice.DeliveryConfig
 	reminderEvery time.Duration
 }
@@ -52,7 +53,7 @@ func newNoticeRole(o noticeOptions, cl *clinic.Clinic, rs projections.Store, src
 	if err != nil {
 		return nil, err
 	}
-	n, err := wireNotice(rs, src, ch, notice.Config{Clinic: cl.Name, Locale: o.locale, ReminderHour: o.reminderHour},
+	n, err := wireNotice(rs, src, ch, notice.Config{Clinic: cl.Name, Locale: o.locale, ReminderHour: o.reminderHour, Links: o.links},
 		o.delivery, cl.Location, o.reminderEvery, log)
 	if err != nil {
 		return nil, err
@@ -87,9 +88,13 @@ func startNotice(ctx context.Context, e *serveEnv) error {
 	if e.cfg.ReminderHour < 0 || e.cfg.ReminderHour > 23 {
 		return fmt.Errorf("--reminder-hour must be 0 to 23, not %d", e.cfg.ReminderHour)
 	}
+	links, err := e.statusLinks()
+	if err != nil {
+		return err
+	}
 	n, err := newNoticeRole(noticeOptions{
 		notify: e.cfg.Notify, webhookURL: e.cfg.WebhookURL, webhookSecret: e.cfg.WebhookSecret,
-		locale: locale, reminderHour: e.cfg.ReminderHour, delivery: notice.DeliveryConfig{OnAttempt: observeNotice(e.metrics)},
+		locale: locale, reminderHour: e.cfg.ReminderHour, links: links, delivery: notice.DeliveryConfig{OnAttempt: observeNotice(e.metrics)},
 	}, e.clinic, rs.store, esdb.Source{Client: e.esdb}, e.log)
 	if err != nil {
 		return err

@@ -92,6 +92,11 @@ func startQuery(ctx context.Context, e *serveEnv) error {
 	// OpenID Provider it signs in with).
 	e.api.Console = console.Handler(console.Config{Issuer: e.cfg.OIDCIssuer, Clinic: e.clinic.Name})
 	e.api.Lookup = queries.New(rs.store, queries.Options{Changed: changed, Pending: pending})
+	links, err := e.statusLinks()
+	if err != nil {
+		return err
+	}
+	e.api.StatusLinks, e.api.StatusLinkExpiry = links, e.cfg.StatusLinkExpiry
 	if max := e.cfg.ReadyMaxLag; max > 0 {
 		for _, p := range readmodels.All(rs.loc) {
 			e.ready = append(e.ready, lagCheck(rs.store, rs.source, p.Subscriber, max, time.Now))

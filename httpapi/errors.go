@@ -114,7 +114,7 @@ func validationFields(err error) []fieldError {
 
 // allKinds lists every problem kind, for the /problems pages.
 func allKinds() []problemKind {
-	ks := []problemKind{kindMalformed, kindUnauthenticated, kindForbidden, kindNotFound, kindMethod, kindTooLarge,
+	ks := []problemKind{kindMalformed, kindUnauthenticated, kindForbidden, kindNotFound, kindMethod, kindLinkExpired, kindTooLarge,
 		kindHeaderTooLarge, kindTooMany, kindMediaType, kindStale, kindValidation, kindUnavailable, kindNotReady, kindInternal}
 	for _, m := range errorKinds() {
 		ks = append(ks, m.kind)

@@ -45,6 +45,7 @@ var (
 	kindForbidden       = problemKind{"forbidden", http.StatusForbidden, "Your role may not do this"}
 	kindNotFound        = problemKind{"not-found", http.StatusNotFound, "Not found"}
 	kindMethod          = problemKind{"method-not-allowed", http.StatusMethodNotAllowed, "Method not allowed"}
+	kindLinkExpired     = problemKind{"link-expired", http.StatusGone, "This link has expired"}
 	kindTooLarge        = problemKind{"request-too-large", http.StatusRequestEntityTooLarge, "The request body is too large"}
 	kindHeaderTooLarge  = problemKind{"header-too-large", http.StatusRequestHeaderFieldsTooLarge, "The request header is too large"}
 	kindTooMany         = problemKind{"too-many-requests", http.StatusTooManyRequests, "Too many requests; please slow down"}

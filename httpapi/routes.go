@@ -50,6 +50,9 @@ func (s *Server) routes() {
 		s.lookupRoutes(api, g.staff, s.cfg.Lookup)
 		s.staffReadRoutes(g.staff, s.cfg.Lookup)
 		g.staff.GET("/events/stream", s.eventStream(s.cfg.Lookup))
+		if s.cfg.StatusLinks != nil {
+			s.statusRoutes(s.cfg.Lookup, s.cfg.StatusLinks)
+		}
 	}
 	if s.cfg.Notifications != nil {
 		s.notificationsRoutes(g, s.cfg.Notifications)

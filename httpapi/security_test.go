@@ -24,7 +24,7 @@ import (
 func everyPartServer(t *testing.T, a testAuth) *Server {
 	t.Helper()
 	return New(Config{Verifier: a.verifier, Clinic: testClinic(t), Commands: &fakeCommands{},
-		Lookup: emptyLookup{}, Notifications: &fakeNotifications{}, Admin: &fakeAdmin{}})
+		Lookup: emptyLookup{}, Notifications: &fakeNotifications{}, Admin: &fakeAdmin{}, StatusLinks: testLinks(t)})
 }
 
 // Routes that need no token at all, and those any signed-in caller (a
@@ -32,7 +32,9 @@ func everyPartServer(t *testing.T, a testAuth) *Server {
 // added later is a staff route unless it is named here.
 var (
 	publicRoutes = map[string]bool{"GET /healthz": true, "HEAD /healthz": true, "GET /readyz": true, "HEAD /readyz": true,
-		"GET /metrics": true, "GET /problems/:slug": true, "GET /api/v1/openapi.json": true}
+		"GET /metrics": true, "GET /problems/:slug": true, "GET /api/v1/openapi.json": true,
+		// The status page and its data: the link's token is the credential.
+		"GET /api/v1/status/:token": true, "GET /status/": true, "GET /status/:token": true}
 	customerRoutes = map[string]bool{"GET /api/v1/doctors": true, "GET /api/v1/fees": true,
 		"GET /api/v1/lookup/reservations": true, "GET /api/v1/lookup/reservations/:id": true}
 	// optionalTokenRoutes take callers without a token (who prove

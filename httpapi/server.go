@@ -48,6 +48,13 @@ type Config struct {
 	// LookupLimit bounds each client's customer lookups (by id, with or
 	// without a token, and by phone); zero means no bound.
 	LookupLimit RateLimit
+	// StatusLinks checks the capability links of the customers' status
+	// page; with Lookup it serves /status/<token> and its JSON. Nil serves
+	// neither.
+	StatusLinks StatusLinks
+	// StatusLinkExpiry is how long a status link works after its visit is
+	// done (zero: DefaultStatusLinkExpiry).
+	StatusLinkExpiry time.Duration
 	// Notifications lists the messages sent to customers and re-queues dead ones (the notice role).
 	Notifications Notifications
 	// Admin administers the projections: status, parked events, rebuilds
@@ -83,6 +90,8 @@ type Server struct {
 	// shutdown is closed by CloseStreams, which ends the event streams.
 	shutdown chan struct{}
 	closing  sync.Once
+	// statusPages are the status page's templates by language.
+	statusPages statusTemplates
 }
 
 // New returns the API with every route registered.
@@ -102,6 +111,14 @@ func New(cfg Config) *Server {
 	}
 	if s.cfg.RetryAfter <= 0 {
 		s.cfg.RetryAfter = 2 * time.Second
+	}
+	if cfg.StatusLinks != nil {
+		pages, err := newStatusTemplates(s.zone())
+		if err != nil {
+			// The templates are compiled into the binary: a test catches this.
+			panic("httpapi: status page templates: " + err.Error())
+		}
+		s.statusPages = pages
 	}
 	e := gin.New()
 	e.HandleMethodNotAllowed = true

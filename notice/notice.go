@@ -62,6 +62,7 @@ type Facts struct {
 	Amount   int64     // amount due in minor units, for an invoice; the discount, for a discount
 	Balance  int64     // what is still owed after a discount, minor units
 	Currency string    // ISO 4217 code of Amount and Balance
+	Link     string    // the visit's status page (a capability link), or ""
 }
 
 // Status is where a message is in its delivery.

@@ -39,7 +39,7 @@ func (s *Service) Remind(ctx context.Context, now time.Time) (int, error) {
 		if !v.BookedAt.Before(due) {
 			continue
 		}
-		f := Facts{Kind: KindReminder, Clinic: s.cfg.Clinic, Pet: v.Pet, Slot: v.Slot}
+		f := Facts{Kind: KindReminder, Clinic: s.cfg.Clinic, Pet: v.Pet, Slot: v.Slot, Link: s.link(v.ReservationID, v.To)}
 		m := Message{
 			ID: ReminderID(v.ReservationID, from.Format(time.DateOnly)), Kind: KindReminder,
 			ReservationID: v.ReservationID, Locale: v.Locale, To: v.To, Facts: f, CreatedAt: now.UTC(),

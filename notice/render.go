@@ -13,30 +13,30 @@ import (
 // Korean ones from particles that depend on the preceding word.
 var templates = map[Locale]map[Kind]string{
 	Korean: {
-		KindPlaced:         "[{{.Clinic}}] 진료 예약이 확정되었습니다.\n반려동물: {{.Pet}}\n일시: {{when .Slot}}",
-		KindRescheduled:    "[{{.Clinic}}] 진료 예약이 변경되었습니다.\n반려동물: {{.Pet}}\n변경 전: {{when .OldSlot}}\n변경 후: {{when .Slot}}",
-		KindCancelled:      "[{{.Clinic}}] 진료 예약이 취소되었습니다.\n반려동물: {{.Pet}}\n일시: {{when .Slot}}{{if .Reason}}\n사유: {{.Reason}}{{end}}",
-		KindCheckedIn:      "[{{.Clinic}}] 접수되었습니다. 잠시만 기다려 주세요.\n반려동물: {{.Pet}}",
-		KindCompleted:      "[{{.Clinic}}] 진료가 완료되었습니다. 방문해 주셔서 감사합니다.\n반려동물: {{.Pet}}",
-		KindNoShow:         "[{{.Clinic}}] 예약 시간에 방문하지 않으셔서 예약이 미방문 처리되었습니다.\n반려동물: {{.Pet}}\n일시: {{when .Slot}}",
-		KindInvoiceIssued:  "[{{.Clinic}}] 진료비 청구서가 발행되었습니다.\n반려동물: {{.Pet}}\n청구 금액: {{money .Amount .Currency}}",
-		KindReminder:       "[{{.Clinic}}] 내일 진료 예약이 있습니다.\n반려동물: {{.Pet}}\n일시: {{when .Slot}}",
-		KindDetailsChanged: "[{{.Clinic}}] 예약 정보가 변경되었습니다. 이 번호로 안내해 드립니다.\n반려동물: {{.Pet}}\n일시: {{when .Slot}}",
-		KindDiscounted:     "[{{.Clinic}}] 진료비가 할인되었습니다.\n반려동물: {{.Pet}}\n할인 금액: {{money .Amount .Currency}}\n남은 금액: {{money .Balance .Currency}}",
-		KindInvoiceVoided:  "[{{.Clinic}}] 진료비 청구서가 취소되었습니다. 정정된 청구서를 다시 보내 드립니다.\n반려동물: {{.Pet}}",
+		KindPlaced:         "[{{.Clinic}}] 진료 예약이 확정되었습니다.\n반려동물: {{.Pet}}\n일시: {{when .Slot}}{{link .Link}}",
+		KindRescheduled:    "[{{.Clinic}}] 진료 예약이 변경되었습니다.\n반려동물: {{.Pet}}\n변경 전: {{when .OldSlot}}\n변경 후: {{when .Slot}}{{link .Link}}",
+		KindCancelled:      "[{{.Clinic}}] 진료 예약이 취소되었습니다.\n반려동물: {{.Pet}}\n일시: {{when .Slot}}{{if .Reason}}\n사유: {{.Reason}}{{end}}{{link .Link}}",
+		KindCheckedIn:      "[{{.Clinic}}] 접수되었습니다. 잠시만 기다려 주세요.\n반려동물: {{.Pet}}{{link .Link}}",
+		KindCompleted:      "[{{.Clinic}}] 진료가 완료되었습니다. 방문해 주셔서 감사합니다.\n반려동물: {{.Pet}}{{link .Link}}",
+		KindNoShow:         "[{{.Clinic}}] 예약 시간에 방문하지 않으셔서 예약이 미방문 처리되었습니다.\n반려동물: {{.Pet}}\n일시: {{when .Slot}}{{link .Link}}",
+		KindInvoiceIssued:  "[{{.Clinic}}] 진료비 청구서가 발행되었습니다.\n반려동물: {{.Pet}}\n청구 금액: {{money .Amount .Currency}}{{link .Link}}",
+		KindReminder:       "[{{.Clinic}}] 내일 진료 예약이 있습니다.\n반려동물: {{.Pet}}\n일시: {{when .Slot}}{{link .Link}}",
+		KindDetailsChanged: "[{{.Clinic}}] 예약 정보가 변경되었습니다. 이 번호로 안내해 드립니다.\n반려동물: {{.Pet}}\n일시: {{when .Slot}}{{link .Link}}",
+		KindDiscounted:     "[{{.Clinic}}] 진료비가 할인되었습니다.\n반려동물: {{.Pet}}\n할인 금액: {{money .Amount .Currency}}\n남은 금액: {{money .Balance .Currency}}{{link .Link}}",
+		KindInvoiceVoided:  "[{{.Clinic}}] 진료비 청구서가 취소되었습니다. 정정된 청구서를 다시 보내 드립니다.\n반려동물: {{.Pet}}{{link .Link}}",
 	},
 	English: {
-		KindPlaced:         "[{{.Clinic}}] Your appointment is confirmed.\nPet: {{.Pet}}\nWhen: {{when .Slot}}",
-		KindRescheduled:    "[{{.Clinic}}] Your appointment has been moved.\nPet: {{.Pet}}\nWas: {{when .OldSlot}}\nNow: {{when .Slot}}",
-		KindCancelled:      "[{{.Clinic}}] Your appointment has been cancelled.\nPet: {{.Pet}}\nWhen: {{when .Slot}}{{if .Reason}}\nReason: {{.Reason}}{{end}}",
-		KindCheckedIn:      "[{{.Clinic}}] You are checked in. Please wait to be called.\nPet: {{.Pet}}",
-		KindCompleted:      "[{{.Clinic}}] The visit is complete. Thank you for coming.\nPet: {{.Pet}}",
-		KindNoShow:         "[{{.Clinic}}] We missed you: the appointment was recorded as not attended.\nPet: {{.Pet}}\nWhen: {{when .Slot}}",
-		KindInvoiceIssued:  "[{{.Clinic}}] Your invoice is ready.\nPet: {{.Pet}}\nAmount due: {{money .Amount .Currency}}",
-		KindReminder:       "[{{.Clinic}}] Reminder: your appointment is tomorrow.\nPet: {{.Pet}}\nWhen: {{when .Slot}}",
-		KindDetailsChanged: "[{{.Clinic}}] Your appointment details were updated; we will contact you at this number.\nPet: {{.Pet}}\nWhen: {{when .Slot}}",
-		KindDiscounted:     "[{{.Clinic}}] A discount was applied to your invoice.\nPet: {{.Pet}}\nDiscount: {{money .Amount .Currency}}\nStill due: {{money .Balance .Currency}}",
-		KindInvoiceVoided:  "[{{.Clinic}}] Your invoice was cancelled; a corrected one will follow.\nPet: {{.Pet}}",
+		KindPlaced:         "[{{.Clinic}}] Your appointment is confirmed.\nPet: {{.Pet}}\nWhen: {{when .Slot}}{{link .Link}}",
+		KindRescheduled:    "[{{.Clinic}}] Your appointment has been moved.\nPet: {{.Pet}}\nWas: {{when .OldSlot}}\nNow: {{when .Slot}}{{link .Link}}",
+		KindCancelled:      "[{{.Clinic}}] Your appointment has been cancelled.\nPet: {{.Pet}}\nWhen: {{when .Slot}}{{if .Reason}}\nReason: {{.Reason}}{{end}}{{link .Link}}",
+		KindCheckedIn:      "[{{.Clinic}}] You are checked in. Please wait to be called.\nPet: {{.Pet}}{{link .Link}}",
+		KindCompleted:      "[{{.Clinic}}] The visit is complete. Thank you for coming.\nPet: {{.Pet}}{{link .Link}}",
+		KindNoShow:         "[{{.Clinic}}] We missed you: the appointment was recorded as not attended.\nPet: {{.Pet}}\nWhen: {{when .Slot}}{{link .Link}}",
+		KindInvoiceIssued:  "[{{.Clinic}}] Your invoice is ready.\nPet: {{.Pet}}\nAmount due: {{money .Amount .Currency}}{{link .Link}}",
+		KindReminder:       "[{{.Clinic}}] Reminder: your appointment is tomorrow.\nPet: {{.Pet}}\nWhen: {{when .Slot}}{{link .Link}}",
+		KindDetailsChanged: "[{{.Clinic}}] Your appointment details were updated; we will contact you at this number.\nPet: {{.Pet}}\nWhen: {{when .Slot}}{{link .Link}}",
+		KindDiscounted:     "[{{.Clinic}}] A discount was applied to your invoice.\nPet: {{.Pet}}\nDiscount: {{money .Amount .Currency}}\nStill due: {{money .Balance .Currency}}{{link .Link}}",
+		KindInvoiceVoided:  "[{{.Clinic}}] Your invoice was cancelled; a corrected one will follow.\nPet: {{.Pet}}{{link .Link}}",
 	},
 }
 
@@ -62,6 +62,7 @@ func NewRenderer(zone *time.Location) (*Renderer, error) {
 		funcs := template.FuncMap{
 			"when":  func(t time.Time) string { return FormatTime(loc, t.In(zone)) },
 			"money": func(a int64, c string) string { return FormatMoney(loc, a, c) },
+			"link":  func(u string) string { return linkLine(loc, u) },
 		}
 		r.tmpl[loc] = map[Kind]*template.Template{}
 		for kind, text := range kinds {
@@ -97,6 +98,18 @@ func (r *Renderer) Render(locale Locale, f Facts) (string, error) {
 		return "", fmt.Errorf("render %s/%s: %w", locale, f.Kind, err)
 	}
 	return b.String(), nil
+}
+
+// linkLine is a message's last line, the status page link, labelled; ""
+// when the message has no link.
+func linkLine(locale Locale, u string) string {
+	if u == "" {
+		return ""
+	}
+	if locale == Korean {
+		return "\n진료 현황: " + u
+	}
+	return "\nVisit status: " + u
 }
 
 // FormatTime formats a local time for locale: "2026년 12월 1일 (화) 오전 10:00"

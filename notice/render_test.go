@@ -76,6 +76,10 @@ func TestRender(t *testing.T) {
 			"[행복동물병원] 내일 진료 예약이 있습니다.\n반려동물: Coco\n일시: 2026년 12월 1일 (화) 오전 10:00"},
 		{"reminder en", English, with(KindReminder, nil),
 			"[행복동물병원] Reminder: your appointment is tomorrow.\nPet: Coco\nWhen: Tue 1 Dec 2026, 10:00 AM KST"},
+		{"placed ko with its status link", Korean, with(KindPlaced, func(f *Facts) { f.Link = "https://c.example/status/tok" }),
+			"[행복동물병원] 진료 예약이 확정되었습니다.\n반려동물: Coco\n일시: 2026년 12월 1일 (화) 오전 10:00\n진료 현황: https://c.example/status/tok"},
+		{"invoice en with its status link", English, with(KindInvoiceIssued, func(f *Facts) { f.Amount, f.Currency, f.Link = 35000, "KRW", "https://c.example/status/tok" }),
+			"[행복동물병원] Your invoice is ready.\nPet: Coco\nAmount due: ₩35,000\nVisit status: https://c.example/status/tok"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -19,6 +19,25 @@ type Config struct {
 	// ReminderHour is the hour (0-23, clinic's zone) of the day before a
 	// visit when its reminder goes out; out-of-range values are clamped.
 	ReminderHour int
+	// Links makes the status page link every message carries; nil sends
+	// messages without one.
+	Links Links
+}
+
+// Links makes the link to a reservation's status page for the customer at
+// phone: a capability for that one reservation (package statuslink). It
+// must be a pure function of its arguments, so a redelivered or re-read
+// event renders the same text. "" means no link.
+type Links interface {
+	StatusURL(reservationID, phone string) string
+}
+
+// link returns the status link of a message to to about reservation id.
+func (s *Service) link(reservationID string, to Phone) string {
+	if s.cfg.Links == nil {
+		return ""
+	}
+	return s.cfg.Links.StatusURL(reservationID, string(to))
 }
 
 // Service turns events into messages: it renders them, records them and
@@ -67,6 +86,7 @@ func (s *Service) Decide(ev projections.Event) (*Visit, *Message, error) {
 	now := s.now().UTC()
 	m.ID, m.Position, m.Locale = ev.ID, ev.Position.Commit, s.cfg.Locale
 	m.Status, m.NextAttemptAt = StatusPending, now
+	m.Facts.Link = s.link(m.ReservationID, m.To)
 	var err error
 	if m.Text, err = s.render.Render(m.Locale, m.Facts); err != nil {
 		return nil, nil, fmt.Errorf("notice for event %s: %w", ev.ID, err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vetclinic/clinic/app"
 	"github.com/vetclinic/clinic/auth"
+	"github.com/vetclinic/clinic/httpapi"
 )
 
 // serveConfig is everything `clinic serve` is told, parsed once: the
@@ -68,6 +69,12 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 		"the most one invoice may total, in minor units of the clinic's currency (KRW: won); 0 for no ceiling")
 	fs.Var((*originList)(&c.CORSOrigins), "cors-origin",
 		"a web origin (https://app.example.com) whose browser apps may call the API; repeat it or separate origins with commas; none by default")
+	fs.StringVar(&c.PublicURL, "public-url", "",
+		"the base URL people reach the clinic at (https://clinic.example.com), for the links in customer messages; empty is http://<listen address>")
+	fs.StringVar(&c.StatusLinkKey, "status-link-key", "",
+		"base64 key (32 bytes: openssl rand -base64 32) signing the customers' status links, the same for every process; empty keeps one in the data folder")
+	fs.DurationVar(&c.StatusLinkExpiry, "status-link-expiry", httpapi.DefaultStatusLinkExpiry,
+		"how long a customer's status link keeps working after the visit is done (completed, cancelled, not attended)")
 	fs.StringVar(&c.PprofListen, "pprof-listen", "",
 		"loopback address (127.0.0.1:6060) serving net/http/pprof and POST /debug/pprof/cpu/start and /stop, with CPU samples labelled by role; off by default")
 	if err := parseFlags(fs, args, getenv); err != nil {
@@ -93,6 +100,15 @@ func parseServe(args []string, getenv env, stderr io.Writer) (serveConfig, error
 	}
 	if c.ReadyMaxLag < 0 || c.ShutdownGrace <= 0 || c.ShutdownDelay < 0 || c.ShutdownDelay >= c.ShutdownGrace {
 		return c, errors.New("serve: --ready-max-lag and --shutdown-delay must not be negative, --shutdown-grace must be positive and longer than --shutdown-delay")
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+			return c, fmt.Errorf("serve: --public-url %q is not an http(s) URL without a query", c.PublicURL)
+		}
+	}
+	if c.StatusLinkExpiry <= 0 {
+		return c, errors.New("serve: --status-link-expiry must be positive")
 	}
 	if c.MaxConnections < 0 || c.LookupRate < 0 || c.LookupBurst < 1 {
 		return c, errors.New("serve: --max-connections and --lookup-rate must not be negative, --lookup-burst at least 1")

@@ -26,6 +26,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -33,6 +34,10 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/golang-jwt/jwt/v5"
 )
+
+// registerHTML registers the text/html body decoder once per process
+// (kin-openapi keeps its decoders in a package-level table).
+var registerHTML sync.Once
 
 // Operation is one documented method and path template (/a/{id}).
 type Operation struct {
@@ -58,6 +63,11 @@ type Validator struct {
 // returns an error when the document is not a valid OpenAPI description or
 // lacks the Problem schema that unknown routes are answered with.
 func New(spec []byte) (*Validator, error) {
+	registerHTML.Do(func() {
+		// Pages (the status page) are text/html, a string to the
+		// document like text/plain; kin-openapi decodes only the latter.
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+	})
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(spec)
 	if err != nil {

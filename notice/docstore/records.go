@@ -36,6 +36,7 @@ type factsRecord struct {
 	Reason   string    `json:"reason,omitempty"`
 	Amount   int64     `json:"amount,omitempty"`
 	Currency string    `json:"currency,omitempty"`
+	Link     string    `json:"link,omitempty"`
 }
 
 type attemptRecord struct {
@@ -51,7 +52,7 @@ func fromMessage(m notice.Message) messageRecord {
 		ID: m.ID, Kind: string(m.Kind), ReservationID: m.ReservationID, Position: m.Position,
 		Locale: string(m.Locale), To: string(m.To), Text: m.Text, CreatedAt: m.CreatedAt,
 		Facts: factsRecord{Clinic: f.Clinic, Pet: f.Pet, Slot: f.Slot, OldSlot: f.OldSlot, Reason: f.Reason,
-			Amount: f.Amount, Currency: f.Currency},
+			Amount: f.Amount, Currency: f.Currency, Link: f.Link},
 		Status: string(m.Status), Tries: m.Tries, NextAttemptAt: m.NextAttemptAt, SentAt: m.SentAt, LastError: m.LastError,
 	}
 	for _, a := range m.Attempts {
@@ -70,7 +71,7 @@ func decodeMessage(d projections.Doc) (notice.Message, error) {
 		ID: r.ID, Kind: notice.Kind(r.Kind), ReservationID: r.ReservationID, Position: r.Position,
 		Locale: notice.Locale(r.Locale), To: notice.Phone(r.To), Text: r.Text, CreatedAt: r.CreatedAt,
 		Facts: notice.Facts{Kind: notice.Kind(r.Kind), Clinic: f.Clinic, Pet: f.Pet, Slot: f.Slot, OldSlot: f.OldSlot,
-			Reason: f.Reason, Amount: f.Amount, Currency: f.Currency},
+			Reason: f.Reason, Amount: f.Amount, Currency: f.Currency, Link: f.Link},
 		Status: notice.Status(r.Status), Tries: r.Tries, NextAttemptAt: r.NextAttemptAt, SentAt: r.SentAt,
 		LastError: r.LastError,
 	}

@@ -29,6 +29,7 @@ type Data struct {
 	OldSlot       *time.Time `json:"oldSlot,omitempty"`
 	Reason        string     `json:"reason,omitempty"`
 	Amount        *Amount    `json:"amount,omitempty"`
+	StatusURL     string     `json:"statusUrl,omitempty"` // the visit's status page, a capability link
 }
 
 // Amount is money in minor units.
@@ -52,6 +53,7 @@ func NewPayload(m notice.Message) Payload {
 		Slot:          timePtr(f.Slot),
 		OldSlot:       timePtr(f.OldSlot),
 		Reason:        f.Reason,
+		StatusURL:     f.Link,
 	}
 	if m.Kind == notice.KindInvoiceIssued {
 		d.Amount = &Amount{Value: f.Amount, Currency: f.Currency}
